@@ -1,0 +1,125 @@
+/**
+ * The one place that reads the environment. Every setting is declared once in
+ * `settings` (name, default, meaning, parser) so validation, the typed Config
+ * and the README's configuration table cannot drift apart.
+ */
+export type EmbeddedDatabaseEngine = 'auto' | 'mongodb-memory-server' | 'mongo-java-server' | 'ferretdb';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+interface Setting<T, D extends string | undefined = string | undefined> {
+  readonly env: string;
+  readonly default: D;
+  readonly description: string;
+  readonly parse: (raw: string) => T;
+}
+
+class SettingError extends Error {}
+
+const integer =
+  (min: number, max: number) =>
+  (raw: string): number => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new SettingError(`must be a whole number, got '${raw}'`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new SettingError(`must be between ${min} and ${max}, got ${value}`);
+    return value;
+  };
+
+const oneOf =
+  <T extends string>(...values: T[]) =>
+  (raw: string): T => {
+    if (!(values as string[]).includes(raw)) throw new SettingError(`must be one of ${values.join(', ')}, got '${raw}'`);
+    return raw as T;
+  };
+
+const text = (raw: string): string => {
+  if (raw.trim() === '') throw new SettingError('must not be empty');
+  return raw;
+};
+
+const mongoUri = (raw: string): string => {
+  if (!/^mongodb(\+srv)?:\/\/\S+$/.test(raw)) throw new SettingError(`must start with mongodb:// or mongodb+srv://`);
+  return raw;
+};
+
+const databaseName = (raw: string): string => {
+  if (!/^[A-Za-z0-9_-]{1,63}$/.test(raw)) throw new SettingError(`must be 1-63 letters, digits, '_' or '-', got '${raw}'`);
+  return raw;
+};
+
+function setting<T, D extends string | undefined>(env: string, defaultValue: D, description: string, parse: (raw: string) => T): Setting<T, D> {
+  return { env, default: defaultValue, description, parse };
+}
+
+export const settings = {
+  mongodbUri: setting('MONGODB_URI', undefined, 'MongoDB connection string. Unset: start the embedded database.', mongoUri),
+  mongodbDatabase: setting('MONGODB_DATABASE', 'service_monitor', 'Database name.', databaseName),
+  mongodbMaxPoolSize: setting('MONGODB_MAX_POOL_SIZE', '50', 'Most connections in the driver pool.', integer(1, 1000)),
+  mongodbMinPoolSize: setting('MONGODB_MIN_POOL_SIZE', '0', 'Connections the pool keeps open when idle.', integer(0, 1000)),
+  mongodbMaxIdleTimeMs: setting('MONGODB_MAX_IDLE_TIME_MS', '45000', 'Idle time after which a pooled connection closes.', integer(0, 3_600_000)),
+  mongodbConnectTimeoutMs: setting(
+    'MONGODB_CONNECT_TIMEOUT_MS',
+    '10000',
+    'How long start-up waits for the database before giving up.',
+    integer(100, 600_000),
+  ),
+  embeddedDatabase: setting(
+    'EMBEDDED_DB',
+    'auto',
+    'Embedded database when MONGODB_URI is unset: auto (mongodb-memory-server, else mongo-java-server), or one of mongodb-memory-server, mongo-java-server, ferretdb.',
+    oneOf<EmbeddedDatabaseEngine>('auto', 'mongodb-memory-server', 'mongo-java-server', 'ferretdb'),
+  ),
+  dataDir: setting('DATA_DIR', './.data', 'Where the embedded database keeps its files between runs.', text),
+  historyRetentionDays: setting('HISTORY_RETENTION_DAYS', '30', 'Days a check result is kept (expires_at = timestamp + this).', integer(1, 3650)),
+  retentionSweepIntervalSec: setting(
+    'RETENTION_SWEEP_INTERVAL_SEC',
+    '300',
+    'How often expired history is deleted where the server has no TTL monitor.',
+    integer(10, 86_400),
+  ),
+  staleAfterIntervals: setting(
+    'STALE_AFTER_INTERVALS',
+    '3',
+    "A service is stale when not checked within this many of its own check intervals.",
+    integer(2, 100),
+  ),
+  highFailureThreshold: setting(
+    'HIGH_FAILURE_THRESHOLD',
+    '3',
+    'Consecutive failed checks after which a service needs attention.',
+    integer(1, 1000),
+  ),
+  logLevel: setting('LOG_LEVEL', 'info', 'debug, info, warn or error.', oneOf<LogLevel>('debug', 'info', 'warn', 'error')),
+} as const;
+
+type Settings = typeof settings;
+type Parsed<S> = S extends Setting<infer T, infer D> ? (D extends string ? T : T | undefined) : never;
+export type Config = { readonly [K in keyof Settings]: Parsed<Settings[K]> };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads every setting, collecting all problems so one start-up shows them all. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const config: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(settings) as [string, Setting<unknown>][]) {
+    const raw = env[spec.env] === undefined || env[spec.env] === '' ? spec.default : env[spec.env];
+    if (raw === undefined) continue;
+    try {
+      config[key] = spec.parse(raw);
+    } catch (error) {
+      if (!(error instanceof SettingError)) throw error;
+      problems.push(`${spec.env} ${error.message}`);
+    }
+  }
+  const parsed = config as Config;
+  if (problems.length === 0 && parsed.mongodbMinPoolSize > parsed.mongodbMaxPoolSize) {
+    problems.push('MONGODB_MIN_POOL_SIZE must not exceed MONGODB_MAX_POOL_SIZE');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return parsed;
+}

@@ -1,0 +1,233 @@
+package local.tools.mongoserver;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.bson.Document;
+import io.netty.channel.Channel;
+
+/**
+ * Starts a MongoDB-compatible server (de.bwaldvogel:mongo-java-server) for tests and local development.
+ *
+ * <pre>
+ * java -jar target/mongo-java-server-launcher.jar --port 27019 [--host 127.0.0.1] [--data DIR] [--oplog]
+ *      [--wire-version N] [--verbose]
+ * </pre>
+ *
+ * Without --data the data lives in memory (MemoryBackend) and is gone when the process exits. With --data DIR
+ * it is kept in the H2 MVStore file DIR/mongo.mv.db (H2Backend) between runs. Prints exactly one line to stdout,
+ * {@code ready on HOST:PORT (BACKEND)}, once the port accepts connections. SIGINT/SIGTERM shut it down cleanly
+ * (the MVStore file is committed and closed). --port 0 picks a free port (read it from the ready line).
+ *
+ * <p>Two compatibility shims on top of mongo-java-server 1.47.0, whose stock server reports maxWireVersion 8 and
+ * knows only the legacy {@code isMaster} handshake command:
+ * <ul>
+ * <li>it reports maxWireVersion {@value #DEFAULT_WIRE_VERSION} (MongoDB 4.4) by default, the minimum that the
+ * MongoDB Node.js driver 7 and PyMongo 4.20 accept (they refuse wire version 8);
+ * <li>{@code hello} is answered like {@code isMaster} (plus {@code isWritablePrimary}), since drivers send it
+ * when a Stable API version is configured.
+ * </ul>
+ * Only the reported version changes: the server's feature set stays that of mongo-java-server.
+ */
+public final class Launcher {
+
+    static final String DATA_FILE_NAME = "mongo.mv.db";
+
+    static final int DEFAULT_WIRE_VERSION = 9;
+
+    /** MongoDB release for each wire version, as reported by buildInfo. */
+    private static final Map<Integer, List<Integer>> RELEASES = Map.of(
+        6, List.of(3, 6, 0), 7, List.of(4, 0, 0), 8, List.of(4, 2, 0), 9, List.of(4, 4, 0),
+        13, List.of(5, 0, 0), 17, List.of(6, 0, 0), 21, List.of(7, 0, 0), 25, List.of(8, 0, 0));
+
+    private static final String USAGE = String.join(System.lineSeparator(),
+        "usage: java -jar mongo-java-server-launcher.jar --port PORT [--host HOST] [--data DIR] [--oplog]",
+        "                                                [--wire-version N] [--verbose]",
+        "  --port PORT       TCP port to listen on (0 = pick a free one; default 27019)",
+        "  --host HOST       address to bind (default 127.0.0.1)",
+        "  --data DIR        keep data between runs in DIR/" + DATA_FILE_NAME + " (H2 MVStore); default: in memory",
+        "  --oplog           enable the oplog (needed for change streams / collection.watch())",
+        "  --wire-version N  maxWireVersion to report, one of " + new java.util.TreeSet<>(RELEASES.keySet()),
+        "                    (default " + DEFAULT_WIRE_VERSION + " = MongoDB 4.4, the minimum of Node driver 7)",
+        "  --verbose         log at info level instead of warn");
+
+    private Launcher() {
+    }
+
+    public static void main(String[] args) {
+        String host = "127.0.0.1";
+        int port = 27019;
+        Path dataDir = null;
+        boolean oplog = false;
+        int wireVersion = DEFAULT_WIRE_VERSION;
+
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            switch (arg) {
+                case "--port" -> port = parsePort(value(args, ++i, arg));
+                case "--host" -> host = value(args, ++i, arg);
+                case "--data" -> dataDir = Path.of(value(args, ++i, arg)).toAbsolutePath().normalize();
+                case "--oplog" -> oplog = true;
+                case "--wire-version" -> wireVersion = parseWireVersion(value(args, ++i, arg));
+                case "--verbose" -> System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
+                case "-h", "--help" -> {
+                    System.out.println(USAGE);
+                    return;
+                }
+                default -> fail("unknown argument: " + arg);
+            }
+        }
+
+        MongoBackend backend;
+        String description;
+        if (dataDir == null) {
+            backend = new MemoryBackend() {
+                @Override
+                public Document handleCommand(Channel channel, String database, String command, Document query) {
+                    return isHello(command)
+                        ? toHello(super.handleCommand(channel, database, "isMaster", query))
+                        : super.handleCommand(channel, database, command, query);
+                }
+            };
+            description = "memory";
+        } else {
+            try {
+                Files.createDirectories(dataDir);
+            } catch (IOException e) {
+                fail("cannot create data directory " + dataDir + ": " + e);
+            }
+            Path file = dataDir.resolve(DATA_FILE_NAME);
+            try {
+                backend = new H2Backend(file.toString()) {
+                    @Override
+                    public Document handleCommand(Channel channel, String database, String command, Document query) {
+                        return isHello(command)
+                            ? toHello(super.handleCommand(channel, database, "isMaster", query))
+                            : super.handleCommand(channel, database, command, query);
+                    }
+                };
+            } catch (RuntimeException e) {
+                // e.g. the file is locked by another running server
+                fail("cannot open " + file + ": " + e.getMessage());
+                return;
+            }
+            description = "h2 " + file;
+        }
+
+        backend.version(mongoVersion(wireVersion));
+        description += ", wire " + wireVersion;
+
+        MongoServer server = new MongoServer(backend);
+        if (oplog) {
+            server.enableOplog();
+            description += ", oplog";
+        }
+
+        InetSocketAddress address;
+        try {
+            server.bind(host, port);
+            address = server.getLocalAddress();
+        } catch (RuntimeException e) {
+            server.shutdown(); // also closes the backend (releases the MVStore file lock)
+            fail("cannot listen on " + host + ":" + port + ": " + e.getMessage());
+            return;
+        }
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.shutdown(); // stops listening, closes connections, closes the backend (commits the MVStore)
+            } finally {
+                System.err.println("mongo-java-server stopped");
+                stopped.countDown();
+            }
+        }, "mongo-java-server-shutdown"));
+
+        System.out.println("ready on " + address.getHostString() + ":" + address.getPort() + " (" + description + ")");
+        System.out.flush();
+
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static boolean isHello(String command) {
+        return command.equalsIgnoreCase("hello");
+    }
+
+    private static Document toHello(Document isMasterResponse) {
+        Document response = new Document("isWritablePrimary", Boolean.TRUE);
+        isMasterResponse.forEach((key, value) -> {
+            if (!key.equals("ismaster")) {
+                response.put(key, value);
+            }
+        });
+        return response;
+    }
+
+    private static MongoVersion mongoVersion(int wireVersion) {
+        List<Integer> release = RELEASES.get(wireVersion);
+        return new MongoVersion() {
+            @Override
+            public List<Integer> getVersionArray() {
+                return release;
+            }
+
+            @Override
+            public int getWireVersion() {
+                return wireVersion;
+            }
+        };
+    }
+
+    private static int parseWireVersion(String s) {
+        try {
+            int wireVersion = Integer.parseInt(s);
+            if (RELEASES.containsKey(wireVersion)) {
+                return wireVersion;
+            }
+        } catch (NumberFormatException ignored) {
+            // fall through
+        }
+        fail("unsupported wire version: " + s + " (one of " + new java.util.TreeSet<>(RELEASES.keySet()) + ")");
+        return -1;
+    }
+
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            fail("missing value for " + option);
+        }
+        return args[i];
+    }
+
+    private static int parsePort(String s) {
+        try {
+            int port = Integer.parseInt(s);
+            if (port >= 0 && port <= 65535) {
+                return port;
+            }
+        } catch (NumberFormatException ignored) {
+            // fall through
+        }
+        fail("invalid port: " + s);
+        return -1;
+    }
+
+    private static void fail(String message) {
+        System.err.println("error: " + message);
+        System.err.println(USAGE);
+        System.exit(2);
+    }
+}
