@@ -104,7 +104,7 @@ public final class Launcher {
             try {
                 Files.createDirectories(dataDir);
             } catch (IOException e) {
-                fail("cannot create data directory " + dataDir + ": " + e);
+                die("cannot create data directory " + dataDir + ": " + e);
             }
             Path file = dataDir.resolve(DATA_FILE_NAME);
             try {
@@ -118,7 +118,7 @@ public final class Launcher {
                 };
             } catch (RuntimeException e) {
                 // e.g. the file is locked by another running server
-                fail("cannot open " + file + ": " + e.getMessage());
+                die("cannot open " + file + ": " + e.getMessage());
                 return;
             }
             description = "h2 " + file;
@@ -137,9 +137,9 @@ public final class Launcher {
         try {
             server.bind(host, port);
             address = server.getLocalAddress();
-        } catch (RuntimeException e) {
-            server.shutdown(); // also closes the backend (releases the MVStore file lock)
-            fail("cannot listen on " + host + ":" + port + ": " + e.getMessage());
+        } catch (Exception e) { // netty rethrows java.net.BindException (checked) undeclared
+            server.shutdownNow(); // also closes the backend (releases the MVStore file lock)
+            die("cannot listen on " + host + ":" + port + ": " + e);
             return;
         }
 
@@ -153,7 +153,11 @@ public final class Launcher {
             }
         }, "mongo-java-server-shutdown"));
 
-        System.out.println("ready on " + address.getHostString() + ":" + address.getPort() + " (" + description + ")");
+        String hostString = address.getHostString();
+        if (hostString.contains(":")) {
+            hostString = "[" + hostString + "]"; // IPv6 literal, as in a mongodb:// URL
+        }
+        System.out.println("ready on " + hostString + ":" + address.getPort() + " (" + description + ")");
         System.out.flush();
 
         try {
@@ -225,9 +229,16 @@ public final class Launcher {
         return -1;
     }
 
+    /** Bad command line: message plus usage, exit code 2. */
     private static void fail(String message) {
         System.err.println("error: " + message);
         System.err.println(USAGE);
         System.exit(2);
+    }
+
+    /** Cannot start (port taken, data file locked, ...): exit code 1. */
+    private static void die(String message) {
+        System.err.println("error: " + message);
+        System.exit(1);
     }
 }

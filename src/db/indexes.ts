@@ -1,0 +1,46 @@
+import type { Model } from 'mongoose';
+import type { Logger } from '../common/logger.js';
+import { EnvironmentModel } from '../modules/environments/environment.model.js';
+import { MonitoringCheckModel } from '../modules/history/history.model.js';
+import { UptimeRollupModel } from '../modules/history/uptime-rollup.model.js';
+import { HostModel } from '../modules/hosts/host.model.js';
+import { ServiceModel } from '../modules/services/service.model.js';
+
+export const models: readonly Model<any>[] = [HostModel, ServiceModel, MonitoringCheckModel, EnvironmentModel, UptimeRollupModel];
+
+const NAMESPACE_EXISTS = 48;
+
+export interface IndexReport {
+  created: string[];
+  /** TTL indexes the server refused (FerretDB has none); retention then falls back to a sweep. */
+  refused: { collection: string; index: string; reason: string }[];
+}
+
+/**
+ * Creates every collection and every index the models declare, each by name, so
+ * a database the seed's tooling created is upgraded in place. Creating an index
+ * that exists is a no-op. A refused TTL index is reported, not fatal; any other
+ * refusal (a unique index over duplicates) stops start-up, since data integrity
+ * depends on it.
+ */
+export async function ensureIndexes(logger: Logger): Promise<IndexReport> {
+  const report: IndexReport = { created: [], refused: [] };
+  for (const model of models) {
+    await model.db.createCollection(model.collection.collectionName).catch((error: { code?: number }) => {
+      if (error.code !== NAMESPACE_EXISTS) throw error;
+    });
+    for (const [keys, options] of model.schema.indexes()) {
+      const name = String(options.name);
+      try {
+        await model.collection.createIndex(keys as Record<string, 1 | -1>, options);
+        report.created.push(`${model.collection.collectionName}.${name}`);
+      } catch (error) {
+        if (options.expireAfterSeconds === undefined) throw error;
+        const reason = error instanceof Error ? error.message : String(error);
+        report.refused.push({ collection: model.collection.collectionName, index: name, reason });
+        logger.warn('index refused by the server', { collection: model.collection.collectionName, index: name, reason });
+      }
+    }
+  }
+  return report;
+}

@@ -1,0 +1,137 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { projectRoot } from './paths.js';
+
+export type LocalServerKind = 'mongo-java-server' | 'ferretdb';
+
+export interface RunningServer {
+  readonly uri: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+export interface LocalServerOptions {
+  /** Keep data in this folder between runs; omitted means in memory (mongo-java-server) or a throwaway folder. */
+  dataDir?: string;
+  port?: number;
+  startTimeoutMs?: number;
+  /** mongo-java-server serves change streams only with its oplog on, which grows without bound: tests only. */
+  changeStreams?: boolean;
+}
+
+interface Recipe {
+  artifact: string;
+  /** Has no in-memory mode: without a data folder it gets a throwaway one. */
+  needsDataDir: boolean;
+  build: string;
+  command(artifact: string, port: number, dataDir: string | undefined, changeStreams: boolean): { file: string; args: string[] };
+  ready: RegExp;
+}
+
+/** How each MongoDB-compatible server under tools/ is built and started; each prints one line when it accepts connections. */
+const recipes: Record<LocalServerKind, Recipe> = {
+  'mongo-java-server': {
+    artifact: 'tools/mongo-java-server/target/mongo-java-server-launcher.jar',
+    build: 'tools/mongo-java-server/build.sh',
+    needsDataDir: false,
+    command: (jar, port, dataDir, changeStreams) => ({
+      file: 'java',
+      args: ['-jar', jar, '--port', String(port), ...(changeStreams ? ['--oplog'] : []), ...(dataDir ? ['--data', dataDir] : [])],
+    }),
+    ready: /^ready on /,
+  },
+  ferretdb: {
+    artifact: 'tools/ferretdb/bin/ferretdb',
+    build: 'tools/ferretdb/build.sh',
+    needsDataDir: true,
+    command: (binary, port, dataDir) => ({
+      file: binary,
+      args: ['-listen', `127.0.0.1:${port}`, '-data', dataDir!],
+    }),
+    ready: /ferretdb ready/,
+  },
+};
+
+/** Builds the server's artifact when missing (first run after a fresh clone without `npm run setup`). */
+export function ensureBuilt(kind: LocalServerKind): string {
+  const root = projectRoot();
+  const recipe = recipes[kind];
+  const artifact = join(root, recipe.artifact);
+  if (existsSync(artifact)) return artifact;
+  const build = spawnSync('bash', [join(root, recipe.build)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (build.status !== 0 || !existsSync(artifact)) throw new Error(`building ${kind} failed (bash ${recipe.build} exited ${build.status})`);
+  return artifact;
+}
+
+export async function startLocalServer(kind: LocalServerKind, options: LocalServerOptions = {}): Promise<RunningServer> {
+  const recipe = recipes[kind];
+  const artifact = ensureBuilt(kind);
+  const port = options.port ?? (await freePort());
+  const scratch = !options.dataDir && recipe.needsDataDir ? mkdtempSync(join(tmpdir(), `${kind}-`)) : undefined;
+  const dataDir = options.dataDir ? resolve(options.dataDir) : scratch;
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const { file, args } = recipe.command(artifact, port, dataDir, options.changeStreams ?? false);
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const removeScratch = () => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  };
+  await waitForReady(child, recipe.ready, kind, options.startTimeoutMs ?? 60_000).catch((error) => {
+    removeScratch();
+    throw error;
+  });
+  return {
+    uri: `mongodb://127.0.0.1:${port}/`,
+    pid: child.pid!,
+    stop: () => stopProcess(child).then(removeScratch),
+  };
+}
+
+function waitForReady(child: ChildProcess, ready: RegExp, kind: string, timeoutMs: number): Promise<void> {
+  const stderr: string[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  return new Promise((resolvePromise, reject) => {
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${kind} did not start: ${why}${stderr.length ? `\n${stderr.join('').slice(-2000)}` : ''}`));
+    };
+    const timer = setTimeout(() => fail(`no ready line within ${timeoutMs} ms`), timeoutMs);
+    child.once('error', (error) => fail(error.message));
+    child.once('exit', (code, signal) => fail(`exited early (code ${code}, signal ${signal})`));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!ready.test(line)) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      child.removeAllListeners('error');
+      resolvePromise();
+    });
+  });
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolvePromise) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolvePromise();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** A port the OS just handed out; free again by the time the server binds it, barring a race nobody here runs. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePromise(port));
+    });
+  });
+}

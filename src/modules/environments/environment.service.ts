@@ -1,0 +1,66 @@
+import type { EnvironmentName } from '../../common/enums.js';
+import { NotFoundError } from '../../common/errors.js';
+import { toSetPaths, type WritableFields } from '../../common/patch.js';
+import { translateWriteError } from '../../db/mongo-errors.js';
+import { EnvironmentModel, type Environment, type MaintenanceWindow } from './environment.model.js';
+
+export interface EnvironmentInput {
+  env_name: EnvironmentName;
+  description?: string | null;
+  color?: string | null;
+  alert_severity?: Environment['alert_severity'];
+  maintenance_window?: MaintenanceWindow | null;
+  approval_required?: boolean;
+}
+
+export type EnvironmentPatch = Partial<Omit<EnvironmentInput, 'env_name'>>;
+
+// A maintenance window is replaced whole: merging half of one window into another makes no sense.
+const writable: WritableFields = {
+  description: 'value',
+  color: 'value',
+  alert_severity: 'value',
+  maintenance_window: 'value',
+  approval_required: 'value',
+};
+
+const duplicateEnvironment = (key: Record<string, unknown>) => `environment '${String(key.env_name)}' already exists`;
+
+export class EnvironmentService {
+  async create(input: EnvironmentInput): Promise<Environment> {
+    const fields = toSetPaths({ ...input }, { env_name: 'value', ...writable });
+    try {
+      const environment = new EnvironmentModel(fields);
+      await environment.save();
+      return environment.toObject();
+    } catch (error) {
+      translateWriteError(error, duplicateEnvironment);
+    }
+  }
+
+  async get(name: string): Promise<Environment | null> {
+    return EnvironmentModel.findOne({ env_name: name as EnvironmentName }).lean<Environment>();
+  }
+
+  async list(): Promise<Environment[]> {
+    return EnvironmentModel.find().sort({ env_name: 1 }).lean<Environment[]>();
+  }
+
+  async update(name: string, patch: EnvironmentPatch): Promise<Environment> {
+    const fields = toSetPaths({ ...patch }, writable);
+    const environment = await EnvironmentModel.findOne({ env_name: name as EnvironmentName });
+    if (!environment) throw new NotFoundError('environment', name);
+    environment.set(fields);
+    try {
+      await environment.save();
+    } catch (error) {
+      translateWriteError(error, duplicateEnvironment);
+    }
+    return environment.toObject();
+  }
+
+  async delete(name: string): Promise<void> {
+    const { deletedCount } = await EnvironmentModel.deleteOne({ env_name: name as EnvironmentName });
+    if (deletedCount === 0) throw new NotFoundError('environment', name);
+  }
+}

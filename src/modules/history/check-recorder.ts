@@ -1,0 +1,197 @@
+import type { AnyBulkWriteOperation } from 'mongodb';
+import { isFailureStatus, type ServiceStatus } from '../../common/enums.js';
+import { InvalidInputError } from '../../common/errors.js';
+import { HostModel } from '../hosts/host.model.js';
+import { ServiceModel } from '../services/service.model.js';
+import { staleAt } from '../services/staleness.js';
+import type { CheckResult, RecordedCheck, RecordOutcome } from './check-result.js';
+import { MonitoringCheckModel } from './history.model.js';
+import { observedInterval, toHourBuckets, type UpDown } from './uptime-math.js';
+import { UptimeRollupModel } from './uptime-rollup.model.js';
+
+export interface RecorderSettings {
+  readonly historyRetentionDays: number;
+  readonly staleAfterIntervals: number;
+}
+
+/** What the recorder needs to know of a service, updated in memory as a batch is applied in time order. */
+interface ServiceState {
+  service_id: string;
+  host_id: string;
+  interval_sec: number;
+  current_status: ServiceStatus;
+  last_check: Date | null;
+  consecutive_failures: number;
+  last_status_change: Date | null;
+  touched: boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+interface RollupIncrement extends UpDown {
+  service_id: string;
+  bucket: number;
+}
+
+/**
+ * Applies a batch of check results with one write per collection: history by
+ * insertMany, service state, uptime rollups and host contact by bulkWrite.
+ * Every result is validated before anything is written.
+ */
+export class CheckRecorder {
+  constructor(private readonly settings: RecorderSettings) {}
+
+  async record(results: readonly CheckResult[]): Promise<RecordOutcome> {
+    if (results.length === 0) return { recorded: [], unknownServiceIds: [] };
+    const states = await this.loadStates(results);
+    const unknownServiceIds = [...new Set(results.filter((r) => !states.has(r.service_id)).map((r) => r.service_id))];
+    const known = results.filter((r) => states.has(r.service_id)).sort((a, b) => +a.timestamp - +b.timestamp);
+
+    const historyDocs = known.map((result, index) => this.historyDocument(result, states.get(result.service_id)!.host_id, index));
+    const rollups = new Map<string, RollupIncrement>();
+    const hostsSeen = new Map<string, Date>();
+    const recorded = known.map((result, index) => {
+      const state = states.get(result.service_id)!;
+      if (result.host_contacted) hostsSeen.set(state.host_id, maxDate(hostsSeen.get(state.host_id), result.timestamp));
+      return this.apply(state, result, String(historyDocs[index]!._id), rollups);
+    });
+
+    await MonitoringCheckModel.collection.insertMany(historyDocs, { ordered: false });
+    await this.writeServiceStates([...states.values()].filter((s) => s.touched));
+    await this.writeRollups([...rollups.values()]);
+    await this.writeHostsSeen(hostsSeen);
+    return { recorded, unknownServiceIds };
+  }
+
+  private async loadStates(results: readonly CheckResult[]): Promise<Map<string, ServiceState>> {
+    const ids = [...new Set(results.map((r) => r.service_id))];
+    const services = await ServiceModel.find(
+      { service_id: { $in: ids } },
+      { service_id: 1, host_id: 1, current_status: 1, last_check: 1, consecutive_failures: 1, last_status_change: 1, 'monitoring.interval_sec': 1 },
+    ).lean();
+    return new Map(
+      services.map((s) => [
+        s.service_id,
+        {
+          service_id: s.service_id,
+          host_id: s.host_id,
+          interval_sec: s.monitoring?.interval_sec ?? 60,
+          current_status: s.current_status ?? 'unknown',
+          last_check: s.last_check ?? null,
+          consecutive_failures: s.consecutive_failures ?? 0,
+          last_status_change: s.last_status_change ?? null,
+          touched: false,
+        },
+      ]),
+    );
+  }
+
+  private historyDocument(result: CheckResult, hostId: string, index: number) {
+    const { host_contacted: _ignored, ...fields } = result;
+    const doc = new MonitoringCheckModel({
+      ...fields,
+      host_id: hostId,
+      expires_at: new Date(+result.timestamp + this.settings.historyRetentionDays * DAY_MS),
+    });
+    const invalid = doc.validateSync();
+    if (invalid) {
+      throw new InvalidInputError(
+        Object.entries(invalid.errors).map(([path, e]) => ({ field: `results[${index}].${path}`, message: e.message })),
+      );
+    }
+    return doc.toObject();
+  }
+
+  /** Moves one service's in-memory state forward by one result and adds the elapsed interval to the rollups. */
+  private apply(state: ServiceState, result: CheckResult, historyId: string, rollups: Map<string, RollupIncrement>): RecordedCheck {
+    const previous = state.current_status;
+    const late = state.last_check !== null && +result.timestamp <= +state.last_check;
+    if (!late) {
+      if (state.last_check) {
+        const capMs = state.interval_sec * this.settings.staleAfterIntervals * 1000;
+        const interval = observedInterval(state.last_check, result.timestamp, previous, capMs);
+        if (interval) addBuckets(rollups, state.service_id, toHourBuckets(interval));
+      }
+      if (result.status !== previous) state.last_status_change = result.timestamp;
+      state.current_status = result.status;
+      state.consecutive_failures = isFailureStatus(result.status) ? state.consecutive_failures + 1 : 0;
+      state.last_check = result.timestamp;
+      state.touched = true;
+    }
+    return {
+      history_id: historyId,
+      service_id: state.service_id,
+      host_id: state.host_id,
+      timestamp: result.timestamp,
+      previous_status: previous,
+      status: late ? previous : result.status,
+      status_changed: !late && result.status !== previous,
+      consecutive_failures: state.consecutive_failures,
+      late,
+    };
+  }
+
+  private async writeServiceStates(states: ServiceState[]): Promise<void> {
+    if (states.length === 0) return;
+    const now = new Date();
+    const ops: AnyBulkWriteOperation[] = states.map((s) => ({
+      updateOne: {
+        // Never let an older result overwrite a newer one written meanwhile.
+        filter: { service_id: s.service_id, $or: [{ last_check: null }, { last_check: { $lt: s.last_check } }] },
+        update: {
+          $set: {
+            current_status: s.current_status,
+            last_check: s.last_check,
+            last_status_change: s.last_status_change,
+            consecutive_failures: s.consecutive_failures,
+            stale_at: staleAt(s.last_check!, s.interval_sec, this.settings.staleAfterIntervals),
+            updated_at: now,
+          },
+        },
+      },
+    }));
+    await ServiceModel.collection.bulkWrite(ops, { ordered: false });
+  }
+
+  private async writeRollups(rollups: RollupIncrement[]): Promise<void> {
+    if (rollups.length === 0) return;
+    const ops: AnyBulkWriteOperation[] = rollups.map((r) => ({
+      updateOne: {
+        filter: { service_id: r.service_id, bucket_start: new Date(r.bucket) },
+        update: {
+          $inc: { up_ms: r.up_ms, down_ms: r.down_ms },
+          // Rollups outlive history a little so the edge of a full retention window still has them.
+          $setOnInsert: { expires_at: new Date(r.bucket + (this.settings.historyRetentionDays + 1) * DAY_MS) },
+        },
+        upsert: true,
+      },
+    }));
+    await UptimeRollupModel.collection.bulkWrite(ops, { ordered: false });
+  }
+
+  private async writeHostsSeen(hostsSeen: Map<string, Date>): Promise<void> {
+    if (hostsSeen.size === 0) return;
+    const ops: AnyBulkWriteOperation[] = [...hostsSeen].map(([hostId, at]) => ({
+      updateOne: { filter: { host_id: hostId }, update: { $max: { last_seen: at } } },
+    }));
+    await HostModel.collection.bulkWrite(ops, { ordered: false });
+  }
+}
+
+function addBuckets(
+  rollups: Map<string, RollupIncrement>,
+  serviceId: string,
+  buckets: Map<number, UpDown>,
+): void {
+  for (const [bucket, amounts] of buckets) {
+    const key = `${serviceId}\u0000${bucket}`;
+    const entry = rollups.get(key) ?? { service_id: serviceId, bucket, up_ms: 0, down_ms: 0 };
+    entry.up_ms += amounts.up_ms;
+    entry.down_ms += amounts.down_ms;
+    rollups.set(key, entry);
+  }
+}
+
+function maxDate(a: Date | undefined, b: Date): Date {
+  return a && +a > +b ? a : b;
+}

@@ -1,0 +1,34 @@
+import type { EnvironmentName, HostStatus } from '../../common/enums.js';
+import type { WritableFields } from '../../common/patch.js';
+
+export interface HostInput {
+  host_id: string;
+  hostname: string;
+  ip_address: string;
+  environment: EnvironmentName;
+  region: string;
+  location?: { datacenter?: string | null; rack?: string | null; zone?: string | null };
+  ssh_config: { user: string; port?: number; key_path?: string | null; use_sudo?: boolean };
+  metadata?: { os?: string | null; purpose?: string | null; tags?: string[] };
+  status?: HostStatus;
+}
+
+/** Every field but the identity; nested objects merge. */
+export type HostPatch = Partial<Omit<HostInput, 'host_id' | 'location' | 'ssh_config' | 'metadata'>> & {
+  location?: Partial<NonNullable<HostInput['location']>>;
+  ssh_config?: Partial<HostInput['ssh_config']>;
+  metadata?: Partial<NonNullable<HostInput['metadata']>>;
+};
+
+export const writableHostFields: WritableFields = {
+  hostname: 'value',
+  ip_address: 'value',
+  environment: 'value',
+  region: 'value',
+  location: 'object',
+  ssh_config: 'object',
+  metadata: 'object',
+  status: 'value',
+};
+
+export const creatableHostFields: WritableFields = { host_id: 'value', ...writableHostFields };

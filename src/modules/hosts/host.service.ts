@@ -1,0 +1,108 @@
+import type { EnvironmentName } from '../../common/enums.js';
+import { NotFoundError } from '../../common/errors.js';
+import { toSetPaths } from '../../common/patch.js';
+import { translateWriteError } from '../../db/mongo-errors.js';
+import { ServiceModel } from '../services/service.model.js';
+import { forgetDependencies } from '../services/service.service.js';
+import { HostModel, type Host } from './host.model.js';
+import { creatableHostFields, writableHostFields, type HostInput, type HostPatch } from './host.input.js';
+
+export interface HostFilter {
+  environment?: EnvironmentName;
+  region?: string;
+  status?: Host['status'];
+  tag?: string;
+}
+
+const duplicateHost = (key: Record<string, unknown>) => `host_id '${String(key.host_id)}' already exists`;
+
+export class HostService {
+  async create(input: HostInput): Promise<Host> {
+    const fields = toSetPaths({ ...input }, creatableHostFields);
+    try {
+      const host = new HostModel({});
+      host.set(fields);
+      await host.save();
+      return host.toObject();
+    } catch (error) {
+      translateWriteError(error, duplicateHost);
+    }
+  }
+
+  async get(hostId: string): Promise<Host | null> {
+    return HostModel.findOne({ host_id: hostId }).lean<Host>();
+  }
+
+  async require(hostId: string): Promise<Host> {
+    const host = await this.get(hostId);
+    if (!host) throw new NotFoundError('host', hostId);
+    return host;
+  }
+
+  async list(filter: HostFilter = {}): Promise<Host[]> {
+    return HostModel.find(hostQuery(filter)).sort({ host_id: 1 }).lean<Host[]>();
+  }
+
+  async byEnvironment(environment: EnvironmentName): Promise<Host[]> {
+    return this.list({ environment });
+  }
+
+  async byRegion(region: string): Promise<Host[]> {
+    return this.list({ region });
+  }
+
+  /**
+   * Partial update. A move to another environment or region is copied to the
+   * host's services first, so a failure part-way leaves the host unchanged and
+   * repeating the call completes it.
+   */
+  async update(hostId: string, patch: HostPatch): Promise<Host> {
+    const fields = toSetPaths({ ...patch }, writableHostFields);
+    const host = await HostModel.findOne({ host_id: hostId });
+    if (!host) throw new NotFoundError('host', hostId);
+    host.set(fields);
+    try {
+      await host.validate();
+    } catch (error) {
+      translateWriteError(error, duplicateHost);
+    }
+    if (host.isModified('environment') || host.isModified('region')) {
+      await ServiceModel.updateMany(
+        { host_id: hostId },
+        { $set: { environment: host.environment, region: host.region, updated_at: new Date() } },
+      );
+    }
+    try {
+      await host.save();
+    } catch (error) {
+      translateWriteError(error, duplicateHost);
+    }
+    return host.toObject();
+  }
+
+  /** Deletes the host and every service on it; their history ages out by retention. */
+  async delete(hostId: string): Promise<{ deletedServiceIds: string[] }> {
+    const host = await HostModel.exists({ host_id: hostId });
+    if (!host) throw new NotFoundError('host', hostId);
+    const services = await ServiceModel.find({ host_id: hostId }, { service_id: 1 }).lean();
+    const deletedServiceIds = services.map((s) => s.service_id);
+    await ServiceModel.deleteMany({ host_id: hostId });
+    await forgetDependencies(deletedServiceIds);
+    await HostModel.deleteOne({ host_id: hostId });
+    return { deletedServiceIds };
+  }
+
+  /** Records a successful contact; never moves last_seen backwards. */
+  async markSeen(hostId: string, at: Date): Promise<void> {
+    await HostModel.updateOne({ host_id: hostId }, { $max: { last_seen: at } }, { timestamps: false });
+  }
+}
+
+export function hostQuery(filter: HostFilter): Record<string, unknown> {
+  const query: Record<string, unknown> = {};
+  if (filter.environment) query.environment = filter.environment;
+  if (filter.region) query.region = filter.region;
+  if (filter.status) query.status = filter.status;
+  if (filter.tag) query['metadata.tags'] = filter.tag;
+  return query;
+}

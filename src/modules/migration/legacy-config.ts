@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import type { CheckMethod, EnvironmentName, RecoverAction } from '../../common/enums.js';
+import type { HostInput } from '../hosts/host.input.js';
+import type { ServiceInput } from '../services/service.input.js';
+
+/** One entry of the old monitor's config.json `targets[]`. */
+export interface LegacyTarget {
+  name?: unknown;
+  host?: unknown;
+  ssh?: { user?: unknown; port?: unknown } | unknown;
+  service?: unknown;
+  method?: unknown;
+  interval_sec?: unknown;
+  recover_on_down?: unknown;
+  recover_action?: unknown;
+  use_sudo?: unknown;
+}
+
+/** Where each stored field comes from in a target, so errors name the field the operator wrote. */
+export const TARGET_FIELD_OF: Readonly<Record<string, string>> = {
+  hostname: 'name',
+  ip_address: 'host',
+  'ssh_config.user': 'ssh.user',
+  'ssh_config.port': 'ssh.port',
+  'ssh_config.use_sudo': 'use_sudo',
+  service_name: 'service',
+  service_type: 'service',
+  'monitoring.method': 'method',
+  'monitoring.interval_sec': 'interval_sec',
+  'monitoring.timeout_sec': 'interval_sec',
+  'recovery.recover_on_down': 'recover_on_down',
+  'recovery.recover_action': 'recover_action',
+  'recovery.custom_script': 'recover_action',
+  host_id: 'host',
+  service_id: 'service',
+};
+
+const MAX_ID = 128;
+const idSafe = (value: string) => value.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+
+/** Keeps derived ids within the id pattern's length while staying unique. */
+function boundedId(id: string): string {
+  if (id.length <= MAX_ID) return id;
+  const digest = createHash('sha256').update(id).digest('hex').slice(0, 12);
+  return `${id.slice(0, MAX_ID - 13)}_${digest}`;
+}
+
+/** One host per address and SSH port: `host_10_1_11_81`, or `host_10_1_11_81_2222` off port 22. */
+export function hostIdFor(address: string, port: number): string {
+  return boundedId(`host_${idSafe(address)}${port === 22 ? '' : `_${port}`}`);
+}
+
+export function serviceIdFor(hostId: string, unit: string): string {
+  return boundedId(`svc_${hostId.replace(/^host_/, '')}_${idSafe(unit)}`);
+}
+
+/** `mysql` from `mysql.service`, `postgresql` from `postgresql@14-main.service`. */
+export function serviceTypeOf(unit: string): string {
+  return unit.split(/[.@]/)[0]!.toLowerCase();
+}
+
+// Raw values pass through untyped on purpose: the models' validators judge them and name the field.
+const str = (v: unknown) => v as string;
+const sshOf = (t: LegacyTarget) => (typeof t.ssh === 'object' && t.ssh !== null ? (t.ssh as { user?: unknown; port?: unknown }) : {});
+
+export function sshPortOf(target: LegacyTarget): number {
+  const port = sshOf(target).port;
+  return port === undefined || port === null ? 22 : (port as number);
+}
+
+export function hostInputFrom(target: LegacyTarget, environment: EnvironmentName, region: string): HostInput {
+  const address = str(target.host);
+  return {
+    host_id: hostIdFor(String(address), sshPortOf(target)),
+    hostname: str(target.name),
+    ip_address: address,
+    environment,
+    region,
+    ssh_config: { user: str(sshOf(target).user), port: sshPortOf(target), use_sudo: (target.use_sudo ?? false) as boolean },
+    metadata: { purpose: `${String(target.service)} server`, tags: [] },
+  };
+}
+
+export function serviceInputFrom(target: LegacyTarget, hostId: string): ServiceInput {
+  const unit = str(target.service);
+  return {
+    service_id: serviceIdFor(hostId, String(unit)),
+    host_id: hostId,
+    service_name: unit,
+    service_type: serviceTypeOf(String(unit)),
+    display_name: `${String(unit)} on ${String(target.name)}`,
+    description: `Monitoring for ${String(unit)}`,
+    monitoring: {
+      method: (target.method ?? 'ssh') as CheckMethod,
+      interval_sec: (target.interval_sec ?? 60) as number,
+      // The old monitor had no per-target timeout; keep the seed's 30 s but never beyond the interval.
+      timeout_sec: Math.min(30, typeof target.interval_sec === 'number' && target.interval_sec > 0 ? target.interval_sec : 30),
+    },
+    recovery: {
+      recover_on_down: (target.recover_on_down ?? false) as boolean,
+      recover_action: (target.recover_action ?? 'restart') as RecoverAction,
+    },
+    tags: [serviceTypeOf(String(unit))].filter((t) => /^[A-Za-z0-9]/.test(t)),
+  };
+}

@@ -1,0 +1,175 @@
+import type { DocumentType } from '@typegoose/typegoose';
+import type { EnvironmentName, ServiceStatus } from '../../common/enums.js';
+import { InvalidInputError, NotFoundError } from '../../common/errors.js';
+import { toSetPaths } from '../../common/patch.js';
+import { translateWriteError } from '../../db/mongo-errors.js';
+import { HostModel } from '../hosts/host.model.js';
+import { ServiceModel, type Service } from './service.model.js';
+import { creatableServiceFields, writableServiceFields, type ServiceInput, type ServicePatch } from './service.input.js';
+import { staleAt } from './staleness.js';
+
+export interface ServiceFilter {
+  host_id?: string;
+  service_type?: string;
+  environment?: EnvironmentName;
+  region?: string;
+  status?: ServiceStatus;
+  enabled?: boolean;
+  tag?: string;
+  consecutive_failures_at_least?: number;
+}
+
+export interface ServiceSettings {
+  readonly staleAfterIntervals: number;
+}
+
+const duplicateService = (key: Record<string, unknown>) => `service_id '${String(key.service_id)}' already exists`;
+
+type ServiceDocument = DocumentType<Service>;
+
+export class ServiceService {
+  constructor(private readonly settings: ServiceSettings) {}
+
+  /** Adds a service to an existing host, copying the host's environment and region. */
+  async create(input: ServiceInput, now = new Date()): Promise<Service> {
+    const fields = toSetPaths({ ...input }, creatableServiceFields);
+    const host = await HostModel.findOne({ host_id: input.host_id }, { environment: 1, region: 1 }).lean();
+    if (!host) throw InvalidInputError.single('host_id', `host '${input.host_id}' does not exist`);
+    const service = new ServiceModel({ environment: host.environment, region: host.region });
+    service.set(fields);
+    await this.checkDependencies(service);
+    service.stale_at = service.monitoring.enabled ? staleAt(now, service.monitoring.interval_sec, this.settings.staleAfterIntervals) : null;
+    try {
+      await service.save();
+    } catch (error) {
+      translateWriteError(error, duplicateService);
+    }
+    return service.toObject();
+  }
+
+  async get(serviceId: string): Promise<Service | null> {
+    return ServiceModel.findOne({ service_id: serviceId }).lean<Service>();
+  }
+
+  async require(serviceId: string): Promise<Service> {
+    const service = await this.get(serviceId);
+    if (!service) throw new NotFoundError('service', serviceId);
+    return service;
+  }
+
+  async list(filter: ServiceFilter = {}): Promise<Service[]> {
+    return ServiceModel.find(serviceQuery(filter)).sort({ service_id: 1 }).lean<Service[]>();
+  }
+
+  byHost = (hostId: string) => this.list({ host_id: hostId });
+  byType = (serviceType: string) => this.list({ service_type: serviceType });
+  byEnvironment = (environment: EnvironmentName) => this.list({ environment });
+  byStatus = (status: ServiceStatus) => this.list({ status });
+  enabled = () => this.list({ enabled: true });
+
+  /** Partial update; nested configuration merges field by field. */
+  async update(serviceId: string, patch: ServicePatch, now = new Date()): Promise<Service> {
+    const fields = toSetPaths({ ...patch }, writableServiceFields);
+    const service = await this.load(serviceId);
+    service.set(fields);
+    return this.saveChanged(service, now);
+  }
+
+  async setMonitoringEnabled(serviceId: string, enabled: boolean, now = new Date()): Promise<Service> {
+    const service = await this.load(serviceId);
+    service.set('monitoring.enabled', enabled);
+    return this.saveChanged(service, now);
+  }
+
+  /** Silences alerts until the given instant; null unmutes. */
+  async muteAlerts(serviceId: string, until: Date | null): Promise<Service> {
+    const service = await this.load(serviceId);
+    service.set('alerting.mute_until', until);
+    return this.saveChanged(service, new Date());
+  }
+
+  async delete(serviceId: string): Promise<void> {
+    const { deletedCount } = await ServiceModel.deleteOne({ service_id: serviceId });
+    if (deletedCount === 0) throw new NotFoundError('service', serviceId);
+    await forgetDependencies([serviceId]);
+  }
+
+  private async load(serviceId: string): Promise<ServiceDocument> {
+    const service = await ServiceModel.findOne({ service_id: serviceId });
+    if (!service) throw new NotFoundError('service', serviceId);
+    return service;
+  }
+
+  private async saveChanged(service: ServiceDocument, now: Date): Promise<Service> {
+    if (service.isModified('dependencies')) await this.checkDependencies(service);
+    if (service.isModified('monitoring.enabled') || service.isModified('monitoring.interval_sec')) {
+      service.stale_at = service.monitoring.enabled
+        ? staleAt(service.last_check ?? now, service.monitoring.interval_sec, this.settings.staleAfterIntervals)
+        : null;
+    }
+    try {
+      await service.save();
+    } catch (error) {
+      translateWriteError(error, duplicateService);
+    }
+    return service.toObject();
+  }
+
+  /** Dependencies must name existing services and must not form a cycle. */
+  private async checkDependencies(service: ServiceDocument): Promise<void> {
+    const wanted = [...new Set(service.dependencies)];
+    if (wanted.length === 0) return;
+    if (wanted.includes(service.service_id)) throw InvalidInputError.single('dependencies', 'a service cannot depend on itself');
+    const existing = await ServiceModel.find({ service_id: { $in: wanted } }, { service_id: 1 }).lean();
+    const missing = wanted.filter((id) => !existing.some((s) => s.service_id === id));
+    if (missing.length > 0) throw InvalidInputError.single('dependencies', `unknown service(s): ${missing.join(', ')}`);
+    const cycle = await findDependencyCycle(service.service_id, wanted);
+    if (cycle) throw InvalidInputError.single('dependencies', `would create a cycle: ${cycle.join(' -> ')}`);
+  }
+}
+
+/** Walks the dependency graph breadth-first from `start`'s new dependencies, one query per level. */
+async function findDependencyCycle(start: string, dependencies: string[]): Promise<string[] | null> {
+  const parent = new Map<string, string>(dependencies.map((d) => [d, start]));
+  let frontier = dependencies;
+  while (frontier.length > 0) {
+    const level = await ServiceModel.find({ service_id: { $in: frontier } }, { service_id: 1, dependencies: 1 }).lean();
+    const next: string[] = [];
+    for (const node of level) {
+      for (const dep of node.dependencies ?? []) {
+        if (dep === start) return [start, ...pathTo(node.service_id, parent, start), start];
+        if (!parent.has(dep)) {
+          parent.set(dep, node.service_id);
+          next.push(dep);
+        }
+      }
+    }
+    frontier = next;
+  }
+  return null;
+}
+
+function pathTo(node: string, parent: Map<string, string>, start: string): string[] {
+  const path = [node];
+  for (let p = parent.get(node); p && p !== start; p = parent.get(p)) path.unshift(p);
+  return path;
+}
+
+/** Removes deleted services from the dependency lists of the services that named them. */
+export async function forgetDependencies(serviceIds: string[]): Promise<void> {
+  if (serviceIds.length === 0) return;
+  await ServiceModel.updateMany({ dependencies: { $in: serviceIds } }, { $pull: { dependencies: { $in: serviceIds } } });
+}
+
+export function serviceQuery(filter: ServiceFilter): Record<string, unknown> {
+  const query: Record<string, unknown> = {};
+  if (filter.host_id) query.host_id = filter.host_id;
+  if (filter.service_type) query.service_type = filter.service_type;
+  if (filter.environment) query.environment = filter.environment;
+  if (filter.region) query.region = filter.region;
+  if (filter.status) query.current_status = filter.status;
+  if (filter.enabled !== undefined) query['monitoring.enabled'] = filter.enabled;
+  if (filter.tag) query.tags = filter.tag;
+  if (filter.consecutive_failures_at_least !== undefined) query.consecutive_failures = { $gte: filter.consecutive_failures_at_least };
+  return query;
+}
