@@ -68,6 +68,12 @@ export const settings = {
     'Embedded database when MONGODB_URI is unset: auto (mongodb-memory-server, else mongo-java-server), or one of mongodb-memory-server, mongo-java-server, ferretdb.',
     oneOf<EmbeddedDatabaseEngine>('auto', 'mongodb-memory-server', 'mongo-java-server', 'ferretdb'),
   ),
+  embeddedDatabasePort: setting(
+    'EMBEDDED_DB_PORT',
+    '27027',
+    'Loopback port of the embedded database; a second process (the migration CLI) finds it running there.',
+    integer(1024, 65535),
+  ),
   dataDir: setting('DATA_DIR', './.data', 'Where the embedded database keeps its files between runs.', text),
   historyRetentionDays: setting('HISTORY_RETENTION_DAYS', '30', 'Days a check result is kept (expires_at = timestamp + this).', integer(1, 3650)),
   retentionSweepIntervalSec: setting(

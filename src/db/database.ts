@@ -3,7 +3,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../common/logger.js';
 import { detectCapabilities, type DatabaseCapabilities } from './capabilities.js';
 import { connectDatabase, disconnectDatabase, redactUri } from './connection.js';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded.js';
+import { findRunningEmbeddedDatabase, startEmbeddedDatabase, type EmbeddedDatabase } from './embedded.js';
 import { ensureIndexes } from './indexes.js';
 
 export type DatabaseSettings = Pick<
@@ -15,6 +15,7 @@ export type DatabaseSettings = Pick<
   | 'mongodbMaxIdleTimeMs'
   | 'mongodbConnectTimeoutMs'
   | 'embeddedDatabase'
+  | 'embeddedDatabasePort'
   | 'dataDir'
 >;
 
@@ -28,11 +29,18 @@ export interface OpenDatabase {
 /** Connects to MONGODB_URI, or starts the embedded database; then creates indexes and learns what the server can do. */
 export async function openDatabase(settings: DatabaseSettings, logger: Logger): Promise<OpenDatabase> {
   let embedded: EmbeddedDatabase | undefined;
-  if (!settings.mongodbUri) {
-    embedded = await startEmbeddedDatabase({ engine: settings.embeddedDatabase, dataDir: settings.dataDir, logger });
+  let uri = settings.mongodbUri ?? (await findRunningEmbeddedDatabase(settings.embeddedDatabasePort));
+  if (!settings.mongodbUri && uri) logger.info('using the embedded database another process runs', { uri });
+  if (!uri) {
+    embedded = await startEmbeddedDatabase({
+      engine: settings.embeddedDatabase,
+      dataDir: settings.dataDir,
+      port: settings.embeddedDatabasePort,
+      logger,
+    });
     logger.info('embedded database running', { engine: embedded.engine, uri: embedded.uri, dataDir: settings.dataDir });
+    uri = embedded.uri;
   }
-  const uri = settings.mongodbUri ?? embedded!.uri;
   try {
     await connectDatabase(uri, settings);
     await ensureIndexes(logger);
@@ -40,7 +48,7 @@ export async function openDatabase(settings: DatabaseSettings, logger: Logger): 
     logger.info('database connected', { uri: redactUri(uri), database: settings.mongodbDatabase, ...capabilities });
     return {
       capabilities,
-      server: embedded?.engine ?? 'external',
+      server: embedded?.engine ?? (settings.mongodbUri ? 'external' : 'embedded (shared)'),
       close: async () => {
         await disconnectDatabase();
         await embedded?.stop();

@@ -13,6 +13,8 @@ export interface EmbeddedOptions {
   engine: EmbeddedDatabaseEngine;
   /** Keep data here between runs; omitted: in memory, gone on stop (tests). */
   dataDir?: string;
+  /** Omitted: any free port. */
+  port?: number;
   logger: Logger;
   /** Ask for change-stream support where it costs memory (mongo-java-server's oplog): tests only. */
   changeStreams?: boolean;
@@ -27,7 +29,7 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
   const { engine, logger } = options;
   if (engine === 'mongodb-memory-server' || engine === 'auto') {
     try {
-      return await startMongodbMemoryServer(options.dataDir);
+      return await startMongodbMemoryServer(options.dataDir, options.port);
     } catch (error) {
       if (engine !== 'auto') throw error;
       logger.warn('mongodb-memory-server unavailable, falling back to mongo-java-server', { reason: firstLine(error) });
@@ -36,17 +38,33 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
   const kind: LocalServerKind = engine === 'ferretdb' ? 'ferretdb' : 'mongo-java-server';
   const server: RunningServer = await startLocalServer(kind, {
     dataDir: options.dataDir && join(options.dataDir, kind),
+    port: options.port,
     changeStreams: options.changeStreams,
   });
   return { uri: server.uri, engine: kind, stop: () => server.stop() };
 }
 
-async function startMongodbMemoryServer(dataDir: string | undefined): Promise<EmbeddedDatabase> {
+/** An embedded database another process of ours already runs on this port, if any. */
+export async function findRunningEmbeddedDatabase(port: number): Promise<string | null> {
+  const uri = `mongodb://127.0.0.1:${port}/`;
+  const { MongoClient } = await import('mongodb');
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 500, connectTimeoutMS: 500 });
+  try {
+    await client.db('admin').command({ ping: 1 });
+    return uri;
+  } catch {
+    return null;
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+async function startMongodbMemoryServer(dataDir: string | undefined, port: number | undefined): Promise<EmbeddedDatabase> {
   // A download that cannot succeed should fail fast: the fallback is ready.
   process.env.MONGOMS_MAX_RETRIES ??= '1';
   const { MongoMemoryServer } = await import('mongodb-memory-server');
   const server = await MongoMemoryServer.create({
-    instance: dataDir ? { dbPath: join(dataDir, 'mongod'), storageEngine: 'wiredTiger' } : {},
+    instance: { port, ...(dataDir ? { dbPath: join(dataDir, 'mongod'), storageEngine: 'wiredTiger' as const } : {}) },
   });
   return {
     uri: server.getUri(),

@@ -7,6 +7,8 @@ import { connectDatabase, disconnectDatabase } from '../../src/db/connection.js'
 import { ensureIndexes, models } from '../../src/db/indexes.js';
 
 export interface TestDatabase {
+  readonly name: string;
+  readonly uri: string;
   readonly capabilities: DatabaseCapabilities;
   readonly server: string;
   readonly db: mongoose.mongo.Db;
@@ -42,6 +44,10 @@ export function useTestDatabase(testFile: string, options: { clearBeforeEach?: b
     await disconnectDatabase();
   });
   return {
+    name,
+    get uri() {
+      return inject('mongoUri');
+    },
     get capabilities() {
       return state.capabilities;
     },

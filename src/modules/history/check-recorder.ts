@@ -1,4 +1,5 @@
 import type { AnyBulkWriteOperation } from 'mongodb';
+import mongoose from 'mongoose';
 import { isFailureStatus, type ServiceStatus } from '../../common/enums.js';
 import { InvalidInputError } from '../../common/errors.js';
 import { HostModel } from '../hosts/host.model.js';
@@ -47,7 +48,7 @@ export class CheckRecorder {
     const unknownServiceIds = [...new Set(results.filter((r) => !states.has(r.service_id)).map((r) => r.service_id))];
     const known = results.filter((r) => states.has(r.service_id)).sort((a, b) => +a.timestamp - +b.timestamp);
 
-    const historyDocs = known.map((result, index) => this.historyDocument(result, states.get(result.service_id)!.host_id, index));
+    const historyDocs = await Promise.all(known.map((result, index) => this.historyDocument(result, states.get(result.service_id)!.host_id, index)));
     const rollups = new Map<string, RollupIncrement>();
     const hostsSeen = new Map<string, Date>();
     const recorded = known.map((result, index) => {
@@ -86,17 +87,19 @@ export class CheckRecorder {
     );
   }
 
-  private historyDocument(result: CheckResult, hostId: string, index: number) {
+  private async historyDocument(result: CheckResult, hostId: string, index: number) {
     const { host_contacted: _ignored, ...fields } = result;
     const doc = new MonitoringCheckModel({
       ...fields,
       host_id: hostId,
       expires_at: new Date(+result.timestamp + this.settings.historyRetentionDays * DAY_MS),
     });
-    const invalid = doc.validateSync();
-    if (invalid) {
+    try {
+      await doc.validate();
+    } catch (error) {
+      if (!(error instanceof mongoose.Error.ValidationError)) throw error;
       throw new InvalidInputError(
-        Object.entries(invalid.errors).map(([path, e]) => ({ field: `results[${index}].${path}`, message: e.message })),
+        Object.entries(error.errors).map(([path, e]) => ({ field: `results[${index}].${path}`, message: e.message })),
       );
     }
     return doc.toObject();

@@ -4,6 +4,7 @@ import { CHECK_TYPES, RECOVER_ACTIONS, SERVICE_STATUSES, type CheckType, type Re
 import { patterns } from '../../common/validation.js';
 import { matches, oneOf } from '../../db/validators.js';
 
+@modelOptions({ options: { allowMixed: TypegooseSeverity.ALLOW } })
 export class CheckMetrics {
   @prop({ type: Number, default: undefined })
   public cpu_usage?: number;

@@ -64,7 +64,7 @@ export class ConfigImporter {
     checkOptions(options);
     const targets = targetsOf(config);
     const rejected: RejectedTarget[] = [];
-    const accepted = this.acceptTargets(targets, options, rejected);
+    const accepted = await this.acceptTargets(targets, options, rejected);
     const summary: ImportSummary = {
       dryRun: options.dryRun ?? false,
       targets: targets.length,
@@ -84,21 +84,27 @@ export class ConfigImporter {
   }
 
   /** Validates each target against the models' own rules, and each against the targets before it. */
-  private acceptTargets(targets: unknown[], options: ImportOptions, rejected: RejectedTarget[]): AcceptedTarget[] {
+  private async acceptTargets(targets: unknown[], options: ImportOptions, rejected: RejectedTarget[]): Promise<AcceptedTarget[]> {
     const accepted: AcceptedTarget[] = [];
-    targets.forEach((raw, index) => {
+    for (const [index, raw] of targets.entries()) {
       const target = (typeof raw === 'object' && raw !== null ? raw : {}) as LegacyTarget;
       const reject = (field: string, message: string) =>
         rejected.push({ index, name: typeof target.name === 'string' ? target.name : null, field, message });
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return reject('(target)', 'must be an object');
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+        reject('(target)', 'must be an object');
+        continue;
+      }
       const host = hostInputFrom(target, options.environment, options.region);
       const service = serviceInputFrom(target, host.host_id);
-      const problems = [...modelProblems(new HostModel(host)), ...modelProblems(new ServiceModel({ ...service, environment: options.environment, region: options.region }))];
-      if (problems.length > 0) return problems.forEach((p) => reject(p.field, p.message));
-      const clash = clashWithEarlier(accepted, host, service);
-      if (clash) return reject(clash.field, clash.message);
-      accepted.push({ index, target, host, service });
-    });
+      const problems = [
+        ...(await modelProblems(new HostModel(host))),
+        ...(await modelProblems(new ServiceModel({ ...service, environment: options.environment, region: options.region }))),
+      ];
+      const clash = problems.length === 0 ? clashWithEarlier(accepted, host, service) : null;
+      if (clash) problems.push(clash);
+      if (problems.length > 0) problems.forEach((p) => reject(p.field, p.message));
+      else accepted.push({ index, target, host, service });
+    }
     return accepted;
   }
 
@@ -152,9 +158,13 @@ function targetsOf(config: unknown): unknown[] {
   return targets;
 }
 
-function modelProblems(doc: mongoose.Document): FieldProblem[] {
-  const error = doc.validateSync();
+async function modelProblems(doc: mongoose.Document): Promise<FieldProblem[]> {
+  const error = await doc.validate().then(
+    () => null,
+    (e: unknown) => e,
+  );
   if (!error) return [];
+  if (!(error instanceof mongoose.Error.ValidationError)) throw error;
   return Object.entries(error.errors).map(([path, inner]) => ({
     field: TARGET_FIELD_OF[path] ?? path,
     message: inner.kind === 'required' ? 'is required' : inner.message,

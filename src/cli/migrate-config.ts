@@ -1,0 +1,96 @@
+/**
+ * Imports the old monitor's config.json into the database.
+ *
+ *   service-monitor-migrate config.json [--environment production] [--region default] [--dry-run] [--json]
+ *
+ * Exit codes: 0 every target imported (or unchanged), 1 some targets rejected
+ * (the others were imported), 2 nothing imported (bad arguments, file or database).
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/config.js';
+import type { EnvironmentName } from '../common/enums.js';
+import { DomainError } from '../common/errors.js';
+import { createLogger } from '../common/logger.js';
+import { openDatabase } from '../db/database.js';
+import { createDomain } from '../modules/domain.js';
+import { formatSummary } from '../modules/migration/import-summary.js';
+
+const USAGE = 'usage: service-monitor-migrate <config.json> [--environment production] [--region default] [--dry-run] [--json]';
+
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const processIo: CliIo = {
+  env: process.env,
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+export async function migrateConfigCommand(argv: string[], io: CliIo = processIo): Promise<number> {
+  const fail = (message: string) => {
+    io.stderr(`service-monitor-migrate: ${message}\n`);
+    return 2;
+  };
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        environment: { type: 'string', default: 'production' },
+        region: { type: 'string', default: 'default' },
+        'dry-run': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    return fail(`${(error as Error).message}\n${USAGE}`);
+  }
+  if (args.values.help) {
+    io.stdout(`${USAGE}\n`);
+    return 0;
+  }
+  if (args.positionals.length !== 1) return fail(USAGE);
+
+  const path = args.positionals[0]!;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    return fail(`cannot read ${path}: ${(error as Error).message}`);
+  }
+
+  let config;
+  try {
+    config = loadConfig(io.env);
+  } catch (error) {
+    if (error instanceof ConfigError) return fail(error.message);
+    throw error;
+  }
+  const logger = createLogger(config.logLevel === 'debug' ? 'debug' : 'warn');
+  let database;
+  try {
+    database = await openDatabase(config, logger);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  try {
+    const summary = await createDomain(config).importer.import(parsed, {
+      environment: args.values.environment as EnvironmentName,
+      region: args.values.region!,
+      dryRun: args.values['dry-run'],
+    });
+    io.stdout(args.values.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary, path));
+    return summary.rejected.length > 0 ? 1 : 0;
+  } catch (error) {
+    if (error instanceof DomainError) return fail(error.message);
+    throw error;
+  } finally {
+    await database.close();
+  }
+}
