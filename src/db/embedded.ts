@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmbeddedDatabaseEngine } from '../config/config.js';
 import type { Logger } from '../common/logger.js';
@@ -63,6 +64,7 @@ async function startMongodbMemoryServer(dataDir: string | undefined, port: numbe
   // A download that cannot succeed should fail fast: the fallback is ready.
   process.env.MONGOMS_MAX_RETRIES ??= '1';
   const { MongoMemoryServer } = await import('mongodb-memory-server');
+  if (dataDir) mkdirSync(join(dataDir, 'mongod'), { recursive: true });
   const server = await MongoMemoryServer.create({
     instance: { port, ...(dataDir ? { dbPath: join(dataDir, 'mongod'), storageEngine: 'wiredTiger' as const } : {}) },
   });

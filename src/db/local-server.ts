@@ -40,7 +40,7 @@ const recipes: Record<LocalServerKind, Recipe> = {
     needsDataDir: false,
     command: (jar, port, dataDir, changeStreams) => ({
       file: 'java',
-      args: ['-jar', jar, '--port', String(port), ...(changeStreams ? ['--oplog'] : []), ...(dataDir ? ['--data', dataDir] : [])],
+      args: ['-jar', jar, '--port', String(port), '--exit-with-stdin', ...(changeStreams ? ['--oplog'] : []), ...(dataDir ? ['--data', dataDir] : [])],
     }),
     ready: /^ready on /,
   },
@@ -75,7 +75,8 @@ export async function startLocalServer(kind: LocalServerKind, options: LocalServ
   const dataDir = options.dataDir ? resolve(options.dataDir) : scratch;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const { file, args } = recipe.command(artifact, port, dataDir, options.changeStreams ?? false);
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // stdin stays open as a lifeline: the server exits when this process dies and the pipe closes.
+  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const removeScratch = () => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   };

@@ -57,6 +57,7 @@ public final class Launcher {
         "  --host HOST       address to bind (default 127.0.0.1)",
         "  --data DIR        keep data between runs in DIR/" + DATA_FILE_NAME + " (H2 MVStore); default: in memory",
         "  --oplog           enable the oplog (needed for change streams / collection.watch())",
+        "  --exit-with-stdin shut down when standard input closes (the parent process died)",
         "  --wire-version N  maxWireVersion to report, one of " + new java.util.TreeSet<>(RELEASES.keySet()),
         "                    (default " + DEFAULT_WIRE_VERSION + " = MongoDB 4.4, the minimum of Node driver 7)",
         "  --verbose         log at info level instead of warn");
@@ -69,6 +70,7 @@ public final class Launcher {
         int port = 27019;
         Path dataDir = null;
         boolean oplog = false;
+        boolean exitWithStdin = false;
         int wireVersion = DEFAULT_WIRE_VERSION;
 
         for (int i = 0; i < args.length; i++) {
@@ -78,6 +80,7 @@ public final class Launcher {
                 case "--host" -> host = value(args, ++i, arg);
                 case "--data" -> dataDir = Path.of(value(args, ++i, arg)).toAbsolutePath().normalize();
                 case "--oplog" -> oplog = true;
+                case "--exit-with-stdin" -> exitWithStdin = true;
                 case "--wire-version" -> wireVersion = parseWireVersion(value(args, ++i, arg));
                 case "--verbose" -> System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
                 case "-h", "--help" -> {
@@ -159,12 +162,34 @@ public final class Launcher {
         }
         System.out.println("ready on " + hostString + ":" + address.getPort() + " (" + description + ")");
         System.out.flush();
+        if (exitWithStdin) {
+            exitWhenStdinCloses();
+        }
 
         try {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * A parent killed without a chance to clean up (SIGKILL, a crashed test runner) closes our stdin pipe;
+     * exiting then keeps an orphaned server from holding the port and the data file lock.
+     */
+    private static void exitWhenStdinCloses() {
+        Thread watcher = new Thread(() -> {
+            try {
+                while (System.in.read() != -1) {
+                    // ignore input
+                }
+            } catch (IOException ignored) {
+                // closed
+            }
+            System.exit(0); // runs the shutdown hook
+        }, "stdin-watcher");
+        watcher.setDaemon(true);
+        watcher.start();
     }
 
     private static boolean isHello(String command) {
