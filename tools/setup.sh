@@ -18,3 +18,9 @@ if ((${#need_apt[@]})); then
 fi
 
 bash tools/mongo-java-server/build.sh
+
+# pymongo for the test that runs the seed's own Python tooling against our database.
+if [[ ! -x .venv-seed/bin/python ]]; then
+  python3 -m venv .venv-seed
+fi
+.venv-seed/bin/pip install -q --disable-pip-version-check -r test/compat/seed/requirements.txt

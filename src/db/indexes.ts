@@ -9,6 +9,19 @@ import { ServiceModel } from '../modules/services/service.model.js';
 export const models: readonly Model<any>[] = [HostModel, ServiceModel, MonitoringCheckModel, EnvironmentModel, UptimeRollupModel];
 
 const NAMESPACE_EXISTS = 48;
+/** The same keys exist under another name: the index is there, whoever named it. */
+const INDEX_OPTIONS_CONFLICT = 85;
+
+/**
+ * MongoDB's default name (`host_id_1`, `service_id_1_timestamp_-1`): the name the
+ * seed's pymongo `create_index` calls give, so either tool finds the other's
+ * indexes already in place instead of failing on a second name for the same keys.
+ */
+export function defaultIndexName(keys: Record<string, unknown>): string {
+  return Object.entries(keys)
+    .map(([field, direction]) => `${field}_${String(direction)}`)
+    .join('_');
+}
 
 export interface IndexReport {
   created: string[];
@@ -30,11 +43,12 @@ export async function ensureIndexes(logger: Logger): Promise<IndexReport> {
       if (error.code !== NAMESPACE_EXISTS) throw error;
     });
     for (const [keys, options] of model.schema.indexes()) {
-      const name = String(options.name);
+      const name = defaultIndexName(keys);
       try {
-        await model.collection.createIndex(keys as Record<string, 1 | -1>, options);
+        await model.collection.createIndex(keys as Record<string, 1 | -1>, { ...options, name });
         report.created.push(`${model.collection.collectionName}.${name}`);
       } catch (error) {
+        if ((error as { code?: number }).code === INDEX_OPTIONS_CONFLICT) continue;
         if (options.expireAfterSeconds === undefined) throw error;
         const reason = error instanceof Error ? error.message : String(error);
         report.refused.push({ collection: model.collection.collectionName, index: name, reason });

@@ -25,7 +25,7 @@ export class MaintenanceWindow {
   },
 })
 // The seed looks environments up by name; two documents for one name would make that ambiguous.
-@index({ env_name: 1 }, { unique: true, name: 'env_name_unique' })
+@index({ env_name: 1 }, { unique: true })
 export class Environment {
   @prop({ required: true, type: String, validate: oneOf(ENVIRONMENTS) })
   public env_name!: EnvironmentName;

@@ -26,18 +26,16 @@ export class CheckMetrics {
   public custom?: Record<string, unknown>;
 }
 
-export const HISTORY_TTL_INDEX = 'expires_at_ttl';
-
 @modelOptions({
   schemaOptions: { collection: 'monitoring_history', versionKey: false },
   options: { allowMixed: TypegooseSeverity.ALLOW },
 })
-@index({ service_id: 1, timestamp: -1 }, { name: 'service_id_timestamp' })
-@index({ host_id: 1, timestamp: -1 }, { name: 'host_id_timestamp' })
-@index({ timestamp: -1 }, { name: 'timestamp' })
-@index({ status: 1, timestamp: -1 }, { name: 'status_timestamp' })
-@index({ check_type: 1, timestamp: -1 }, { name: 'check_type_timestamp' })
-@index({ expires_at: 1 }, { expireAfterSeconds: 0, name: HISTORY_TTL_INDEX })
+@index({ service_id: 1, timestamp: -1 })
+@index({ host_id: 1, timestamp: -1 })
+@index({ timestamp: -1 })
+@index({ status: 1, timestamp: -1 })
+@index({ check_type: 1, timestamp: -1 })
+@index({ expires_at: 1 }, { expireAfterSeconds: 0 })
 export class MonitoringCheck {
   @prop({ required: true, validate: matches(patterns.id, 'a service_id') })
   public service_id!: string;

@@ -6,8 +6,8 @@ import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoos
  * every check. Not part of the seed; the seed's tooling ignores it.
  */
 @modelOptions({ schemaOptions: { collection: 'uptime_rollups', versionKey: false } })
-@index({ service_id: 1, bucket_start: 1 }, { unique: true, name: 'service_id_bucket_start_unique' })
-@index({ expires_at: 1 }, { expireAfterSeconds: 0, name: 'expires_at_ttl' })
+@index({ service_id: 1, bucket_start: 1 }, { unique: true })
+@index({ expires_at: 1 }, { expireAfterSeconds: 0 })
 export class UptimeRollup {
   @prop({ required: true })
   public service_id!: string;

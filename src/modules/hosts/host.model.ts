@@ -48,14 +48,14 @@ export class HostMetadata {
   },
   options: { allowMixed: TypegooseSeverity.ERROR },
 })
-@index({ host_id: 1 }, { unique: true, name: 'host_id_unique' })
-@index({ environment: 1, region: 1 }, { name: 'environment_region' })
-@index({ status: 1 }, { name: 'status' })
-@index({ 'metadata.tags': 1 }, { name: 'metadata_tags' })
-@index({ ip_address: 1 }, { name: 'ip_address' })
-@index({ hostname: 1 }, { name: 'hostname' })
+@index({ host_id: 1 }, { unique: true })
+@index({ environment: 1, region: 1 })
+@index({ status: 1 })
+@index({ 'metadata.tags': 1 })
+@index({ ip_address: 1 })
+@index({ hostname: 1 })
 // The migration finds "the host at this address and SSH port" to make one host per target address.
-@index({ ip_address: 1, 'ssh_config.port': 1 }, { name: 'ip_address_ssh_port' })
+@index({ ip_address: 1, 'ssh_config.port': 1 })
 export class Host {
   @prop({ required: true, validate: matches(patterns.id, 'letters, digits, _ . - (max 128), starting alphanumeric') })
   public host_id!: string;

@@ -119,21 +119,21 @@ export class HealthCheckConfig {
     this.invalidate('dependencies', 'a service cannot depend on itself');
   }
 })
-@index({ service_id: 1 }, { unique: true, name: 'service_id_unique' })
-@index({ host_id: 1 }, { name: 'host_id' })
-@index({ service_type: 1 }, { name: 'service_type' })
-@index({ environment: 1, service_type: 1 }, { name: 'environment_service_type' })
-@index({ current_status: 1 }, { name: 'current_status' })
-@index({ 'monitoring.enabled': 1, current_status: 1 }, { name: 'monitoring_enabled_current_status' })
-@index({ region: 1 }, { name: 'region' })
-@index({ tags: 1 }, { name: 'tags' })
-@index({ last_check: 1 }, { name: 'last_check' })
+@index({ service_id: 1 }, { unique: true })
+@index({ host_id: 1 })
+@index({ service_type: 1 })
+@index({ environment: 1, service_type: 1 })
+@index({ current_status: 1 })
+@index({ 'monitoring.enabled': 1, current_status: 1 })
+@index({ region: 1 })
+@index({ tags: 1 })
+@index({ last_check: 1 })
 // Stale detection compares against each service's own interval; a precomputed instant keeps it one index range.
-@index({ stale_at: 1 }, { name: 'stale_at' })
+@index({ stale_at: 1 })
 // The attention list and failure filters ask for "at least N failures in a row".
-@index({ consecutive_failures: 1 }, { name: 'consecutive_failures' })
+@index({ consecutive_failures: 1 })
 // Removing a deleted service from the dependency lists of others.
-@index({ dependencies: 1 }, { name: 'dependencies' })
+@index({ dependencies: 1 })
 export class Service {
   @prop({ required: true, validate: matches(patterns.id, 'letters, digits, _ . - (max 128), starting alphanumeric') })
   public service_id!: string;
