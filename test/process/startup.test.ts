@@ -1,0 +1,92 @@
+/**
+ * The built server process, started as an operator starts it: config errors,
+ * an unreachable database, and the embedded database keeping data across runs.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, describe, expect, test } from 'vitest';
+import { freePort } from '../../src/db/local-server.js';
+
+const mainJs = join(import.meta.dirname, '..', '..', 'dist', 'src', 'main.js');
+const migrateJs = join(import.meta.dirname, '..', '..', 'dist', 'src', 'bin', 'service-monitor-migrate.js');
+const fixture = join(import.meta.dirname, '..', 'fixtures', 'config.json');
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('MONGODB_') && key !== 'EMBEDDED_DB'));
+
+describe('starting the server', () => {
+  test('refuses bad configuration, listing every problem, with exit code 78', () => {
+    const run = spawnSync(process.execPath, [mainJs], {
+      encoding: 'utf8',
+      env: { ...cleanEnv, MONGODB_URI: 'postgres://nope', HISTORY_RETENTION_DAYS: 'forever', LOG_LEVEL: 'loud' },
+    });
+    expect(run.status).toBe(78);
+    expect(run.stderr).toContain('Invalid configuration:');
+    expect(run.stderr).toContain('MONGODB_URI must start with mongodb:// or mongodb+srv://');
+    expect(run.stderr).toContain("HISTORY_RETENTION_DAYS must be a whole number, got 'forever'");
+    expect(run.stderr).toContain('LOG_LEVEL must be one of debug, info, warn, error');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test('gives up on an unreachable database with a clear message and exit code 69', async () => {
+    const port = await freePort();
+    const run = spawnSync(process.execPath, [mainJs], {
+      encoding: 'utf8',
+      env: { ...cleanEnv, MONGODB_URI: `mongodb://user:s3cret@127.0.0.1:${port}/`, MONGODB_CONNECT_TIMEOUT_MS: '500' },
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(69);
+    expect(run.stderr).toContain(`Cannot reach MongoDB at mongodb://user:***@127.0.0.1:${port}/`);
+    expect(run.stderr).not.toContain('s3cret');
+  });
+});
+
+describe('the embedded database (MONGODB_URI unset)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'service-monitor-data-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  async function startServer(port: number) {
+    const child = spawn(process.execPath, [mainJs], {
+      env: { ...cleanEnv, DATA_DIR: dataDir, EMBEDDED_DB: 'mongo-java-server', EMBEDDED_DB_PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const lines: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${lines.join('\n')}`)));
+      createInterface({ input: child.stderr! }).on('line', (line) => {
+        lines.push(line);
+        if (line.includes('data layer ready')) resolve();
+      });
+    });
+    const stop = () =>
+      new Promise<number | null>((resolve) => {
+        child.removeAllListeners('exit');
+        child.once('exit', (code) => resolve(code));
+        child.kill('SIGTERM');
+      });
+    return { lines, stop };
+  }
+
+  const migrate = (port: number) =>
+    spawnSync(process.execPath, [migrateJs, fixture, '--json'], {
+      encoding: 'utf8',
+      env: { ...cleanEnv, DATA_DIR: dataDir, EMBEDDED_DB: 'mongo-java-server', EMBEDDED_DB_PORT: String(port), LOG_LEVEL: 'warn' },
+      timeout: 60_000,
+    });
+
+  test('logs which server runs, keeps data under DATA_DIR between runs, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const first = await startServer(port);
+    expect(first.lines.join('\n')).toMatch(/embedded database running \{"engine":"mongo-java-server"/);
+    const imported = migrate(port);
+    expect(imported.status).toBe(0);
+    expect(JSON.parse(imported.stdout).hosts.created).toBe(3);
+    expect(await first.stop()).toBe(0);
+
+    const second = await startServer(port);
+    const again = migrate(port);
+    expect(JSON.parse(again.stdout)).toMatchObject({ hosts: { created: 0, unchanged: 3 }, services: { created: 0, unchanged: 4 } });
+    expect(await second.stop()).toBe(0);
+  });
+});
