@@ -27,6 +27,13 @@ export interface ServicesNeedingAttention {
   stale_checks: Service[];
 }
 
+export interface StatusGroup {
+  status: ServiceStatus;
+  count: number;
+  /** service_name of each service in the group, as the seed's query 10 lists them. */
+  service_names: string[];
+}
+
 export interface DashboardSettings {
   readonly highFailureThreshold: number;
 }
@@ -58,6 +65,18 @@ export class DashboardService {
     };
   }
 
+  /** The seed's "services grouped by status": count and names per status, most populous first. */
+  async servicesByStatus(): Promise<StatusGroup[]> {
+    const groups = await ServiceModel.collection
+      .aggregate<{ _id: ServiceStatus; count: number; service_names: string[] }>([
+        { $group: { _id: '$current_status', count: { $sum: 1 }, service_names: { $push: '$service_name' } } },
+      ])
+      .toArray();
+    return groups
+      .map((g) => ({ status: g._id, count: g.count, service_names: [...g.service_names].sort() }))
+      .sort((a, b) => b.count - a.count || a.status.localeCompare(b.status));
+  }
+
   /** Services an operator should look at: down, failing repeatedly, or not checked for several of their intervals. */
   async needingAttention(now = new Date()): Promise<ServicesNeedingAttention> {
     const [down, failing, stale] = await Promise.all([
@@ -69,7 +88,7 @@ export class DashboardService {
   }
 }
 
-/** Counts documents per value of one field, largest first; one `$sum` per group (FerretDB miscounts a second one). */
+/** Counts documents per value of one field, largest first. */
 async function countBy(model: typeof HostModel | typeof ServiceModel, field: string): Promise<CountByKey[]> {
   const groups = await model.collection
     .aggregate<{ _id: string | null; count: number }>([{ $group: { _id: `$${field}`, count: { $sum: 1 } } }])

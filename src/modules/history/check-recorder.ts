@@ -1,7 +1,7 @@
 import type { AnyBulkWriteOperation } from 'mongodb';
 import mongoose from 'mongoose';
 import { isFailureStatus, type ServiceStatus } from '../../common/enums.js';
-import { InvalidInputError } from '../../common/errors.js';
+import { InvalidInputError, type FieldProblem } from '../../common/errors.js';
 import { HostModel } from '../hosts/host.model.js';
 import { ServiceModel } from '../services/service.model.js';
 import { staleAt } from '../services/staleness.js';
@@ -37,7 +37,9 @@ interface RollupIncrement extends UpDown {
 /**
  * Applies a batch of check results with one write per collection: history by
  * insertMany, service state, uptime rollups and host contact by bulkWrite.
- * Every result is validated before anything is written.
+ * Every result is validated before anything is written. One writer per service
+ * at a time is assumed (the scheduler's lease gives that): two overlapping
+ * batches for one service would both start from the same loaded state.
  */
 export class CheckRecorder {
   constructor(private readonly settings: RecorderSettings) {}
@@ -46,15 +48,22 @@ export class CheckRecorder {
     if (results.length === 0) return { recorded: [], unknownServiceIds: [] };
     const states = await this.loadStates(results);
     const unknownServiceIds = [...new Set(results.filter((r) => !states.has(r.service_id)).map((r) => r.service_id))];
-    const known = results.filter((r) => states.has(r.service_id)).sort((a, b) => +a.timestamp - +b.timestamp);
+    // Applied in time order; each keeps its position in the caller's batch for error messages.
+    const known = results
+      .map((result, position) => ({ result, position }))
+      .filter(({ result }) => states.has(result.service_id))
+      .sort((a, b) => +a.result.timestamp - +b.result.timestamp);
+    if (known.length === 0) return { recorded: [], unknownServiceIds };
 
-    const historyDocs = await Promise.all(known.map((result, index) => this.historyDocument(result, states.get(result.service_id)!.host_id, index)));
+    const historyDocs = await this.validatedHistory(known, states);
     const rollups = new Map<string, RollupIncrement>();
     const hostsSeen = new Map<string, Date>();
-    const recorded = known.map((result, index) => {
+    const recorded = known.map(({ result }, i) => {
       const state = states.get(result.service_id)!;
       if (result.host_contacted) hostsSeen.set(state.host_id, maxDate(hostsSeen.get(state.host_id), result.timestamp));
-      return this.apply(state, result, String(historyDocs[index]!._id), rollups);
+      const outcome = this.apply(state, result, String(historyDocs[i]!._id), rollups);
+      if (outcome.late) historyDocs[i]!.late = true;
+      return outcome;
     });
 
     await MonitoringCheckModel.collection.insertMany(historyDocs, { ordered: false });
@@ -62,6 +71,16 @@ export class CheckRecorder {
     await this.writeRollups([...rollups.values()]);
     await this.writeHostsSeen(hostsSeen);
     return { recorded, unknownServiceIds };
+  }
+
+  /** History documents for every result, or one error naming every invalid field of every result. */
+  private async validatedHistory(known: { result: CheckResult; position: number }[], states: Map<string, ServiceState>) {
+    const settled = await Promise.allSettled(
+      known.map(({ result, position }) => this.historyDocument(result, states.get(result.service_id)!.host_id, position)),
+    );
+    const problems = settled.flatMap((s) => (s.status === 'rejected' ? problemsOf(s.reason) : []));
+    if (problems.length > 0) throw new InvalidInputError(problems);
+    return settled.map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<CheckRecorder['historyDocument']>>>).value);
   }
 
   private async loadStates(results: readonly CheckResult[]): Promise<Map<string, ServiceState>> {
@@ -87,7 +106,7 @@ export class CheckRecorder {
     );
   }
 
-  private async historyDocument(result: CheckResult, hostId: string, index: number) {
+  private async historyDocument(result: CheckResult, hostId: string, position: number) {
     const { host_contacted: _ignored, ...fields } = result;
     const doc = new MonitoringCheckModel({
       ...fields,
@@ -99,7 +118,7 @@ export class CheckRecorder {
     } catch (error) {
       if (!(error instanceof mongoose.Error.ValidationError)) throw error;
       throw new InvalidInputError(
-        Object.entries(error.errors).map(([path, e]) => ({ field: `results[${index}].${path}`, message: e.message })),
+        Object.entries(error.errors).map(([path, e]) => ({ field: `results[${position}].${path}`, message: e.message })),
       );
     }
     return doc.toObject();
@@ -193,6 +212,11 @@ function addBuckets(
     entry.down_ms += amounts.down_ms;
     rollups.set(key, entry);
   }
+}
+
+function problemsOf(reason: unknown): FieldProblem[] {
+  if (reason instanceof InvalidInputError) return [...reason.problems];
+  throw reason;
 }
 
 function maxDate(a: Date | undefined, b: Date): Date {

@@ -83,6 +83,10 @@ export class MonitoringCheck {
 
   @prop({ required: true })
   public expires_at!: Date;
+
+  /** Not in the seed: set on a result older than the service's latest check, which uptime must not read as a status change. */
+  @prop({ type: Boolean, default: undefined })
+  public late?: boolean;
 }
 
 export const MonitoringCheckModel = getModelForClass(MonitoringCheck);

@@ -20,8 +20,9 @@ const DAY_MS = 86_400_000;
 
 /**
  * Uptime = time up / (time up + time down) over a window. Whole hours come from
- * the rollups the recorder maintains; the part-hour at the window's start is
- * rebuilt from history; the time since the latest check counts as its status.
+ * the rollups the recorder maintains; the part-hour at the window's start, and
+ * any time before the recorder's first rollup, is rebuilt from history; the
+ * time since the latest check counts as its status.
  */
 export class UptimeService {
   constructor(private readonly settings: UptimeSettings) {}
@@ -39,12 +40,12 @@ export class UptimeService {
 
     const rollups = await UptimeRollupModel.find(
       { service_id: serviceId, bucket_start: { $gte: new Date(wholeHoursFrom), $lt: new Date(to) } },
-      { up_ms: 1, down_ms: 1 },
+      { bucket_start: 1, up_ms: 1, down_ms: 1 },
     ).lean();
-    // Rollups are missing for data written by other tools (the seed's scripts): rebuild the whole window then.
-    const rebuildFrom = rollups.length > 0 ? wholeHoursFrom : to;
+    // Before the first rollup (all of the window for data the seed's scripts wrote) history is the only source.
+    const historyUntil = rollups.length > 0 ? Math.min(...rollups.map((r) => +r.bucket_start)) : to;
     const total = sumRollups(rollups);
-    add(total, sumWithin(await this.intervalsFromHistory(serviceId, from, rebuildFrom, capMs), from, rebuildFrom));
+    add(total, sumWithin(await this.intervalsFromHistory(serviceId, from, historyUntil, capMs), from, historyUntil));
     if (service.last_check) {
       const open = observedInterval(service.last_check, to, service.current_status, capMs);
       if (open) add(total, sumWithin([open], from, to));
@@ -64,12 +65,12 @@ export class UptimeService {
   private async intervalsFromHistory(serviceId: string, from: number, to: number, capMs: number): Promise<StatusInterval[]> {
     if (to <= from) return [];
     const checks = await MonitoringCheckModel.find(
-      { service_id: serviceId, timestamp: { $gte: new Date(from - capMs), $lt: new Date(to) } },
+      { service_id: serviceId, late: { $ne: true }, timestamp: { $gte: new Date(from - capMs), $lt: new Date(to) } },
       { timestamp: 1, status: 1 },
     )
       .sort({ timestamp: 1 })
       .lean();
-    const next = await MonitoringCheckModel.findOne({ service_id: serviceId, timestamp: { $gte: new Date(to) } }, { timestamp: 1 })
+    const next = await MonitoringCheckModel.findOne({ service_id: serviceId, late: { $ne: true }, timestamp: { $gte: new Date(to) } }, { timestamp: 1 })
       .sort({ timestamp: 1 })
       .lean();
     const intervals: StatusInterval[] = [];
