@@ -123,7 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   const parsed = config as Config;
-  if (problems.length === 0 && parsed.mongodbMinPoolSize > parsed.mongodbMaxPoolSize) {
+  if (parsed.mongodbMinPoolSize !== undefined && parsed.mongodbMaxPoolSize !== undefined && parsed.mongodbMinPoolSize > parsed.mongodbMaxPoolSize) {
     problems.push('MONGODB_MIN_POOL_SIZE must not exceed MONGODB_MAX_POOL_SIZE');
   }
   if (problems.length > 0) throw new ConfigError(problems);

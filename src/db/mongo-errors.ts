@@ -10,18 +10,36 @@ export function isDuplicateKeyError(error: unknown): error is { code: number; ke
 /**
  * Turns what mongoose and the driver throw for bad input into domain errors that
  * name the field; anything else is rethrown untouched (a real fault).
+ * `setPaths` are the dotted paths the caller set: mongoose reports a cast error
+ * inside a nested object by its last segment only, and this restores the rest.
  */
-export function translateWriteError(error: unknown, describeDuplicate: (keyValue: Record<string, unknown>) => string): never {
+export function translateWriteError(
+  error: unknown,
+  describeDuplicate: (keyValue: Record<string, unknown>) => string,
+  setPaths: readonly string[] = [],
+): never {
+  const fullPath = (path: string) => {
+    if (setPaths.includes(path)) return path;
+    const candidates = setPaths.filter((p) => p.endsWith(`.${path}`));
+    return candidates.length === 1 ? candidates[0]! : path;
+  };
   if (error instanceof mongoose.Error.ValidationError) {
-    throw new InvalidInputError(validationProblems(error));
+    throw new InvalidInputError(validationProblems(error).map((p) => ({ ...p, field: fullPath(p.field) })));
   }
   if (error instanceof mongoose.Error.CastError) {
-    throw InvalidInputError.single(error.path, `must be a ${error.kind}, got ${JSON.stringify(error.value)}`);
+    throw InvalidInputError.single(fullPath(error.path), `must be a ${error.kind}, got ${JSON.stringify(error.value)}`);
   }
   if (isDuplicateKeyError(error)) {
-    throw new ConflictError(describeDuplicate(error.keyValue ?? {}));
+    throw new ConflictError(describeDuplicate(error.keyValue ?? keyValueFromMessage(error)));
   }
   throw error;
+}
+
+/** Servers that omit `keyValue` (mongo-java-server) still name the key in the message: `dup key: { host_id: "h1" }`. */
+function keyValueFromMessage(error: unknown): Record<string, unknown> {
+  const message = (error as { errmsg?: string; message?: string }).errmsg ?? (error as Error).message ?? '';
+  const match = /dup key: \{ ?"?([\w.]+)"?: "?([^"}]*?)"? ?\}/.exec(message);
+  return match ? { [match[1]!]: match[2] } : {};
 }
 
 function validationProblems(error: mongoose.Error.ValidationError): FieldProblem[] {

@@ -28,13 +28,13 @@ const duplicateEnvironment = (key: Record<string, unknown>) => `environment '${S
 
 export class EnvironmentService {
   async create(input: EnvironmentInput): Promise<Environment> {
-    const fields = toSetPaths({ ...input }, { env_name: 'value', ...writable });
+    const fields = toSetPaths({ ...input }, { env_name: 'value', ...writable }, EnvironmentModel.schema);
     try {
       const environment = new EnvironmentModel(fields);
       await environment.save();
       return environment.toObject();
     } catch (error) {
-      translateWriteError(error, duplicateEnvironment);
+      translateWriteError(error, duplicateEnvironment, Object.keys(fields));
     }
   }
 
@@ -47,14 +47,14 @@ export class EnvironmentService {
   }
 
   async update(name: string, patch: EnvironmentPatch): Promise<Environment> {
-    const fields = toSetPaths({ ...patch }, writable);
+    const fields = toSetPaths({ ...patch }, writable, EnvironmentModel.schema);
     const environment = await EnvironmentModel.findOne({ env_name: name as EnvironmentName });
     if (!environment) throw new NotFoundError('environment', name);
     environment.set(fields);
     try {
       await environment.save();
     } catch (error) {
-      translateWriteError(error, duplicateEnvironment);
+      translateWriteError(error, duplicateEnvironment, Object.keys(fields));
     }
     return environment.toObject();
   }

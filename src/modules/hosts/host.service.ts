@@ -18,14 +18,14 @@ const duplicateHost = (key: Record<string, unknown>) => `host_id '${String(key.h
 
 export class HostService {
   async create(input: HostInput): Promise<Host> {
-    const fields = toSetPaths({ ...input }, creatableHostFields);
+    const fields = toSetPaths({ ...input }, creatableHostFields, HostModel.schema);
     try {
       const host = new HostModel({});
       host.set(fields);
       await host.save();
       return host.toObject();
     } catch (error) {
-      translateWriteError(error, duplicateHost);
+      translateWriteError(error, duplicateHost, Object.keys(fields));
     }
   }
 
@@ -57,14 +57,14 @@ export class HostService {
    * repeating the call completes it.
    */
   async update(hostId: string, patch: HostPatch): Promise<Host> {
-    const fields = toSetPaths({ ...patch }, writableHostFields);
+    const fields = toSetPaths({ ...patch }, writableHostFields, HostModel.schema);
     const host = await HostModel.findOne({ host_id: hostId });
     if (!host) throw new NotFoundError('host', hostId);
     host.set(fields);
     try {
       await host.validate();
     } catch (error) {
-      translateWriteError(error, duplicateHost);
+      translateWriteError(error, duplicateHost, Object.keys(fields));
     }
     if (host.isModified('environment') || host.isModified('region')) {
       await ServiceModel.updateMany(
@@ -75,7 +75,7 @@ export class HostService {
     try {
       await host.save();
     } catch (error) {
-      translateWriteError(error, duplicateHost);
+      translateWriteError(error, duplicateHost, Object.keys(fields));
     }
     return host.toObject();
   }

@@ -154,10 +154,10 @@ export class Service {
   @prop({ type: String, default: null, maxlength: 2048 })
   public description!: string | null;
 
-  @prop({ type: () => MonitoringConfig, default: () => ({}), _id: false })
+  @prop({ type: () => MonitoringConfig, required: true, default: () => ({}), _id: false })
   public monitoring!: MonitoringConfig;
 
-  @prop({ type: () => RecoveryConfig, default: () => ({}), _id: false })
+  @prop({ type: () => RecoveryConfig, required: true, default: () => ({}), _id: false })
   public recovery!: RecoveryConfig;
 
   @prop({ type: () => AlertingConfig, default: () => ({}), _id: false })

@@ -32,7 +32,7 @@ export class ServiceService {
 
   /** Adds a service to an existing host, copying the host's environment and region. */
   async create(input: ServiceInput, now = new Date()): Promise<Service> {
-    const fields = toSetPaths({ ...input }, creatableServiceFields);
+    const fields = toSetPaths({ ...input }, creatableServiceFields, ServiceModel.schema);
     const host = await HostModel.findOne({ host_id: input.host_id }, { environment: 1, region: 1 }).lean();
     if (!host) throw InvalidInputError.single('host_id', `host '${input.host_id}' does not exist`);
     const service = new ServiceModel({ environment: host.environment, region: host.region });
@@ -42,7 +42,7 @@ export class ServiceService {
     try {
       await service.save();
     } catch (error) {
-      translateWriteError(error, duplicateService);
+      translateWriteError(error, duplicateService, Object.keys(fields));
     }
     return service.toObject();
   }
@@ -69,10 +69,10 @@ export class ServiceService {
 
   /** Partial update; nested configuration merges field by field. */
   async update(serviceId: string, patch: ServicePatch, now = new Date()): Promise<Service> {
-    const fields = toSetPaths({ ...patch }, writableServiceFields);
+    const fields = toSetPaths({ ...patch }, writableServiceFields, ServiceModel.schema);
     const service = await this.load(serviceId);
     service.set(fields);
-    return this.saveChanged(service, now);
+    return this.saveChanged(service, now, Object.keys(fields));
   }
 
   async setMonitoringEnabled(serviceId: string, enabled: boolean, now = new Date()): Promise<Service> {
@@ -100,7 +100,7 @@ export class ServiceService {
     return service;
   }
 
-  private async saveChanged(service: ServiceDocument, now: Date): Promise<Service> {
+  private async saveChanged(service: ServiceDocument, now: Date, setPaths: string[] = []): Promise<Service> {
     if (service.isModified('dependencies')) await this.checkDependencies(service);
     if (service.isModified('monitoring.enabled') || service.isModified('monitoring.interval_sec')) {
       service.stale_at = service.monitoring.enabled
@@ -110,7 +110,7 @@ export class ServiceService {
     try {
       await service.save();
     } catch (error) {
-      translateWriteError(error, duplicateService);
+      translateWriteError(error, duplicateService, setPaths);
     }
     return service.toObject();
   }

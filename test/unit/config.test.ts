@@ -1,0 +1,169 @@
+import { describe, expect, test } from 'vitest';
+import { ConfigError, loadConfig, settings } from '../../src/config/config.js';
+
+/** loadConfig fails with a ConfigError; returns its problems. */
+function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
+  let caught: unknown;
+  try {
+    loadConfig(env);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(ConfigError);
+  return (caught as ConfigError).problems;
+}
+
+describe('defaults', () => {
+  test('an empty environment gives the documented defaults and no MONGODB_URI', () => {
+    expect(loadConfig({})).toEqual({
+      mongodbDatabase: 'service_monitor',
+      mongodbMaxPoolSize: 50,
+      mongodbMinPoolSize: 0,
+      mongodbMaxIdleTimeMs: 45_000,
+      mongodbConnectTimeoutMs: 10_000,
+      embeddedDatabase: 'auto',
+      embeddedDatabasePort: 27027,
+      dataDir: './.data',
+      historyRetentionDays: 30,
+      retentionSweepIntervalSec: 300,
+      staleAfterIntervals: 3,
+      highFailureThreshold: 3,
+      logLevel: 'info',
+    });
+    expect(loadConfig({}).mongodbUri).toBeUndefined();
+  });
+
+  test('an empty string counts as unset', () => {
+    const config = loadConfig({ MONGODB_DATABASE: '', LOG_LEVEL: '', MONGODB_MAX_POOL_SIZE: '' });
+    expect(config).toMatchObject({ mongodbDatabase: 'service_monitor', logLevel: 'info', mongodbMaxPoolSize: 50 });
+  });
+
+  test('every setting has a description, and every default parses', () => {
+    for (const spec of Object.values(settings)) expect(spec.description.length).toBeGreaterThan(0);
+    expect(() => loadConfig({})).not.toThrow();
+  });
+});
+
+describe('values given', () => {
+  test('are parsed into their types', () => {
+    const config = loadConfig({
+      MONGODB_URI: 'mongodb+srv://user:pw@cluster.example.net/?retryWrites=true',
+      MONGODB_DATABASE: 'monitor-prod_1',
+      MONGODB_MAX_POOL_SIZE: '100',
+      MONGODB_MIN_POOL_SIZE: '10',
+      EMBEDDED_DB: 'ferretdb',
+      HISTORY_RETENTION_DAYS: '90',
+      STALE_AFTER_INTERVALS: '5',
+      HIGH_FAILURE_THRESHOLD: '1',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config).toMatchObject({
+      mongodbUri: 'mongodb+srv://user:pw@cluster.example.net/?retryWrites=true',
+      mongodbDatabase: 'monitor-prod_1',
+      mongodbMaxPoolSize: 100,
+      mongodbMinPoolSize: 10,
+      embeddedDatabase: 'ferretdb',
+      historyRetentionDays: 90,
+      staleAfterIntervals: 5,
+      highFailureThreshold: 1,
+      logLevel: 'debug',
+    });
+  });
+
+  test('a plain mongodb:// URI is accepted', () => {
+    expect(loadConfig({ MONGODB_URI: 'mongodb://127.0.0.1:27017/' }).mongodbUri).toBe('mongodb://127.0.0.1:27017/');
+  });
+
+  test('range limits are inclusive', () => {
+    expect(loadConfig({ STALE_AFTER_INTERVALS: '2', HISTORY_RETENTION_DAYS: '3650', MONGODB_MAX_POOL_SIZE: '1' })).toMatchObject({
+      staleAfterIntervals: 2,
+      historyRetentionDays: 3650,
+      mongodbMaxPoolSize: 1,
+    });
+  });
+
+  test('min pool equal to max pool is fine', () => {
+    expect(loadConfig({ MONGODB_MIN_POOL_SIZE: '5', MONGODB_MAX_POOL_SIZE: '5' })).toMatchObject({ mongodbMinPoolSize: 5, mongodbMaxPoolSize: 5 });
+  });
+});
+
+describe('bad values', () => {
+  test.each([
+    ['MONGODB_URI', 'http://localhost:27017'],
+    ['MONGODB_URI', 'localhost:27017'],
+    ['MONGODB_DATABASE', 'bad name'],
+    ['MONGODB_DATABASE', 'a.b'],
+    ['MONGODB_MAX_POOL_SIZE', '0'],
+    ['MONGODB_MAX_POOL_SIZE', 'fifty'],
+    ['MONGODB_MAX_POOL_SIZE', '50.5'],
+    ['MONGODB_MAX_POOL_SIZE', '1e3'],
+    ['MONGODB_MIN_POOL_SIZE', '-1'],
+    ['MONGODB_CONNECT_TIMEOUT_MS', '99'],
+    ['EMBEDDED_DB', 'sqlite'],
+    ['EMBEDDED_DB_PORT', '80'],
+    ['EMBEDDED_DB_PORT', '65536'],
+    ['DATA_DIR', '   '],
+    ['HISTORY_RETENTION_DAYS', '0'],
+    ['HISTORY_RETENTION_DAYS', '3651'],
+    ['RETENTION_SWEEP_INTERVAL_SEC', '9'],
+    ['STALE_AFTER_INTERVALS', '1'],
+    ['HIGH_FAILURE_THRESHOLD', '0'],
+    ['LOG_LEVEL', 'verbose'],
+    ['LOG_LEVEL', 'INFO'],
+  ])('%s=%j is refused, naming the variable', (name, value) => {
+    const problems = problemsOf({ [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${name} `));
+  });
+
+  test('the message says what was expected and what was given', () => {
+    const [problem] = problemsOf({ MONGODB_MAX_POOL_SIZE: '2000' });
+    expect(problem).toBe('MONGODB_MAX_POOL_SIZE must be between 1 and 1000, got 2000');
+  });
+
+  test('every bad value is reported together in one ConfigError', () => {
+    let caught: unknown;
+    try {
+      loadConfig({
+        MONGODB_URI: 'postgres://x',
+        MONGODB_MAX_POOL_SIZE: 'many',
+        EMBEDDED_DB: 'sqlite',
+        STALE_AFTER_INTERVALS: '1',
+        LOG_LEVEL: 'loud',
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const error = caught as ConfigError;
+    expect(error.name).toBe('ConfigError');
+    expect(error.problems.map((p) => p.split(' ')[0]).sort()).toEqual(
+      ['EMBEDDED_DB', 'LOG_LEVEL', 'MONGODB_MAX_POOL_SIZE', 'MONGODB_URI', 'STALE_AFTER_INTERVALS'].sort(),
+    );
+    for (const problem of error.problems) expect(error.message).toContain(problem);
+  });
+
+  test('a min pool size above the max pool size is refused', () => {
+    expect(problemsOf({ MONGODB_MIN_POOL_SIZE: '10', MONGODB_MAX_POOL_SIZE: '5' })).toEqual([
+      'MONGODB_MIN_POOL_SIZE must not exceed MONGODB_MAX_POOL_SIZE',
+    ]);
+    expect(problemsOf({ MONGODB_MIN_POOL_SIZE: '51' })).toEqual(['MONGODB_MIN_POOL_SIZE must not exceed MONGODB_MAX_POOL_SIZE']);
+  });
+
+  test('min pool above max pool is reported together with an unrelated bad value', () => {
+    const problems = problemsOf({ MONGODB_MIN_POOL_SIZE: '10', MONGODB_MAX_POOL_SIZE: '5', LOG_LEVEL: 'loud' });
+    expect(problems).toContain('MONGODB_MIN_POOL_SIZE must not exceed MONGODB_MAX_POOL_SIZE');
+    expect(problems.some((p) => p.startsWith('LOG_LEVEL '))).toBe(true);
+  });
+
+  test('does not read process.env when an environment is passed', () => {
+    const saved = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = 'nonsense';
+    try {
+      expect(loadConfig({}).logLevel).toBe('info');
+    } finally {
+      if (saved === undefined) delete process.env.LOG_LEVEL;
+      else process.env.LOG_LEVEL = saved;
+    }
+  });
+});
