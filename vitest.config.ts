@@ -11,6 +11,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/global-setup.ts'],
+    reporters: ['default', './test/setup/plain-summary-reporter.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
   },
