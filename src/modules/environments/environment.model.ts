@@ -1,18 +1,25 @@
 import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoose';
+import { Field, ObjectType } from 'type-graphql';
 import { ENVIRONMENTS, SEVERITIES, WEEKDAYS, type EnvironmentName, type Severity, type Weekday } from '../../common/enums.js';
 import { isTimeZone, patterns } from '../../common/validation.js';
 import { matches, oneOf, satisfies } from '../../db/validators.js';
+import { EnvironmentEnum, SeverityEnum, WeekdayEnum } from '../../graphql/enums.js';
 
+@ObjectType({ description: 'A weekly window in which alerts and recovery hold off; end before start wraps past midnight.' })
 export class MaintenanceWindow {
+  @Field(() => WeekdayEnum)
   @prop({ required: true, type: String, validate: oneOf(WEEKDAYS) })
   public day!: Weekday;
 
+  @Field({ name: 'startTime', description: 'HH:MM, 24-hour clock.' })
   @prop({ required: true, validate: matches(patterns.clockTime, 'a 24-hour time HH:MM') })
   public start_time!: string;
 
+  @Field({ name: 'endTime', description: 'HH:MM, 24-hour clock.' })
   @prop({ required: true, validate: matches(patterns.clockTime, 'a 24-hour time HH:MM') })
   public end_time!: string;
 
+  @Field({ description: 'IANA time zone, e.g. Asia/Seoul.' })
   @prop({ required: true, default: 'UTC', validate: satisfies(isTimeZone, 'an IANA time zone such as UTC or Asia/Seoul') })
   public timezone!: string;
 }
@@ -26,27 +33,37 @@ export class MaintenanceWindow {
 })
 // The seed looks environments up by name; two documents for one name would make that ambiguous.
 @index({ env_name: 1 }, { unique: true })
+@ObjectType({ description: 'Reference data for an environment.' })
 export class Environment {
+  @Field(() => EnvironmentEnum, { name: 'name' })
   @prop({ required: true, type: String, validate: oneOf(ENVIRONMENTS) })
   public env_name!: EnvironmentName;
 
+  @Field(() => String, { nullable: true })
   @prop({ type: String, default: null, maxlength: 1024 })
   public description!: string | null;
 
+  @Field(() => String, { nullable: true, description: '#RRGGBB.' })
   @prop({ type: String, default: null, validate: matches(patterns.hexColor, 'a colour #RRGGBB') })
   public color!: string | null;
 
+  @Field(() => SeverityEnum, { name: 'alertSeverity' })
   @prop({ required: true, type: String, default: 'medium', validate: oneOf(SEVERITIES) })
   public alert_severity!: Severity;
 
+  @Field(() => MaintenanceWindow, { name: 'maintenanceWindow', nullable: true })
   /** A maintenance window ending at or before its start wraps past midnight (22:00-02:00). */
   @prop({ type: () => MaintenanceWindow, default: null, _id: false })
   public maintenance_window!: MaintenanceWindow | null;
 
+  @Field({ name: 'approvalRequired' })
   @prop({ required: true, default: false })
   public approval_required!: boolean;
 
+  @Field(() => Date, { name: 'createdAt' })
   public created_at!: Date;
+
+  @Field(() => Date, { name: 'updatedAt' })
   public updated_at!: Date;
 }
 

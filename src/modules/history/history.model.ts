@@ -1,26 +1,36 @@
 import { getModelForClass, index, modelOptions, prop, Severity as TypegooseSeverity } from '@typegoose/typegoose';
-import mongoose from 'mongoose';
+import mongoose, { type Types } from 'mongoose';
+import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { GraphQLJSON } from 'graphql-scalars';
 import { CHECK_TYPES, RECOVER_ACTIONS, SERVICE_STATUSES, type CheckType, type RecoverAction, type ServiceStatus } from '../../common/enums.js';
 import { patterns } from '../../common/validation.js';
 import { matches, oneOf } from '../../db/validators.js';
+import { CheckTypeEnum, RecoverActionEnum, ServiceStatusEnum } from '../../graphql/enums.js';
 
+@ObjectType({ description: 'Figures a check collected; `custom` holds per-service-type metrics.' })
 @modelOptions({ options: { allowMixed: TypegooseSeverity.ALLOW } })
 export class CheckMetrics {
+  @Field(() => Float, { name: 'cpuUsage', nullable: true })
   @prop({ type: Number, default: undefined })
   public cpu_usage?: number;
 
+  @Field(() => Float, { name: 'memoryUsage', nullable: true })
   @prop({ type: Number, default: undefined })
   public memory_usage?: number;
 
+  @Field(() => Float, { name: 'diskUsage', nullable: true })
   @prop({ type: Number, default: undefined })
   public disk_usage?: number;
 
+  @Field(() => Float, { nullable: true })
   @prop({ type: Number, default: undefined })
   public connections?: number;
 
+  @Field(() => Float, { name: 'uptimeSeconds', nullable: true })
   @prop({ type: Number, default: undefined })
   public uptime_seconds?: number;
 
+  @Field(() => GraphQLJSON, { nullable: true })
   /** Per-service-type figures (queries_per_second, replication_lag...): free-form by design. */
   @prop({ type: mongoose.Schema.Types.Mixed, default: undefined })
   public custom?: Record<string, unknown>;
@@ -36,51 +46,69 @@ export class CheckMetrics {
 @index({ status: 1, timestamp: -1 })
 @index({ check_type: 1, timestamp: -1 })
 @index({ expires_at: 1 }, { expireAfterSeconds: 0 })
+@ObjectType({ description: 'One check of one service: what it found and what recovery did.' })
 export class MonitoringCheck {
+  public _id!: Types.ObjectId;
+
+  @Field({ name: 'serviceId' })
   @prop({ required: true, validate: matches(patterns.id, 'a service_id') })
   public service_id!: string;
 
+  @Field({ name: 'hostId' })
   @prop({ required: true, validate: matches(patterns.id, 'a host_id') })
   public host_id!: string;
 
+  @Field(() => Date, { description: 'When the check ran.' })
   /** When the check ran (not when it was written). */
   @prop({ required: true })
   public timestamp!: Date;
 
+  @Field(() => CheckTypeEnum, { name: 'checkType' })
   @prop({ required: true, type: String, default: 'status_check', validate: oneOf(CHECK_TYPES) })
   public check_type!: CheckType;
 
+  @Field(() => ServiceStatusEnum)
   @prop({ required: true, type: String, validate: oneOf(SERVICE_STATUSES) })
   public status!: ServiceStatus;
 
+  @Field(() => Int, { name: 'statusCode', nullable: true, description: '0 = success, > 0 = error (exit code, HTTP status...).' })
   /** 0 = success, > 0 = error (exit code, HTTP status...). */
   @prop({ type: Number, default: null })
   public status_code!: number | null;
 
+  @Field(() => Float, { name: 'responseTimeMs', nullable: true })
   @prop({ type: Number, default: null, min: 0 })
   public response_time_ms!: number | null;
 
+  @Field(() => CheckMetrics)
   @prop({ type: () => CheckMetrics, default: () => ({}), _id: false })
   public metrics!: CheckMetrics;
 
+  @Field(() => String, { nullable: true })
   @prop({ type: String, default: null })
   public error!: string | null;
 
+  @Field(() => String, { name: 'errorDetails', nullable: true })
   @prop({ type: String, default: null })
   public error_details!: string | null;
 
+  @Field({ name: 'recoveryAttempted' })
   @prop({ required: true, default: false })
   public recovery_attempted!: boolean;
 
+  @Field(() => RecoverActionEnum, { name: 'recoveryAction', nullable: true })
   @prop({ type: String, default: null, validate: oneOf(RECOVER_ACTIONS) })
   public recovery_action!: RecoverAction | null;
 
+  @Field(() => Boolean, { name: 'recoverySuccess', nullable: true })
   @prop({ type: Boolean, default: null })
   public recovery_success!: boolean | null;
 
+  @Field(() => String, { name: 'recoveryMessage', nullable: true })
   @prop({ type: String, default: null })
   public recovery_message!: string | null;
 
+  @Field(() => Date, { name: 'expiresAt' })
   @prop({ required: true })
   public expires_at!: Date;
 

@@ -1,4 +1,7 @@
+import { Types } from 'mongoose';
 import { NotFoundError } from '../../common/errors.js';
+import { decodeCursor, encodeCursor, pageSize, type Page, type PageRequest } from '../../common/pagination.js';
+import { HostModel } from '../hosts/host.model.js';
 import { ServiceModel } from '../services/service.model.js';
 import { MonitoringCheckModel, type MonitoringCheck } from './history.model.js';
 
@@ -17,7 +20,32 @@ const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 const HOUR_MS = 3_600_000;
 
+export interface HistoryScope {
+  service_id?: string;
+  host_id?: string;
+  /** Only failed checks (stopped, error, unknown). */
+  failures_only?: boolean;
+  since?: Date;
+}
+
 export class HistoryService {
+  /** One page of history, newest first, keyed on (timestamp, _id) so pages hold still while checks arrive. */
+  async page(scope: HistoryScope, request: PageRequest): Promise<Page<MonitoringCheck>> {
+    const size = pageSize(request.first);
+    const filter = scopeQuery(scope);
+    const after = request.after ? decodeCursor(request.after, 2) : null;
+    const query = after
+      ? { $and: [filter, { $or: [{ timestamp: { $lt: after[0] } }, { timestamp: after[0], _id: { $lt: new Types.ObjectId(String(after[1])) } }] }] }
+      : filter;
+    const docs = size === 0 ? [] : await MonitoringCheckModel.find(query).sort({ timestamp: -1, _id: -1 }).limit(size + 1).lean<MonitoringCheck[]>();
+    return {
+      items: docs.slice(0, size).map((node) => ({ node, cursor: encodeCursor([node.timestamp, node._id]) })),
+      hasNextPage: docs.length > size,
+      hasPreviousPage: after !== null,
+      totalCount: () => MonitoringCheckModel.countDocuments(filter),
+    };
+  }
+
   async forService(serviceId: string, window: HistoryWindow = {}): Promise<MonitoringCheck[]> {
     return this.find({ service_id: serviceId }, window);
   }
@@ -41,6 +69,11 @@ export class HistoryService {
     if (!(await ServiceModel.exists({ service_id: serviceId }))) throw new NotFoundError('service', serviceId);
   }
 
+  /** Cheap existence check for a host, for history queries that name one. */
+  async requireHostExists(hostId: string): Promise<void> {
+    if (!(await HostModel.exists({ host_id: hostId }))) throw new NotFoundError('host', hostId);
+  }
+
   private async find(query: Record<string, unknown>, window: HistoryWindow): Promise<MonitoringCheck[]> {
     const timestamp: Record<string, Date> = {};
     if (window.before) timestamp.$lt = window.before;
@@ -49,4 +82,13 @@ export class HistoryService {
     const filter = Object.keys(timestamp).length > 0 ? { ...query, timestamp } : query;
     return MonitoringCheckModel.find(filter).sort({ timestamp: -1, _id: -1 }).limit(limit).lean<MonitoringCheck[]>();
   }
+}
+
+function scopeQuery(scope: HistoryScope): Record<string, unknown> {
+  const query: Record<string, unknown> = {};
+  if (scope.service_id) query.service_id = scope.service_id;
+  if (scope.host_id) query.host_id = scope.host_id;
+  if (scope.failures_only) query.status = { $in: [...FAILURE_STATUSES] };
+  if (scope.since) query.timestamp = { $gte: scope.since };
+  return query;
 }

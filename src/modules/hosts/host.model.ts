@@ -1,23 +1,35 @@
 import { getModelForClass, index, modelOptions, prop, Severity as TypegooseSeverity } from '@typegoose/typegoose';
-import { ENVIRONMENTS, HOST_STATUSES, type EnvironmentName, type HostStatus } from '../../common/enums.js';
+import { Field, Int, ObjectType } from 'type-graphql';
+import type { EnvironmentName, HostStatus } from '../../common/enums.js';
+import { ENVIRONMENTS, HOST_STATUSES } from '../../common/enums.js';
 import { isIpAddress, patterns, TAG_RULE } from '../../common/validation.js';
 import { everyItem, matches, oneOf, satisfies, withinRange } from '../../db/validators.js';
+import { EnvironmentEnum, HostStatusEnum } from '../../graphql/enums.js';
 
+// One class is both the stored document (snake_case, as the seed) and the GraphQL type (camelCase names).
+
+@ObjectType({ description: 'Physical location of a host.' })
 export class Location {
+  @Field(() => String, { nullable: true })
   @prop({ type: String, default: null, maxlength: 128 })
   public datacenter!: string | null;
 
+  @Field(() => String, { nullable: true })
   @prop({ type: String, default: null, maxlength: 64 })
   public rack!: string | null;
 
+  @Field(() => String, { nullable: true })
   @prop({ type: String, default: null, maxlength: 64 })
   public zone!: string | null;
 }
 
+@ObjectType({ description: 'How the monitor logs in to a host. The key path is write-only: it names a secret on the server.' })
 export class SshConfig {
+  @Field({ description: 'Unix user the monitor logs in as.' })
   @prop({ required: true, validate: matches(patterns.unixUser, 'a Unix user name such as ubuntu') })
   public user!: string;
 
+  @Field(() => Int)
   @prop({ required: true, default: 22, validate: withinRange(1, 65535, 'a TCP port') })
   public port!: number;
 
@@ -25,21 +37,27 @@ export class SshConfig {
   @prop({ type: String, default: null, validate: matches(patterns.absolutePath, 'an absolute path') })
   public key_path!: string | null;
 
+  @Field({ name: 'useSudo', description: 'Whether commands run through `sudo -n`.' })
   @prop({ required: true, default: false })
   public use_sudo!: boolean;
 }
 
+@ObjectType({ description: 'Free-form facts about a host.' })
 export class HostMetadata {
+  @Field(() => String, { nullable: true })
   @prop({ type: String, default: null, maxlength: 128 })
   public os!: string | null;
 
+  @Field(() => String, { nullable: true })
   @prop({ type: String, default: null, maxlength: 256 })
   public purpose!: string | null;
 
+  @Field(() => [String])
   @prop({ type: () => [String], default: [], validate: everyItem(patterns.tag, TAG_RULE) })
   public tags!: string[];
 }
 
+@ObjectType({ description: 'A machine whose services are monitored over SSH.' })
 @modelOptions({
   schemaOptions: {
     collection: 'hosts',
@@ -57,38 +75,51 @@ export class HostMetadata {
 // The migration finds "the host at this address and SSH port" to make one host per target address.
 @index({ ip_address: 1, 'ssh_config.port': 1 })
 export class Host {
+  @Field({ name: 'hostId', description: 'Unique, human-readable id, e.g. host_jeju_mysql_001.' })
   @prop({ required: true, validate: matches(patterns.id, 'letters, digits, _ . - (max 128), starting alphanumeric') })
   public host_id!: string;
 
+  @Field()
   @prop({ required: true, validate: matches(patterns.hostname, 'an RFC 1123 host name') })
   public hostname!: string;
 
+  @Field({ name: 'ipAddress', description: 'IPv4 or IPv6 address the monitor connects to.' })
   @prop({ required: true, validate: satisfies(isIpAddress, 'an IPv4 or IPv6 address') })
   public ip_address!: string;
 
+  @Field(() => EnvironmentEnum)
   @prop({ required: true, type: String, validate: oneOf(ENVIRONMENTS) })
   public environment!: EnvironmentName;
 
+  @Field({ description: 'Geographic region or datacenter.' })
   @prop({ required: true, validate: matches(patterns.label, 'a region label such as asia-pacific') })
   public region!: string;
 
+  @Field(() => Location)
   @prop({ type: () => Location, default: () => ({}), _id: false })
   public location!: Location;
 
+  @Field(() => SshConfig, { name: 'sshConfig' })
   @prop({ type: () => SshConfig, required: true, _id: false })
   public ssh_config!: SshConfig;
 
+  @Field(() => HostMetadata)
   @prop({ type: () => HostMetadata, default: () => ({}), _id: false })
   public metadata!: HostMetadata;
 
+  @Field(() => HostStatusEnum)
   @prop({ required: true, type: String, default: 'active', validate: oneOf(HOST_STATUSES) })
   public status!: HostStatus;
 
   /** Last successful SSH contact; null until the first one (the seed's "now at creation" claimed contact that never happened). */
+  @Field(() => Date, { name: 'lastSeen', nullable: true, description: 'Last successful SSH contact; null until the first.' })
   @prop({ type: Date, default: null })
   public last_seen!: Date | null;
 
+  @Field(() => Date, { name: 'createdAt' })
   public created_at!: Date;
+
+  @Field(() => Date, { name: 'updatedAt' })
   public updated_at!: Date;
 }
 

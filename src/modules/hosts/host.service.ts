@@ -1,6 +1,8 @@
 import type { EnvironmentName } from '../../common/enums.js';
 import { NotFoundError } from '../../common/errors.js';
 import { toSetPaths } from '../../common/patch.js';
+import type { Page, PageRequest } from '../../common/pagination.js';
+import { containsText, pageByUniqueKey } from '../../db/keyset.js';
 import { translateWriteError } from '../../db/mongo-errors.js';
 import { ServiceModel } from '../services/service.model.js';
 import { forgetDependencies } from '../services/service.service.js';
@@ -12,6 +14,8 @@ export interface HostFilter {
   region?: string;
   status?: Host['status'];
   tag?: string;
+  /** Case-insensitive text in host_id, hostname or ip_address. */
+  search?: string;
 }
 
 const duplicateHost = (key: Record<string, unknown>) => `host_id '${String(key.host_id)}' already exists`;
@@ -41,6 +45,11 @@ export class HostService {
 
   async list(filter: HostFilter = {}): Promise<Host[]> {
     return HostModel.find(hostQuery(filter)).sort({ host_id: 1 }).lean<Host[]>();
+  }
+
+  /** One page of hosts ordered by host_id. */
+  async page(filter: HostFilter, request: PageRequest): Promise<Page<Host>> {
+    return pageByUniqueKey<Host>(HostModel, hostQuery(filter), 'host_id', request);
   }
 
   async byEnvironment(environment: EnvironmentName): Promise<Host[]> {
@@ -104,5 +113,9 @@ export function hostQuery(filter: HostFilter): Record<string, unknown> {
   if (filter.region) query.region = filter.region;
   if (filter.status) query.status = filter.status;
   if (filter.tag) query['metadata.tags'] = filter.tag;
+  if (filter.search) {
+    const text = containsText(filter.search);
+    query.$or = [{ host_id: text }, { hostname: text }, { ip_address: text }];
+  }
   return query;
 }

@@ -1,4 +1,5 @@
 import { getModelForClass, index, modelOptions, pre, prop, Severity as TypegooseSeverity } from '@typegoose/typegoose';
+import { Field, Float, Int, ObjectType } from 'type-graphql';
 import {
   ALERT_CHANNELS,
   CHECK_METHODS,
@@ -15,6 +16,7 @@ import {
 } from '../../common/enums.js';
 import { isHttpUrl, patterns, TAG_RULE } from '../../common/validation.js';
 import { everyItem, everyOneOf, matches, oneOf, satisfies, withinBounds, withinRange } from '../../db/validators.js';
+import { AlertChannelEnum, CheckMethodEnum, EnvironmentEnum, RecoverActionEnum, ServiceStatusEnum, SeverityEnum } from '../../graphql/enums.js';
 
 export const serviceLimits = {
   intervalSec: { min: 5, max: 86_400 },
@@ -27,74 +29,99 @@ export const serviceLimits = {
 
 const L = serviceLimits;
 
+@ObjectType({ description: 'How and how often a service is checked.' })
 export class MonitoringConfig {
+  @Field(() => CheckMethodEnum)
   @prop({ required: true, type: String, default: 'ssh', validate: oneOf(CHECK_METHODS) })
   public method!: CheckMethod;
 
+  @Field()
   @prop({ required: true, default: true })
   public enabled!: boolean;
 
+  @Field(() => Int, { name: 'intervalSec' })
   @prop({ required: true, default: 60, validate: withinRange(L.intervalSec.min, L.intervalSec.max, 'seconds') })
   public interval_sec!: number;
 
+  @Field(() => Int, { name: 'timeoutSec' })
   @prop({ required: true, default: 30, validate: withinRange(L.timeoutSec.min, L.timeoutSec.max, 'seconds') })
   public timeout_sec!: number;
 
+  @Field(() => Int, { name: 'retryAttempts', description: 'Extra attempts before a check is declared failed.' })
   @prop({ required: true, default: 3, validate: withinRange(L.retryAttempts.min, L.retryAttempts.max, 'a count') })
   public retry_attempts!: number;
 
+  @Field(() => Int, { name: 'retryDelaySec' })
   @prop({ required: true, default: 5, validate: withinRange(L.retryDelaySec.min, L.retryDelaySec.max, 'seconds') })
   public retry_delay_sec!: number;
 }
 
+@ObjectType({ description: 'What is done, and how often, when a service is found down.' })
 export class RecoveryConfig {
+  @Field({ name: 'recoverOnDown' })
   @prop({ required: true, default: false })
   public recover_on_down!: boolean;
 
+  @Field(() => RecoverActionEnum, { name: 'recoverAction' })
   @prop({ required: true, type: String, default: 'restart', validate: oneOf(RECOVER_ACTIONS) })
   public recover_action!: RecoverAction;
 
+  @Field(() => String, { name: 'customScript', nullable: true, description: 'Name of an allow-listed recovery script.' })
   /** Name of an entry in the server's allow-list, never a command line. */
   @prop({ type: String, default: null, validate: matches(patterns.allowListName, 'the name of an allow-listed script') })
   public custom_script!: string | null;
 
+  @Field(() => Int, { name: 'maxRecoveryAttempts' })
   @prop({ required: true, default: 3, validate: withinRange(L.maxRecoveryAttempts.min, L.maxRecoveryAttempts.max, 'a count') })
   public max_recovery_attempts!: number;
 
+  @Field(() => Int, { name: 'recoveryCooldownSec' })
   @prop({ required: true, default: 300, validate: withinRange(L.recoveryCooldownSec.min, L.recoveryCooldownSec.max, 'seconds') })
   public recovery_cooldown_sec!: number;
 
+  @Field({ name: 'notifyBeforeRecovery' })
   @prop({ required: true, default: true })
   public notify_before_recovery!: boolean;
 }
 
+@ObjectType({ description: 'Where and how loudly problems are announced.' })
 export class AlertingConfig {
+  @Field()
   @prop({ required: true, default: true })
   public enabled!: boolean;
 
+  @Field(() => [AlertChannelEnum])
   @prop({ type: () => [String], default: ['email'], validate: everyOneOf(ALERT_CHANNELS) })
   public channels!: AlertChannel[];
 
+  @Field(() => SeverityEnum)
   @prop({ required: true, type: String, default: 'medium', validate: oneOf(SEVERITIES) })
   public severity!: Severity;
 
+  @Field(() => String, { name: 'escalationPolicy', nullable: true })
   @prop({ type: String, default: null, validate: matches(patterns.label, 'a policy name') })
   public escalation_policy!: string | null;
 
+  @Field(() => Date, { name: 'muteUntil', nullable: true, description: 'Alerts are silenced until then.' })
   @prop({ type: Date, default: null })
   public mute_until!: Date | null;
 }
 
+@ObjectType({ description: 'An optional deeper check beside the status check.' })
 export class HealthCheckConfig {
+  @Field()
   @prop({ required: true, default: false })
   public enabled!: boolean;
 
+  @Field(() => String, { nullable: true })
   @prop({ type: String, default: null, validate: satisfies(isHttpUrl, 'an http(s) URL') })
   public endpoint!: string | null;
 
+  @Field(() => String, { name: 'expectedResponse', nullable: true })
   @prop({ type: String, default: null, maxlength: 1024 })
   public expected_response!: string | null;
 
+  @Field(() => String, { name: 'customCheck', nullable: true })
   /** Name of an allow-listed custom check. */
   @prop({ type: String, default: null, validate: matches(patterns.allowListName, 'the name of an allow-listed check') })
   public custom_check!: string | null;
@@ -134,74 +161,98 @@ export class HealthCheckConfig {
 @index({ consecutive_failures: 1 })
 // Removing a deleted service from the dependency lists of others.
 @index({ dependencies: 1 })
+@ObjectType({ description: 'A systemd unit (or endpoint) on a host, with how it is monitored, recovered and alerted on.' })
 export class Service {
+  @Field({ name: 'serviceId', description: 'Unique id, e.g. svc_jeju_mysql_001.' })
   @prop({ required: true, validate: matches(patterns.id, 'letters, digits, _ . - (max 128), starting alphanumeric') })
   public service_id!: string;
 
+  @Field({ name: 'hostId' })
   @prop({ required: true, validate: matches(patterns.id, 'a host_id') })
   public host_id!: string;
 
+  @Field({ name: 'serviceName', description: 'systemd unit name, e.g. mysql.service.' })
   /** Reaches `systemctl` over SSH: the strict pattern is what keeps it from being a shell injection. */
   @prop({ required: true, validate: matches(patterns.systemdUnit, 'a systemd unit name such as mysql.service (letters, digits, : _ . @ -)') })
   public service_name!: string;
 
+  @Field({ name: 'serviceType', description: 'Kind of service: mysql, nginx...' })
   @prop({ required: true, validate: matches(patterns.allowListName, 'a service type such as mysql') })
   public service_type!: string;
 
+  @Field(() => String, { name: 'displayName', nullable: true })
   @prop({ type: String, default: null, maxlength: 256 })
   public display_name!: string | null;
 
+  @Field(() => String, { nullable: true })
   @prop({ type: String, default: null, maxlength: 2048 })
   public description!: string | null;
 
+  @Field(() => MonitoringConfig)
   @prop({ type: () => MonitoringConfig, required: true, default: () => ({}), _id: false })
   public monitoring!: MonitoringConfig;
 
+  @Field(() => RecoveryConfig)
   @prop({ type: () => RecoveryConfig, required: true, default: () => ({}), _id: false })
   public recovery!: RecoveryConfig;
 
+  @Field(() => AlertingConfig)
   @prop({ type: () => AlertingConfig, default: () => ({}), _id: false })
   public alerting!: AlertingConfig;
 
+  @Field(() => HealthCheckConfig, { name: 'healthCheck' })
   @prop({ type: () => HealthCheckConfig, default: () => ({}), _id: false })
   public health_check!: HealthCheckConfig;
 
+  @Field(() => ServiceStatusEnum, { name: 'currentStatus' })
   @prop({ required: true, type: String, default: 'unknown', validate: oneOf(SERVICE_STATUSES) })
   public current_status!: ServiceStatus;
 
+  @Field(() => Date, { name: 'lastCheck', nullable: true, description: 'When the latest check ran; null until the first.' })
   /** When the latest check ran; null until the first one (the seed set it at creation, hiding never-checked services). */
   @prop({ type: Date, default: null })
   public last_check!: Date | null;
 
+  @Field(() => Date, { name: 'lastStatusChange', nullable: true })
   @prop({ type: Date, default: null })
   public last_status_change!: Date | null;
 
+  @Field(() => Float, { name: 'uptimePercentage', nullable: true, description: 'Stored 30-day uptime; null while there is no data. See `uptime` for any window.' })
   /** Time-weighted uptime over the last 30 days; null while there is no data. */
   @prop({ type: Number, default: null, validate: withinBounds(0, 100) })
   public uptime_percentage!: number | null;
 
+  @Field(() => Int, { name: 'consecutiveFailures', description: 'Failed checks in a row.' })
   @prop({ required: true, default: 0, min: 0 })
   public consecutive_failures!: number;
 
+  @Field(() => EnvironmentEnum, { description: 'Copied from the host.' })
   /** Copied from the host; kept in sync when the host moves. */
   @prop({ required: true, type: String, validate: oneOf(ENVIRONMENTS) })
   public environment!: EnvironmentName;
 
+  @Field({ description: 'Copied from the host.' })
   /** Copied from the host; kept in sync when the host moves. */
   @prop({ required: true, validate: matches(patterns.label, 'a region label') })
   public region!: string;
 
+  @Field(() => [String])
   @prop({ type: () => [String], default: [], validate: everyItem(patterns.tag, TAG_RULE) })
   public tags!: string[];
 
+  @Field(() => [String], { name: 'dependencyIds', description: 'service_ids this service depends on.' })
   @prop({ type: () => [String], default: [], validate: everyItem(patterns.id, 'a service_id') })
   public dependencies!: string[];
 
+  @Field(() => Date, { name: 'staleAt', nullable: true, description: 'When this service counts as stale if not checked again.' })
   /** Not in the seed: the instant this service becomes stale (last check, or creation, plus N intervals). */
   @prop({ type: Date, default: null })
   public stale_at!: Date | null;
 
+  @Field(() => Date, { name: 'createdAt' })
   public created_at!: Date;
+
+  @Field(() => Date, { name: 'updatedAt' })
   public updated_at!: Date;
 }
 

@@ -2,6 +2,8 @@ import type { DocumentType } from '@typegoose/typegoose';
 import type { EnvironmentName, ServiceStatus } from '../../common/enums.js';
 import { InvalidInputError, NotFoundError } from '../../common/errors.js';
 import { toSetPaths } from '../../common/patch.js';
+import type { Page, PageRequest } from '../../common/pagination.js';
+import { containsText, pageByUniqueKey } from '../../db/keyset.js';
 import { translateWriteError } from '../../db/mongo-errors.js';
 import { HostModel } from '../hosts/host.model.js';
 import { ServiceModel, type Service } from './service.model.js';
@@ -17,6 +19,10 @@ export interface ServiceFilter {
   enabled?: boolean;
   tag?: string;
   consecutive_failures_at_least?: number;
+  /** Not checked since this instant, or never checked (stale). */
+  last_check_before?: Date;
+  /** Case-insensitive text in service_id, service_name or display_name. */
+  search?: string;
 }
 
 export interface ServiceSettings {
@@ -59,6 +65,11 @@ export class ServiceService {
 
   async list(filter: ServiceFilter = {}): Promise<Service[]> {
     return ServiceModel.find(serviceQuery(filter)).sort({ service_id: 1 }).lean<Service[]>();
+  }
+
+  /** One page of services ordered by service_id. */
+  async page(filter: ServiceFilter, request: PageRequest): Promise<Page<Service>> {
+    return pageByUniqueKey<Service>(ServiceModel, serviceQuery(filter), 'service_id', request);
   }
 
   byHost = (hostId: string) => this.list({ host_id: hostId });
@@ -163,6 +174,7 @@ export async function forgetDependencies(serviceIds: string[]): Promise<void> {
 
 export function serviceQuery(filter: ServiceFilter): Record<string, unknown> {
   const query: Record<string, unknown> = {};
+  const alternatives: Record<string, unknown>[] = [];
   if (filter.host_id) query.host_id = filter.host_id;
   if (filter.service_type) query.service_type = filter.service_type;
   if (filter.environment) query.environment = filter.environment;
@@ -171,5 +183,11 @@ export function serviceQuery(filter: ServiceFilter): Record<string, unknown> {
   if (filter.enabled !== undefined) query['monitoring.enabled'] = filter.enabled;
   if (filter.tag) query.tags = filter.tag;
   if (filter.consecutive_failures_at_least !== undefined) query.consecutive_failures = { $gte: filter.consecutive_failures_at_least };
+  if (filter.last_check_before) alternatives.push({ $or: [{ last_check: { $lt: filter.last_check_before } }, { last_check: null }] });
+  if (filter.search) {
+    const text = containsText(filter.search);
+    alternatives.push({ $or: [{ service_id: text }, { service_name: text }, { display_name: text }] });
+  }
+  if (alternatives.length > 0) query.$and = alternatives;
   return query;
 }
