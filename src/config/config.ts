@@ -51,6 +51,15 @@ function setting<T, D extends string | undefined>(env: string, defaultValue: D, 
 }
 
 export const settings = {
+  port: setting('PORT', '4000', 'HTTP port of the API (/graphql, /healthz, /readyz).', integer(0, 65535)),
+  graphqlMaxDepth: setting('GRAPHQL_MAX_DEPTH', '10', 'Deepest selection a GraphQL operation may nest.', integer(2, 100)),
+  graphqlMaxComplexity: setting(
+    'GRAPHQL_MAX_COMPLEXITY',
+    '20000',
+    'Most work one GraphQL operation may ask for (each field 1, lists times their page size).',
+    integer(100, 10_000_000),
+  ),
+  shutdownTimeoutMs: setting('SHUTDOWN_TIMEOUT_MS', '10000', 'How long shutdown waits for in-flight requests.', integer(0, 600_000)),
   mongodbUri: setting('MONGODB_URI', undefined, 'MongoDB connection string. Unset: start the embedded database.', mongoUri),
   mongodbDatabase: setting('MONGODB_DATABASE', 'service_monitor', 'Database name.', databaseName),
   mongodbMaxPoolSize: setting('MONGODB_MAX_POOL_SIZE', '50', 'Most connections in the driver pool.', integer(1, 1000)),

@@ -45,3 +45,10 @@ export async function connectDatabase(uri: string, settings: ConnectionSettings)
 export async function disconnectDatabase(): Promise<void> {
   await mongoose.disconnect();
 }
+
+/** Resolves when the database answers a ping within `timeoutMs`. */
+export async function pingDatabase(timeoutMs = 2000): Promise<void> {
+  const db = mongoose.connection.db;
+  if (!db) throw new Error('not connected');
+  await db.command({ ping: 1 }, { timeoutMS: timeoutMs });
+}

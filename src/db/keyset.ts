@@ -20,7 +20,7 @@ export async function pageByUniqueKey<T extends Record<string, any>>(
     items: docs.slice(0, size).map((node) => ({ node, cursor: encodeCursor([node[key]]) })),
     hasNextPage: docs.length > size,
     hasPreviousPage: after !== null,
-    totalCount: () => model.countDocuments(filter),
+    totalCount: () => model.countDocuments(filter).exec(),
   };
 }
 

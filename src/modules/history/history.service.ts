@@ -42,7 +42,7 @@ export class HistoryService {
       items: docs.slice(0, size).map((node) => ({ node, cursor: encodeCursor([node.timestamp, node._id]) })),
       hasNextPage: docs.length > size,
       hasPreviousPage: after !== null,
-      totalCount: () => MonitoringCheckModel.countDocuments(filter),
+      totalCount: () => MonitoringCheckModel.countDocuments(filter).exec(),
     };
   }
 

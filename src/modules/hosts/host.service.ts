@@ -43,6 +43,11 @@ export class HostService {
     return host;
   }
 
+  /** Hosts by id, in one query (for batched loading). */
+  async getMany(hostIds: readonly string[]): Promise<Host[]> {
+    return HostModel.find({ host_id: { $in: [...hostIds] } }).lean<Host[]>();
+  }
+
   async list(filter: HostFilter = {}): Promise<Host[]> {
     return HostModel.find(hostQuery(filter)).sort({ host_id: 1 }).lean<Host[]>();
   }

@@ -63,6 +63,16 @@ export class ServiceService {
     return service;
   }
 
+  /** Services by id, in one query (for batched loading). */
+  async getMany(serviceIds: readonly string[]): Promise<Service[]> {
+    return ServiceModel.find({ service_id: { $in: [...serviceIds] } }).lean<Service[]>();
+  }
+
+  /** Every service of each of these hosts, in one query, ordered by service_id. */
+  async onHosts(hostIds: readonly string[]): Promise<Service[]> {
+    return ServiceModel.find({ host_id: { $in: [...hostIds] } }).sort({ service_id: 1 }).lean<Service[]>();
+  }
+
   async list(filter: ServiceFilter = {}): Promise<Service[]> {
     return ServiceModel.find(serviceQuery(filter)).sort({ service_id: 1 }).lean<Service[]>();
   }

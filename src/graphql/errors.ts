@@ -1,0 +1,61 @@
+import type { GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { DomainError, InvalidInputError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+
+/** `ssh_config.port` as the API spells it: `sshConfig.port`. */
+export function apiFieldPath(storedPath: string, renames: Readonly<Record<string, string>> = API_RENAMES): string {
+  return storedPath
+    .split('.')
+    .map((segment) => renames[segment] ?? segment.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()))
+    .join('.');
+}
+
+/** Stored names whose API name is not just their camelCase. */
+const API_RENAMES: Readonly<Record<string, string>> = { dependencies: 'dependencyIds', env_name: 'name' };
+
+const PASSED_THROUGH = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'QUERY_TOO_COMPLEX',
+]);
+
+/**
+ * The one place errors become what clients see. Domain errors keep their code
+ * (and, for bad input, the API path of each field); GraphQL's own request errors
+ * pass through; anything else is logged here and reported as
+ * INTERNAL_SERVER_ERROR with no stack, driver message or internals.
+ */
+export function formatErrorFor(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof InvalidInputError) {
+      const fields = original.problems.map((p) => ({ path: apiFieldPath(p.field), message: p.message }));
+      return {
+        message: fields.map((f) => `${f.path}: ${f.message}`).join('; '),
+        path: formatted.path,
+        locations: formatted.locations,
+        extensions: { code: original.code, fields },
+      };
+    }
+    if (original instanceof DomainError) {
+      return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code } };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && PASSED_THROUGH.has(code)) {
+      return { message: formatted.message, path: formatted.path, locations: formatted.locations, extensions: { code } };
+    }
+    logger.error('unexpected error in a GraphQL request', {
+      path: formatted.path?.join('.'),
+      error: original instanceof Error ? (original.stack ?? original.message) : String(original),
+    });
+    return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}

@@ -1,0 +1,37 @@
+import { DateTimeResolver } from 'graphql-scalars';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import { ApiKeyResolver } from '../modules/auth/api-key.resolver.js';
+import { DashboardResolver } from '../modules/dashboard/dashboard.resolver.js';
+import { EnvironmentResolver } from '../modules/environments/environment.resolver.js';
+import { HistoryResolver } from '../modules/history/history.resolver.js';
+import { HostResolver } from '../modules/hosts/host.resolver.js';
+import { ImportResolver } from '../modules/migration/import.resolver.js';
+import { ServiceResolver } from '../modules/services/service.resolver.js';
+import { authChecker } from './auth-checker.js';
+
+/** Every resolver of the API, registered in one place. */
+export const resolvers = [
+  HostResolver,
+  ServiceResolver,
+  HistoryResolver,
+  EnvironmentResolver,
+  DashboardResolver,
+  ImportResolver,
+  ApiKeyResolver,
+] as const;
+
+export function buildApiSchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers,
+    authChecker,
+    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
+    // Input is validated by the domain layer (one set of rules for the API, the CLI and the engine).
+    validate: false,
+  });
+}
+
+/** The SDL committed as schema/schema.graphql: sorted, so it only changes when the API does. */
+export function printApiSchema(schema: GraphQLSchema): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

@@ -1,0 +1,92 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { Logger } from '../common/logger.js';
+import type { ApiKeyService } from '../modules/auth/api-key.service.js';
+import type { Domain } from '../modules/domain.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { formatErrorFor } from '../graphql/errors.js';
+import { complexityLimit, depthLimit } from '../graphql/limits.js';
+import { createLoaders } from '../graphql/loaders.js';
+import { buildApiSchema } from '../graphql/schema.js';
+
+export interface ApiServerOptions {
+  port: number;
+  host?: string;
+  domain: Domain;
+  apiKeys: ApiKeyService;
+  /** Resolves when the database answers; rejects otherwise (for /readyz). */
+  pingDatabase: () => Promise<void>;
+  logger: Logger;
+  maxDepth: number;
+  maxComplexity: number;
+  shutdownTimeoutMs: number;
+}
+
+export interface ApiServer {
+  readonly url: string;
+  readonly httpServer: Server;
+  readonly schema: GraphQLSchema;
+  /** Stops taking requests, lets in-flight ones finish (up to the shutdown timeout), then closes. */
+  stop(): Promise<void>;
+}
+
+/** The HTTP process: /graphql (Apollo on Express), /healthz, /readyz. The same server will carry graphql-ws. */
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const schema = await buildApiSchema();
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    validationRules: [depthLimit(options.maxDepth)],
+    formatError: formatErrorFor(options.logger),
+    includeStacktraceInErrorResponses: false,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownTimeoutMs }),
+      complexityLimit(schema, options.maxComplexity),
+    ],
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await options.pingDatabase();
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
+    }
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, { context: ({ req }) => contextFor(req.headers.authorization, options) }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/graphql`, httpServer, schema, stop: () => apollo.stop() };
+}
+
+/** Every request needs a valid API key; the role decides what it may do (see the auth checker). */
+async function contextFor(authorization: string | undefined, options: ApiServerOptions): Promise<GraphQLContext> {
+  const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+  if (!token) throw unauthenticated('Send an API key as `Authorization: Bearer <key>`.');
+  const caller = await options.apiKeys.authenticate(token);
+  if (!caller) throw unauthenticated('The API key is not valid, or has been revoked.');
+  return { domain: options.domain, apiKeys: options.apiKeys, caller, loaders: createLoaders(options.domain) };
+}
+
+function unauthenticated(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+}

@@ -1,0 +1,62 @@
+import { Authorized, Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
+import type { ServiceStatus } from '../../common/enums.js';
+import type { GraphQLContext } from '../../graphql/context.js';
+import { ServiceStatusEnum } from '../../graphql/enums.js';
+import { Service } from '../services/service.model.js';
+import type { DashboardSummary, ServicesNeedingAttention, StatusGroup } from './dashboard.service.js';
+
+@ObjectType({ description: 'How many services share one value.' })
+class CountByKey {
+  @Field(() => String, { nullable: true }) key!: string | null;
+  @Field(() => Int) count!: number;
+}
+
+@ObjectType('DashboardSummary', { description: 'Counts for the overview page.' })
+class DashboardSummaryType {
+  @Field(() => Int, { name: 'totalHosts' }) total_hosts!: number;
+  @Field(() => Int, { name: 'activeHosts' }) active_hosts!: number;
+  @Field(() => Int, { name: 'totalServices' }) total_services!: number;
+  @Field(() => Int, { name: 'runningServices' }) running_services!: number;
+  @Field(() => Int, { name: 'stoppedServices' }) stopped_services!: number;
+  @Field(() => Int, { name: 'errorServices' }) error_services!: number;
+  @Field(() => Int, { name: 'unknownServices' }) unknown_services!: number;
+  @Field(() => Int, { name: 'warningServices' }) warning_services!: number;
+  @Field(() => [CountByKey], { name: 'byEnvironment' }) by_environment!: CountByKey[];
+  @Field(() => [CountByKey], { name: 'byRegion' }) by_region!: CountByKey[];
+  @Field(() => [CountByKey], { name: 'byServiceType' }) by_service_type!: CountByKey[];
+}
+
+@ObjectType('ServicesNeedingAttention', { description: 'Services an operator should look at.' })
+class ServicesNeedingAttentionType {
+  @Field(() => [Service], { name: 'downServices', description: 'Stopped or in error.' }) down_services!: Service[];
+  @Field(() => [Service], { name: 'highFailureRate', description: 'Failing several checks in a row.' }) high_failure_rate!: Service[];
+  @Field(() => [Service], { name: 'staleChecks', description: 'Enabled but not checked within several of their intervals.' }) stale_checks!: Service[];
+}
+
+@ObjectType('StatusGroup', { description: 'Services sharing one status.' })
+class StatusGroupType {
+  @Field(() => ServiceStatusEnum) status!: ServiceStatus;
+  @Field(() => Int) count!: number;
+  @Field(() => [String], { name: 'serviceNames' }) service_names!: string[];
+}
+
+@Resolver()
+export class DashboardResolver {
+  @Authorized('viewer')
+  @Query(() => DashboardSummaryType)
+  dashboardSummary(@Ctx() { domain }: GraphQLContext): Promise<DashboardSummary> {
+    return domain.dashboard.summary();
+  }
+
+  @Authorized('viewer')
+  @Query(() => ServicesNeedingAttentionType, { complexity: ({ childComplexity }) => 1 + 300 * childComplexity })
+  servicesNeedingAttention(@Ctx() { domain }: GraphQLContext): Promise<ServicesNeedingAttention> {
+    return domain.dashboard.needingAttention();
+  }
+
+  @Authorized('viewer')
+  @Query(() => [StatusGroupType], { description: 'Services grouped by status, with their names.' })
+  servicesByStatus(@Ctx() { domain }: GraphQLContext): Promise<StatusGroup[]> {
+    return domain.dashboard.servicesByStatus();
+  }
+}

@@ -1,0 +1,78 @@
+import { Arg, Authorized, Ctx, Field, InputType, Mutation, Query, Resolver } from 'type-graphql';
+import type { EnvironmentName, Severity, Weekday } from '../../common/enums.js';
+import type { GraphQLContext } from '../../graphql/context.js';
+import { EnvironmentEnum, SeverityEnum, WeekdayEnum } from '../../graphql/enums.js';
+import { Environment } from './environment.model.js';
+import type { EnvironmentPatch } from './environment.service.js';
+
+@InputType()
+class MaintenanceWindowInput {
+  @Field(() => WeekdayEnum) day!: Weekday;
+  @Field({ description: 'HH:MM' }) startTime!: string;
+  @Field({ description: 'HH:MM; at or before startTime wraps past midnight.' }) endTime!: string;
+  @Field({ defaultValue: 'UTC' }) timezone!: string;
+}
+
+@InputType({ description: 'Fields of an environment; on update every field is optional. A maintenance window is replaced whole; null removes it.' })
+class EnvironmentUpdateInput {
+  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => String, { nullable: true }) color?: string | null;
+  @Field(() => SeverityEnum, { nullable: true }) alertSeverity?: Severity;
+  @Field(() => MaintenanceWindowInput, { nullable: true }) maintenanceWindow?: MaintenanceWindowInput | null;
+  @Field({ nullable: true }) approvalRequired?: boolean;
+}
+
+@InputType()
+class EnvironmentCreateInput extends EnvironmentUpdateInput {
+  @Field(() => EnvironmentEnum) name!: EnvironmentName;
+}
+
+function toEnvironmentPatch(input: EnvironmentUpdateInput): EnvironmentPatch {
+  const window = input.maintenanceWindow;
+  return {
+    description: input.description,
+    color: input.color,
+    alert_severity: input.alertSeverity,
+    maintenance_window:
+      window === undefined ? undefined : window && { day: window.day, start_time: window.startTime, end_time: window.endTime, timezone: window.timezone },
+    approval_required: input.approvalRequired,
+  };
+}
+
+@Resolver(() => Environment)
+export class EnvironmentResolver {
+  @Authorized('viewer')
+  @Query(() => Environment, { nullable: true })
+  environment(@Arg('name', () => EnvironmentEnum) name: EnvironmentName, @Ctx() { domain }: GraphQLContext): Promise<Environment | null> {
+    return domain.environments.get(name);
+  }
+
+  @Authorized('viewer')
+  @Query(() => [Environment])
+  environments(@Ctx() { domain }: GraphQLContext): Promise<Environment[]> {
+    return domain.environments.list();
+  }
+
+  @Authorized('admin')
+  @Mutation(() => Environment)
+  createEnvironment(@Arg('input') input: EnvironmentCreateInput, @Ctx() { domain }: GraphQLContext): Promise<Environment> {
+    return domain.environments.create({ env_name: input.name, ...toEnvironmentPatch(input) });
+  }
+
+  @Authorized('admin')
+  @Mutation(() => Environment)
+  updateEnvironment(
+    @Arg('name', () => EnvironmentEnum) name: EnvironmentName,
+    @Arg('input') input: EnvironmentUpdateInput,
+    @Ctx() { domain }: GraphQLContext,
+  ): Promise<Environment> {
+    return domain.environments.update(name, toEnvironmentPatch(input));
+  }
+
+  @Authorized('admin')
+  @Mutation(() => EnvironmentEnum, { description: 'Deletes the environment’s reference data; returns its name.' })
+  async deleteEnvironment(@Arg('name', () => EnvironmentEnum) name: EnvironmentName, @Ctx() { domain }: GraphQLContext): Promise<EnvironmentName> {
+    await domain.environments.delete(name);
+    return name;
+  }
+}

@@ -1,0 +1,70 @@
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { perPage, toConnection, type ConnectionShape } from '../../graphql/connection.js';
+import type { GraphQLContext } from '../../graphql/context.js';
+import { checkedDays, checkedHours, MonitoringCheckConnection, UptimeReportType } from './history.graphql.js';
+import { MonitoringCheck } from './history.model.js';
+import type { UptimeReport } from './uptime.service.js';
+
+const HOUR_MS = 3_600_000;
+
+@ArgsType()
+class HistoryPageArgs {
+  @Field(() => Int, { nullable: true, description: 'Page size: default 50, at most 500.' }) first?: number;
+  @Field(() => String, { nullable: true }) after?: string;
+  @Field(() => Date, { nullable: true, description: 'Only checks at or after this instant.' }) since?: Date;
+}
+
+@ArgsType()
+class FailuresArgs {
+  @Field(() => Int, { defaultValue: 24, description: 'How far back, in hours.' }) hours!: number;
+  @Field(() => Int, { nullable: true, description: 'Page size: default 50, at most 500.' }) first?: number;
+  @Field(() => String, { nullable: true }) after?: string;
+}
+
+@Resolver(() => MonitoringCheck)
+export class HistoryResolver {
+  @Authorized('viewer')
+  @FieldResolver(() => ID)
+  id(@Root() check: MonitoringCheck): string {
+    return String(check._id);
+  }
+
+  @Authorized('viewer')
+  @Query(() => MonitoringCheckConnection, { complexity: perPage, description: 'Checks of one service, newest first.' })
+  async serviceHistory(
+    @Arg('serviceId') serviceId: string,
+    @Args() { first, after, since }: HistoryPageArgs,
+    @Ctx() { domain }: GraphQLContext,
+  ): Promise<ConnectionShape<MonitoringCheck>> {
+    await domain.history.requireServiceExists(serviceId);
+    return toConnection(MonitoringCheckConnection, await domain.history.page({ service_id: serviceId, since }, { first, after }));
+  }
+
+  @Authorized('viewer')
+  @Query(() => MonitoringCheckConnection, { complexity: perPage, description: 'Checks of every service of one host, newest first.' })
+  async hostHistory(
+    @Arg('hostId') hostId: string,
+    @Args() { first, after, since }: HistoryPageArgs,
+    @Ctx() { domain }: GraphQLContext,
+  ): Promise<ConnectionShape<MonitoringCheck>> {
+    await domain.history.requireHostExists(hostId);
+    return toConnection(MonitoringCheckConnection, await domain.history.page({ host_id: hostId, since }, { first, after }));
+  }
+
+  @Authorized('viewer')
+  @Query(() => MonitoringCheckConnection, { complexity: perPage, description: 'Failed checks (stopped, error, unknown) in the last `hours`, newest first.' })
+  async recentFailures(@Args() { hours, first, after }: FailuresArgs, @Ctx() { domain }: GraphQLContext): Promise<ConnectionShape<MonitoringCheck>> {
+    const since = new Date(Date.now() - checkedHours(hours) * HOUR_MS);
+    return toConnection(MonitoringCheckConnection, await domain.history.page({ failures_only: true, since }, { first, after }));
+  }
+
+  @Authorized('viewer')
+  @Query(() => UptimeReportType, { description: 'Time-weighted uptime of one service over the last `days` days.' })
+  serviceUptime(
+    @Arg('serviceId') serviceId: string,
+    @Arg('days', () => Int, { defaultValue: 30 }) days: number,
+    @Ctx() { domain }: GraphQLContext,
+  ): Promise<UptimeReport> {
+    return domain.uptime.forService(serviceId, checkedDays(days));
+  }
+}
