@@ -22,7 +22,11 @@ type ConnectionSettings = Pick<
  * Connects the process-wide mongoose connection (models are bound to it) and
  * proves the server answers before returning.
  */
-export async function connectDatabase(uri: string, settings: ConnectionSettings): Promise<mongoose.Connection> {
+export async function connectDatabase(
+  uri: string,
+  settings: ConnectionSettings,
+  driverOptions: Pick<mongoose.ConnectOptions, 'monitorCommands'> = {},
+): Promise<mongoose.Connection> {
   try {
     await mongoose.connect(uri, {
       dbName: settings.mongodbDatabase,
@@ -33,6 +37,7 @@ export async function connectDatabase(uri: string, settings: ConnectionSettings)
       // Indexes are created once, explicitly, by ensureIndexes; not lazily per model.
       autoIndex: false,
       autoCreate: false,
+      ...driverOptions,
     });
     await mongoose.connection.db!.command({ ping: 1 });
     return mongoose.connection;

@@ -28,7 +28,7 @@ export function useTestDatabase(testFile: string, options: { clearBeforeEach?: b
       mongodbMinPoolSize: 0,
       mongodbMaxIdleTimeMs: 30_000,
       mongodbConnectTimeoutMs: 10_000,
-    });
+    }, { monitorCommands: true });
     state.db = mongoose.connection.db!;
     await state.db.dropDatabase();
     await ensureIndexes(silentLogger);
@@ -58,6 +58,22 @@ export function useTestDatabase(testFile: string, options: { clearBeforeEach?: b
       return inject('mongoServer');
     },
   };
+}
+
+/** Runs `work` and returns how many database commands of each name it sent (find, aggregate, insert...). */
+export async function countCommands(work: () => Promise<unknown>): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  const client = mongoose.connection.getClient();
+  const listener = (event: { commandName: string }) => {
+    counts[event.commandName] = (counts[event.commandName] ?? 0) + 1;
+  };
+  client.on('commandStarted', listener);
+  try {
+    await work();
+  } finally {
+    client.off('commandStarted', listener);
+  }
+  return counts;
 }
 
 /** Awaits a promise expected to reject with a domain error of this code, and returns the error for further checks. */

@@ -1,0 +1,116 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { silentLogger } from '../../src/common/logger.js';
+import { pingDatabase } from '../../src/db/connection.js';
+import { startApiServer, type ApiServer } from '../../src/http/api-server.js';
+import { ApiKeyService } from '../../src/modules/auth/api-key.service.js';
+import { createDomain, type Domain } from '../../src/modules/domain.js';
+import type { Role } from '../../src/modules/auth/roles.js';
+import { useTestDatabase, type TestDatabase } from './database.js';
+
+export interface GraphQLResponse<TData> {
+  status: number;
+  data?: TData | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; fields?: { path: string; message: string }[]; [key: string]: unknown } }[];
+}
+
+export interface RequestOptions {
+  /** A role's key (issued at start), a raw Authorization value, or null for none. Default: admin. */
+  as?: Role | { authorization: string } | null;
+}
+
+export interface TestApi {
+  readonly database: TestDatabase;
+  readonly domain: Domain;
+  readonly apiKeys: ApiKeyService;
+  readonly url: string;
+  readonly server: ApiServer;
+  /** A key of each role, issued when the server started. */
+  readonly keys: Record<Role, string>;
+  /** Sends a typed operation over real HTTP; never throws on GraphQL errors. */
+  request<TData, TVariables>(document: TypedDocumentNode<TData, TVariables>, variables?: TVariables, options?: RequestOptions): Promise<GraphQLResponse<TData>>;
+  /** Like request, but fails the test unless the response has data and no errors. */
+  data<TData, TVariables>(document: TypedDocumentNode<TData, TVariables>, variables?: TVariables, options?: RequestOptions): Promise<TData>;
+  /** Posts a raw body (for protocol-level tests). */
+  post(body: unknown, headers?: Record<string, string>): Promise<Response>;
+}
+
+export const TEST_SETTINGS = { historyRetentionDays: 30, staleAfterIntervals: 3, highFailureThreshold: 3 } as const;
+
+/**
+ * Starts the real API server (Apollo on Express, real HTTP on a free port)
+ * against this test file's database, with one key per role.
+ */
+export function useApiServer(testFile: string, limits: { maxDepth?: number; maxComplexity?: number } = {}): TestApi {
+  const database = useTestDatabase(testFile);
+  const domain = createDomain(TEST_SETTINGS);
+  const apiKeys = new ApiKeyService();
+  const state = {} as { server: ApiServer; keys: Record<Role, string> };
+
+  beforeAll(async () => {
+    state.server = await startApiServer({
+      port: 0,
+      host: '127.0.0.1',
+      domain,
+      apiKeys,
+      pingDatabase: () => pingDatabase(),
+      logger: silentLogger,
+      maxDepth: limits.maxDepth ?? 10,
+      maxComplexity: limits.maxComplexity ?? 20_000,
+      shutdownTimeoutMs: 1_000,
+    });
+  });
+  // After the database helper's clean-up, so every test starts with one fresh key per role.
+  beforeEach(async () => {
+    state.keys = await issueKeys(apiKeys);
+  });
+  afterAll(async () => {
+    await state.server?.stop();
+  });
+
+  const authorization = (as: RequestOptions['as']): string | undefined => {
+    if (as === null) return undefined;
+    if (typeof as === 'object') return as.authorization;
+    return `Bearer ${state.keys[as ?? 'admin']}`;
+  };
+
+  const api: TestApi = {
+    database,
+    domain,
+    apiKeys,
+    get url() {
+      return state.server.url;
+    },
+    get server() {
+      return state.server;
+    },
+    get keys() {
+      return state.keys;
+    },
+    async post(body, headers = {}) {
+      return fetch(state.server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    },
+    async request(document, variables, options = {}) {
+      const auth = authorization(options.as);
+      const response = await api.post({ query: print(document), variables }, auth ? { authorization: auth } : {});
+      return { status: response.status, ...((await response.json()) as object) };
+    },
+    async data(document, variables, options) {
+      const response = await api.request(document, variables, options);
+      if (response.errors?.length || !response.data) throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
+      return response.data;
+    },
+  };
+  return api;
+}
+
+/** One key per role. */
+async function issueKeys(apiKeys: ApiKeyService): Promise<Record<Role, string>> {
+  const [admin, operator, viewer] = await Promise.all([
+    apiKeys.issue('test admin', 'admin'),
+    apiKeys.issue('test operator', 'operator'),
+    apiKeys.issue('test viewer', 'viewer'),
+  ]);
+  return { admin: admin.secret, operator: operator.secret, viewer: viewer.secret };
+}
