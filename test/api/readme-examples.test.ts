@@ -1,0 +1,37 @@
+/** Every GraphQL example and the curl line in README.md run against the real server. */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { useApiServer } from '../helpers/api.js';
+
+const api = useApiServer(import.meta.filename);
+const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+const graphqlExamples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const curlLine = readme.split('\n').find((line) => line.startsWith('curl '))!;
+
+describe('README examples', () => {
+  test('the README has the examples this test runs', () => {
+    expect(graphqlExamples.length).toBeGreaterThanOrEqual(3);
+    expect(curlLine).toContain('http://localhost:4000/graphql');
+  });
+
+  test.each(graphqlExamples.map((query) => [query.split('\n')[0]!, query]))('%s', async (_title, query) => {
+    const response = await api.post({ query }, { authorization: `Bearer ${api.keys.admin}` });
+    const body = (await response.json()) as { data?: unknown; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    expect(response.status).toBe(200);
+    expect(body.data).toBeTruthy();
+  });
+
+  test('the curl line answers with hosts', async () => {
+    await api.domain.hosts.create({
+      host_id: 'host_example', hostname: 'example', ip_address: '10.0.0.9', environment: 'dev', region: 'lab', ssh_config: { user: 'ubuntu' },
+    });
+    const command = curlLine.replace('http://localhost:4000/graphql', api.url);
+    // Asynchronously: the server answering curl runs in this very process.
+    const { stdout } = await promisify(execFile)('bash', ['-c', command], { env: { ...process.env, SERVICE_MONITOR_KEY: api.keys.viewer }, timeout: 15_000 });
+    expect(JSON.parse(stdout)).toEqual({ data: { hosts: { totalCount: 1, edges: [{ node: { hostId: 'host_example', hostname: 'example', status: 'ACTIVE' } }] } } });
+  });
+});
