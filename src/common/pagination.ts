@@ -40,8 +40,17 @@ export function decodeCursor(cursor: string, arity: number, field = 'after'): un
     const values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     if (!Array.isArray(values) || values.length !== arity) throw new Error('wrong shape');
     return values.map((v) => {
-      if (v && typeof v === 'object' && 'd' in v) return new Date(String((v as { d: string }).d));
-      if (v && typeof v === 'object' && 'o' in v) return String((v as { o: string }).o);
+      if (v && typeof v === 'object' && 'd' in v) {
+        const date = new Date(String((v as { d: string }).d));
+        if (Number.isNaN(+date)) throw new Error('bad date');
+        return date;
+      }
+      if (v && typeof v === 'object' && 'o' in v) {
+        const id = String((v as { o: string }).o);
+        if (!/^[a-f0-9]{24}$/.test(id)) throw new Error('bad object id');
+        return id;
+      }
+      if (typeof v !== 'string' && typeof v !== 'number') throw new Error('bad value');
       return v;
     });
   } catch {

@@ -70,6 +70,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     expressMiddleware(apollo, { context: ({ req }) => contextFor(req.headers.authorization, options) }),
   );
 
+  app.use(requestErrorHandler);
+
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
@@ -86,6 +88,20 @@ async function contextFor(authorization: string | undefined, options: ApiServerO
   if (!caller) throw unauthenticated('The API key is not valid, or has been revoked.');
   return { domain: options.domain, apiKeys: options.apiKeys, caller, loaders: createLoaders(options.domain) };
 }
+
+/** Bodies Express could not read (bad JSON, too large) get a GraphQL-shaped error, never its HTML page with a stack. */
+const requestErrorHandler: express.ErrorRequestHandler = (error: { status?: number; type?: string }, _req, res, _next) => {
+  const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
+  const message =
+    error.type === 'entity.parse.failed'
+      ? 'The request body is not valid JSON.'
+      : status === 413
+        ? 'The request body is too large (at most 1 MB).'
+        : status < 500
+          ? 'The request could not be read.'
+          : 'Internal server error';
+  res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
+};
 
 function unauthenticated(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });

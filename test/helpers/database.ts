@@ -1,4 +1,4 @@
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, beforeEach, expect, inject } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
@@ -20,7 +20,8 @@ export interface TestDatabase {
  */
 export function useTestDatabase(testFile: string, options: { clearBeforeEach?: boolean } = {}): TestDatabase {
   const state = {} as { capabilities: DatabaseCapabilities; db: mongoose.mongo.Db };
-  const name = `t_${basename(testFile).replace(/\.test\.ts$/, '').replace(/[^A-Za-z0-9]/g, '_')}_${process.pid}`.slice(0, 60);
+  const file = `${basename(dirname(testFile))}_${basename(testFile).replace(/\.test\.ts$/, '')}`;
+  const name = `t_${file.replace(/[^A-Za-z0-9]/g, '_')}_${process.pid}`.slice(0, 60);
   beforeAll(async () => {
     await connectDatabase(inject('mongoUri'), {
       mongodbDatabase: name,

@@ -47,16 +47,19 @@ describe('the embedded database (MONGODB_URI unset)', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   async function startServer(port: number) {
+    const httpPort = await freePort();
     const child = spawn(process.execPath, [mainJs], {
-      env: { ...cleanEnv, DATA_DIR: dataDir, EMBEDDED_DB: 'mongo-java-server', EMBEDDED_DB_PORT: String(port) },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...cleanEnv, DATA_DIR: dataDir, EMBEDDED_DB: 'mongo-java-server', EMBEDDED_DB_PORT: String(port), PORT: String(httpPort) },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = [];
+    const stdout: string[] = [];
+    child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk.toString()));
     await new Promise<void>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${lines.join('\n')}`)));
       createInterface({ input: child.stderr! }).on('line', (line) => {
         lines.push(line);
-        if (line.includes('data layer ready')) resolve();
+        if (line.includes('API listening')) resolve();
       });
     });
     const stop = () =>
@@ -65,7 +68,8 @@ describe('the embedded database (MONGODB_URI unset)', () => {
         child.once('exit', (code) => resolve(code));
         child.kill('SIGTERM');
       });
-    return { lines, stop };
+    const url = `http://127.0.0.1:${httpPort}`;
+    return { lines, stdout: () => stdout.join(''), url, stop };
   }
 
   const migrate = (port: number) =>
@@ -79,14 +83,43 @@ describe('the embedded database (MONGODB_URI unset)', () => {
     const port = await freePort();
     const first = await startServer(port);
     expect(first.lines.join('\n')).toMatch(/embedded database running \{"engine":"mongo-java-server"/);
+    const firstKey = /smk_[a-f0-9]{16}_[A-Za-z0-9_-]{43}/.exec(first.stdout())?.[0];
+    expect(firstKey, 'the first start prints an admin key').toBeTruthy();
+    const viewer = await fetch(`${first.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${firstKey}` },
+      body: JSON.stringify({ query: '{ viewer { role } }' }),
+    });
+    expect(await viewer.json()).toEqual({ data: { viewer: { role: 'ADMIN' } } });
+    expect(await (await fetch(`${first.url}/readyz`)).json()).toEqual({ status: 'ready' });
     const imported = migrate(port);
     expect(imported.status).toBe(0);
     expect(JSON.parse(imported.stdout).hosts.created).toBe(3);
     expect(await first.stop()).toBe(0);
 
     const second = await startServer(port);
+    expect(second.stdout(), 'a key exists now, so none is printed').not.toMatch(/smk_/);
     const again = migrate(port);
     expect(JSON.parse(again.stdout)).toMatchObject({ hosts: { created: 0, unchanged: 3 }, services: { created: 0, unchanged: 4 } });
-    expect(await second.stop()).toBe(0);
+
+    // A request in flight when SIGTERM arrives still gets its whole answer.
+    const targets = Array.from({ length: 150 }, (_, i) => ({
+      name: `bulk-${i}`, host: `10.77.${Math.floor(i / 250)}.${(i % 250) + 1}`, ssh: { user: 'ubuntu', port: 22 }, service: 'nginx.service', method: 'ssh',
+    }));
+    const inFlight = fetch(`${second.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${firstKey}` },
+      body: JSON.stringify({
+        query: 'mutation($input: ImportConfigInput!) { importConfig(input: $input) { hosts { created } } }',
+        variables: { input: { config: { targets }, region: 'bulk' } },
+      }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const exitCode = second.stop();
+    const answer = await inFlight;
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ data: { importConfig: { hosts: { created: 150 } } } });
+    expect(await exitCode).toBe(0);
+    await expect(fetch(`${second.url}/healthz`)).rejects.toThrow();
   });
 });

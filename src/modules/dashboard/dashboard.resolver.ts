@@ -44,8 +44,10 @@ class StatusGroupType {
 export class DashboardResolver {
   @Authorized('viewer')
   @Query(() => DashboardSummaryType)
-  dashboardSummary(@Ctx() { domain }: GraphQLContext): Promise<DashboardSummary> {
-    return domain.dashboard.summary();
+  async dashboardSummary(@Ctx() { domain }: GraphQLContext): Promise<DashboardSummary> {
+    const summary = await domain.dashboard.summary();
+    // Environment keys as the API names them (PRODUCTION), so a key can be passed back as a filter.
+    return { ...summary, by_environment: summary.by_environment.map((c) => ({ ...c, key: c.key?.toUpperCase() ?? null })) };
   }
 
   @Authorized('viewer')

@@ -121,7 +121,8 @@ export class CheckRecorder {
         Object.entries(error.errors).map(([path, e]) => ({ field: `results[${position}].${path}`, message: e.message })),
       );
     }
-    return doc.toObject();
+    // minimize: false keeps `metrics: {}` (the seed's documents always carry the object).
+    return doc.toObject({ minimize: false });
   }
 
   /** Moves one service's in-memory state forward by one result and adds the elapsed interval to the rollups. */

@@ -2,7 +2,7 @@ import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Qu
 import { perPage, toConnection, type ConnectionShape } from '../../graphql/connection.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { checkedDays, checkedHours, MonitoringCheckConnection, UptimeReportType } from './history.graphql.js';
-import { MonitoringCheck } from './history.model.js';
+import { CheckMetrics, MonitoringCheck } from './history.model.js';
 import type { UptimeReport } from './uptime.service.js';
 
 const HOUR_MS = 3_600_000;
@@ -27,6 +27,13 @@ export class HistoryResolver {
   @FieldResolver(() => ID)
   id(@Root() check: MonitoringCheck): string {
     return String(check._id);
+  }
+
+  @Authorized('viewer')
+  @FieldResolver(() => CheckMetrics, { description: 'Figures the check collected; fields are null when not measured.' })
+  metrics(@Root() check: MonitoringCheck): CheckMetrics {
+    // Documents written without metrics (by other tools, or before minimize: false) have no object at all.
+    return check.metrics ?? {};
   }
 
   @Authorized('viewer')

@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { NotFoundError } from '../../common/errors.js';
+import { InvalidInputError, NotFoundError } from '../../common/errors.js';
 import { decodeCursor, encodeCursor, pageSize, type Page, type PageRequest } from '../../common/pagination.js';
 import { HostModel } from '../hosts/host.model.js';
 import { ServiceModel } from '../services/service.model.js';
@@ -34,6 +34,7 @@ export class HistoryService {
     const size = pageSize(request.first);
     const filter = scopeQuery(scope);
     const after = request.after ? decodeCursor(request.after, 2) : null;
+    if (after && !(after[0] instanceof Date && typeof after[1] === 'string')) throw InvalidInputError.single('after', 'is not a cursor from this list');
     const query = after
       ? { $and: [filter, { $or: [{ timestamp: { $lt: after[0] } }, { timestamp: after[0], _id: { $lt: new Types.ObjectId(String(after[1])) } }] }] }
       : filter;

@@ -43,8 +43,13 @@ export class ServiceResolver {
   }
 
   @Authorized('viewer')
-  @FieldResolver(() => [Service], { complexity: ({ childComplexity }) => 1 + 5 * childComplexity, description: 'The services this one depends on.' })
-  async dependencies(@Root() service: Service, @Ctx() { loaders }: GraphQLContext): Promise<Service[]> {
+  // Not named `dependencies`: that is the stored property behind `dependencyIds`, and type-graphql pairs resolvers with fields by that name.
+  @FieldResolver(() => [Service], {
+    name: 'dependencies',
+    complexity: ({ childComplexity }) => 1 + 5 * childComplexity,
+    description: 'The services this one depends on.',
+  })
+  async dependencyServices(@Root() service: Service, @Ctx() { loaders }: GraphQLContext): Promise<Service[]> {
     const found = await loaders.serviceById.loadMany(service.dependencies ?? []);
     return found.filter((s): s is Service => s !== null && !(s instanceof Error));
   }
