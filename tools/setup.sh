@@ -24,3 +24,6 @@ if [[ ! -x .venv-seed/bin/python ]]; then
   python3 -m venv .venv-seed
 fi
 .venv-seed/bin/pip install -q --disable-pip-version-check -r test/compat/seed/requirements.txt
+
+# OpenSSH for the SSH checker tests (our own sshd instance on a loopback port; the system one stays off).
+bash tools/sshd/install.sh
