@@ -10,6 +10,7 @@ import type { ApiKeyService } from '../modules/auth/api-key.service.js';
 import type { Domain } from '../modules/domain.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { formatErrorFor } from '../graphql/errors.js';
+import { legacyJsonStatus } from '../graphql/http-status.js';
 import { complexityLimit, depthLimit } from '../graphql/limits.js';
 import { createLoaders } from '../graphql/loaders.js';
 import { buildApiSchema } from '../graphql/schema.js';
@@ -49,7 +50,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownTimeoutMs }),
       complexityLimit(schema, options.maxComplexity),
+      legacyJsonStatus(),
     ],
+    // Keys travel in the Authorization header, which a cross-site browser request cannot add without a
+    // CORS preflight, so Apollo's CSRF guard (which also refuses plain GET queries) protects nothing here.
+    csrfPrevention: false,
   });
   await apollo.start();
 

@@ -39,7 +39,7 @@ interface Body {
 async function post(url: string, query: string, variables: Record<string, unknown> = {}): Promise<{ status: number; body: Body }> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${api.keys.admin}` },
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${api.keys.admin}` },
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, body: (await response.json()) as Body };
@@ -103,7 +103,7 @@ describe('depth limit', () => {
     for (const [name, query] of Object.entries(variants)) {
       const response = await fetch(shallow.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${api.keys.admin}` },
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${api.keys.admin}` },
         body: JSON.stringify({ query, operationName: name === 'second operation picked by name' ? 'Deep' : undefined }),
       });
       const body = (await response.json()) as Body;
