@@ -16,6 +16,10 @@ function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
 describe('defaults', () => {
   test('an empty environment gives the documented defaults and no MONGODB_URI', () => {
     expect(loadConfig({})).toEqual({
+      port: 4000,
+      graphqlMaxDepth: 10,
+      graphqlMaxComplexity: 20_000,
+      shutdownTimeoutMs: 10_000,
       mongodbDatabase: 'service_monitor',
       mongodbMaxPoolSize: 50,
       mongodbMinPoolSize: 0,
