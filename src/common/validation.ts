@@ -55,3 +55,15 @@ export function isHttpUrl(value: string): boolean {
 
 /** How a tag must look, for error messages. */
 export const TAG_RULE = 'letters, digits and _ . : / - (max 64), starting alphanumeric';
+
+export const CHECK_TARGET_SCHEMES = ['http:', 'https:', 'tcp:', 'postgresql:', 'postgres:', 'mysql:', 'redis:', 'mongodb:'] as const;
+
+/** A URL the http, tcp or database checkers can reach. */
+export function isCheckTarget(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (CHECK_TARGET_SCHEMES as readonly string[]).includes(url.protocol) && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}

@@ -59,3 +59,10 @@ export function satisfies(check: (value: string) => boolean, what: string): Vali
     message: ({ value }) => `must be ${what}, got ${show(value)}`,
   };
 }
+
+export function everyInRange(min: number, max: number): Validator {
+  return {
+    validator: (value) => Array.isArray(value) && value.every((item) => Number.isInteger(item) && item >= min && item <= max),
+    message: ({ value }) => `must each be a whole number between ${min} and ${max}, got ${show(value)}`,
+  };
+}

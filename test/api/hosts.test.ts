@@ -407,7 +407,7 @@ describe('updateHost', () => {
       ipAddress: '10.0.0.1',
       environment: 'PRODUCTION',
       region: 'eu-west',
-      sshConfig: { user: 'deploy', port: 2222, useSudo: true },
+      sshConfig: { user: 'deploy', port: 2222, useSudo: true, hostKeyFingerprint: null },
       sshKeyConfigured: true,
       location: { datacenter: 'DC1', rack: 'R1', zone: null },
       metadata: { os: 'Debian', purpose: null, tags: ['a'] },

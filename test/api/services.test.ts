@@ -99,13 +99,13 @@ describe('createService', () => {
   test('nested configuration given on create round-trips', async () => {
     await createHost();
     const created = await createService({
-      monitoring: { method: 'HTTP', enabled: false, intervalSec: 120, timeoutSec: 10, retryAttempts: 1, retryDelaySec: 2 },
+      monitoring: { method: 'HTTP', enabled: false, intervalSec: 120, timeoutSec: 10, retryAttempts: 1, retryDelaySec: 2, target: 'http://10.0.0.5:8080/health', expectedStatus: [200, 204], bodyContains: 'ok', jsonField: 'status.db', jsonValue: 'up', tlsExpiryWarningDays: 7 },
       recovery: { recoverOnDown: true, recoverAction: 'CUSTOM_SCRIPT', customScript: 'restart-nginx', maxRecoveryAttempts: 5, recoveryCooldownSec: 60, notifyBeforeRecovery: false },
       alerting: { channels: ['SLACK', 'PAGERDUTY'], severity: 'CRITICAL', escalationPolicy: 'web-oncall' },
       healthCheck: { enabled: true, endpoint: 'https://web.example.com/health', expectedResponse: 'ok' },
     });
     expect(created).toMatchObject({
-      monitoring: { method: 'HTTP', enabled: false, intervalSec: 120, timeoutSec: 10, retryAttempts: 1, retryDelaySec: 2 },
+      monitoring: { method: 'HTTP', enabled: false, intervalSec: 120, timeoutSec: 10, retryAttempts: 1, retryDelaySec: 2, target: 'http://10.0.0.5:8080/health', expectedStatus: [200, 204], bodyContains: 'ok', jsonField: 'status.db', jsonValue: 'up', tlsExpiryWarningDays: 7 },
       recovery: { recoverOnDown: true, recoverAction: 'CUSTOM_SCRIPT', customScript: 'restart-nginx', maxRecoveryAttempts: 5, recoveryCooldownSec: 60, notifyBeforeRecovery: false },
       alerting: { enabled: true, channels: ['SLACK', 'PAGERDUTY'], severity: 'CRITICAL', escalationPolicy: 'web-oncall', muteUntil: null },
       healthCheck: { enabled: true, endpoint: 'https://web.example.com/health', expectedResponse: 'ok', customCheck: null },
@@ -396,14 +396,14 @@ describe('updateService', () => {
     const created = await createService({
       displayName: 'Web',
       tags: ['web'],
-      monitoring: { method: 'HTTP', intervalSec: 120, timeoutSec: 10, retryAttempts: 2, retryDelaySec: 1 },
+      monitoring: { method: 'HTTP', intervalSec: 120, timeoutSec: 10, retryAttempts: 2, retryDelaySec: 1, target: 'http://10.0.0.5/' },
       alerting: { severity: 'HIGH', channels: ['SLACK'] },
     });
     const before = Date.now();
     const { updateService } = await api.data(UpdateServiceDocument, { serviceId: 'svc_nginx', input: { monitoring: { intervalSec: 300 } } });
     expect(updateService).toMatchObject({
       ...created,
-      monitoring: { method: 'HTTP', enabled: true, intervalSec: 300, timeoutSec: 10, retryAttempts: 2, retryDelaySec: 1 },
+      monitoring: { method: 'HTTP', enabled: true, intervalSec: 300, timeoutSec: 10, retryAttempts: 2, retryDelaySec: 1, target: 'http://10.0.0.5/', expectedStatus: [], bodyContains: null, jsonField: null, jsonValue: null, tlsExpiryWarningDays: 14 },
       staleAt: expect.any(String),
       updatedAt: expect.any(String),
     });

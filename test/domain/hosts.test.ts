@@ -47,7 +47,7 @@ describe('create', () => {
       ].sort(),
     );
     expect(Object.keys(stored!.location).sort()).toEqual(['datacenter', 'rack', 'zone']);
-    expect(Object.keys(stored!.ssh_config).sort()).toEqual(['key_path', 'port', 'use_sudo', 'user']);
+    expect(Object.keys(stored!.ssh_config).sort()).toEqual(['host_key_fingerprint', 'key_path', 'port', 'use_sudo', 'user']);
     expect(Object.keys(stored!.metadata).sort()).toEqual(['os', 'purpose', 'tags']);
     expect(stored).not.toHaveProperty('__v');
   });
@@ -216,8 +216,8 @@ describe('update', () => {
   test('changing ssh_config.port only keeps user, use_sudo and key_path', async () => {
     await hosts.create(hostInput({ ssh_config: { user: 'deploy', port: 22, use_sudo: true, key_path: '/keys/jeju' } }));
     const updated = await hosts.update('host_jeju_mysql_001', { ssh_config: { port: 2222 } });
-    expect(updated.ssh_config).toEqual({ user: 'deploy', port: 2222, use_sudo: true, key_path: '/keys/jeju' });
-    expect((await rawHost())!.ssh_config).toEqual({ user: 'deploy', port: 2222, use_sudo: true, key_path: '/keys/jeju' });
+    expect(updated.ssh_config).toEqual({ user: 'deploy', port: 2222, use_sudo: true, key_path: '/keys/jeju', host_key_fingerprint: null });
+    expect((await rawHost())!.ssh_config).toEqual({ user: 'deploy', port: 2222, use_sudo: true, key_path: '/keys/jeju', host_key_fingerprint: null });
   });
 
   test('changing metadata.tags only keeps os and purpose; other top-level fields stay', async () => {

@@ -187,7 +187,9 @@ describe('monitoring rules', () => {
     { interval_sec: 600, timeout_sec: 600 },
     { retry_attempts: 0, retry_delay_sec: 0 },
     { retry_attempts: 10, retry_delay_sec: 600 },
-    { method: 'http' as const },
+    { method: 'http' as const, target: 'http://10.1.11.81:8080/health' },
+    { method: 'tcp' as const, target: 'tcp://10.1.11.81:3306' },
+    { method: 'database' as const, target: 'postgresql://monitor@10.1.11.81:5432/app' },
   ])('accepts %j', async (monitoring) => {
     expect((await create(monitoring)).monitoring).toMatchObject(monitoring);
   });
@@ -347,10 +349,10 @@ describe('dependencies', () => {
 describe('update', () => {
   test('changing monitoring.interval_sec keeps the other monitoring fields and recomputes stale_at', async () => {
     const created = new Date('2026-03-01T12:00:00Z');
-    await services.create(serviceInput({ monitoring: { method: 'tcp', timeout_sec: 20, retry_attempts: 5 } }), created);
+    await services.create(serviceInput({ monitoring: { method: 'tcp', target: 'tcp://10.1.11.81:3306', timeout_sec: 20, retry_attempts: 5 } }), created);
     const now = new Date('2026-03-01T12:10:00Z');
     const updated = await services.update('svc_jeju_mysql_001', { monitoring: { interval_sec: 120 } }, now);
-    expect(updated.monitoring).toEqual({ method: 'tcp', enabled: true, interval_sec: 120, timeout_sec: 20, retry_attempts: 5, retry_delay_sec: 5 });
+    expect(updated.monitoring).toMatchObject({ method: 'tcp', enabled: true, interval_sec: 120, timeout_sec: 20, retry_attempts: 5, retry_delay_sec: 5, target: 'tcp://10.1.11.81:3306' });
     expect((await rawService())!.stale_at).toEqual(plusSeconds(now, 360));
   });
 

@@ -21,6 +21,7 @@ export class SshConfigInput {
   @Field(() => Int, { nullable: true }) port?: number;
   @Field(() => String, { nullable: true, description: 'Absolute path of the private key on the monitor; write-only.' }) keyPath?: string | null;
   @Field({ nullable: true }) useSudo?: boolean;
+  @Field(() => String, { nullable: true, description: 'Pinned host key, `SHA256:...`.' }) hostKeyFingerprint?: string | null;
 }
 
 @InputType()
@@ -77,6 +78,7 @@ export function toHostPatch(input: HostUpdateInput): HostPatch {
       port: input.sshConfig.port,
       key_path: input.sshConfig.keyPath,
       use_sudo: input.sshConfig.useSudo,
+      host_key_fingerprint: input.sshConfig.hostKeyFingerprint,
     },
     metadata: input.metadata && { ...input.metadata },
     status: input.status,

@@ -8,7 +8,7 @@ export interface HostInput {
   environment: EnvironmentName;
   region: string;
   location?: { datacenter?: string | null; rack?: string | null; zone?: string | null };
-  ssh_config: { user: string; port?: number; key_path?: string | null; use_sudo?: boolean };
+  ssh_config: { user: string; port?: number; key_path?: string | null; use_sudo?: boolean; host_key_fingerprint?: string | null };
   metadata?: { os?: string | null; purpose?: string | null; tags?: string[] };
   status?: HostStatus;
 }

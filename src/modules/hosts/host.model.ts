@@ -37,6 +37,11 @@ export class SshConfig {
   @prop({ type: String, default: null, validate: matches(patterns.absolutePath, 'an absolute path') })
   public key_path!: string | null;
 
+  /** Not in the seed: the host key the monitor accepts, as OpenSSH prints it (`SHA256:...`). */
+  @Field(() => String, { name: 'hostKeyFingerprint', nullable: true, description: 'Pinned host key, `SHA256:...` as `ssh-keygen -lf` prints it; unset: the known_hosts file decides.' })
+  @prop({ type: String, default: null, validate: matches(/^SHA256:[A-Za-z0-9+/]{43}$/, 'an OpenSSH SHA256 fingerprint such as SHA256:abc...') })
+  public host_key_fingerprint!: string | null;
+
   @Field({ name: 'useSudo', description: 'Whether commands run through `sudo -n`.' })
   @prop({ required: true, default: false })
   public use_sudo!: boolean;

@@ -16,6 +16,12 @@ export class MonitoringInput {
   @Field(() => Int, { nullable: true }) timeoutSec?: number;
   @Field(() => Int, { nullable: true }) retryAttempts?: number;
   @Field(() => Int, { nullable: true }) retryDelaySec?: number;
+  @Field(() => String, { nullable: true }) target?: string | null;
+  @Field(() => [Int], { nullable: true }) expectedStatus?: number[];
+  @Field(() => String, { nullable: true }) bodyContains?: string | null;
+  @Field(() => String, { nullable: true }) jsonField?: string | null;
+  @Field(() => String, { nullable: true }) jsonValue?: string | null;
+  @Field(() => Int, { nullable: true }) tlsExpiryWarningDays?: number;
 }
 
 @InputType()
@@ -111,6 +117,12 @@ export function toServicePatch(input: ServiceUpdateInput): ServicePatch {
       timeout_sec: m.timeoutSec,
       retry_attempts: m.retryAttempts,
       retry_delay_sec: m.retryDelaySec,
+      target: m.target,
+      expected_status: m.expectedStatus,
+      body_contains: m.bodyContains,
+      json_field: m.jsonField,
+      json_value: m.jsonValue,
+      tls_expiry_warning_days: m.tlsExpiryWarningDays,
     },
     recovery: r && {
       recover_on_down: r.recoverOnDown,

@@ -14,8 +14,8 @@ import {
   type ServiceStatus,
   type Severity,
 } from '../../common/enums.js';
-import { isHttpUrl, patterns, TAG_RULE } from '../../common/validation.js';
-import { everyItem, everyOneOf, matches, oneOf, satisfies, withinBounds, withinRange } from '../../db/validators.js';
+import { isCheckTarget, isHttpUrl, patterns, TAG_RULE } from '../../common/validation.js';
+import { everyInRange, everyItem, everyOneOf, matches, oneOf, satisfies, withinBounds, withinRange } from '../../db/validators.js';
 import { AlertChannelEnum, CheckMethodEnum, EnvironmentEnum, RecoverActionEnum, ServiceStatusEnum, SeverityEnum } from '../../graphql/enums.js';
 
 export const serviceLimits = {
@@ -54,6 +54,31 @@ export class MonitoringConfig {
   @Field(() => Int, { name: 'retryDelaySec' })
   @prop({ required: true, default: 5, validate: withinRange(L.retryDelaySec.min, L.retryDelaySec.max, 'seconds') })
   public retry_delay_sec!: number;
+
+  /** Not in the seed: what the http, tcp and database checks reach. */
+  @Field(() => String, { nullable: true, description: 'For http, tcp and database checks: http(s)://..., tcp://host:port, postgresql://, mysql://, redis:// or mongodb:// URL.' })
+  @prop({ type: String, default: null, validate: satisfies(isCheckTarget, 'a URL with scheme http, https, tcp, postgresql, mysql, redis or mongodb') })
+  public target!: string | null;
+
+  @Field(() => [Int], { name: 'expectedStatus', description: 'HTTP status codes that count as up; empty: any 2xx or 3xx.' })
+  @prop({ type: () => [Number], default: [], validate: everyInRange(100, 599) })
+  public expected_status!: number[];
+
+  @Field(() => String, { name: 'bodyContains', nullable: true, description: 'HTTP: text the body must contain.' })
+  @prop({ type: String, default: null, maxlength: 1024 })
+  public body_contains!: string | null;
+
+  @Field(() => String, { name: 'jsonField', nullable: true, description: 'HTTP: dotted path of a JSON field to compare with jsonValue.' })
+  @prop({ type: String, default: null, validate: matches(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'a dotted JSON path such as status.db') })
+  public json_field!: string | null;
+
+  @Field(() => String, { name: 'jsonValue', nullable: true })
+  @prop({ type: String, default: null, maxlength: 1024 })
+  public json_value!: string | null;
+
+  @Field(() => Int, { name: 'tlsExpiryWarningDays', description: 'HTTPS: a certificate expiring within this many days makes the check a warning.' })
+  @prop({ required: true, default: 14, validate: withinRange(0, 3650, 'days') })
+  public tls_expiry_warning_days!: number;
 }
 
 @ObjectType({ description: 'What is done, and how often, when a service is found down.' })
@@ -138,6 +163,12 @@ export class HealthCheckConfig {
 @pre<Service>('validate', function crossFieldRules() {
   if (this.monitoring && this.monitoring.timeout_sec > this.monitoring.interval_sec) {
     this.invalidate('monitoring.timeout_sec', `must not exceed monitoring.interval_sec (${this.monitoring.interval_sec}), got ${this.monitoring.timeout_sec}`);
+  }
+  if (this.monitoring && ['http', 'tcp', 'database'].includes(this.monitoring.method) && !this.monitoring.target) {
+    this.invalidate('monitoring.target', `is required for ${this.monitoring.method} checks`);
+  }
+  if (this.monitoring?.method === 'custom' && !this.health_check?.custom_check) {
+    this.invalidate('health_check.custom_check', 'is required for custom checks: the name of an allow-listed command');
   }
   if (this.recovery?.recover_action === 'custom_script' && !this.recovery.custom_script) {
     this.invalidate('recovery.custom_script', 'is required when recover_action is custom_script');
