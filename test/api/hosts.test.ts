@@ -415,7 +415,7 @@ describe('updateHost', () => {
     });
     expect(Date.parse(updateHost.updatedAt)).toBeGreaterThan(Date.parse(created.updatedAt));
     const { host } = await api.data(HostDocument, { hostId: 'host_web_001' });
-    expect(host!.sshConfig).toEqual({ user: 'deploy', port: 2222, useSudo: true });
+    expect(host!.sshConfig).toEqual({ user: 'deploy', port: 2222, useSudo: true, hostKeyFingerprint: null });
   });
 
   test('nested objects merge: a new rack keeps the datacenter', async () => {
