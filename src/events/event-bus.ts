@@ -1,0 +1,50 @@
+import { EventEmitter } from 'node:events';
+import type { RecoverAction, ServiceStatus } from '../common/enums.js';
+
+/** Every domain event, by name. Adding one here is what makes it publishable and subscribable. */
+export interface DomainEvents {
+  'service.status-changed': {
+    service_id: string;
+    host_id: string;
+    previous_status: ServiceStatus;
+    status: ServiceStatus;
+    history_id: string;
+    at: Date;
+  };
+  'check.completed': { service_id: string; host_id: string; status: ServiceStatus; history_id: string; at: Date };
+  'recovery.event': {
+    service_id: string;
+    host_id: string;
+    kind: 'attempted' | 'succeeded' | 'failed' | 'gave_up';
+    action: RecoverAction | null;
+    message: string | null;
+    at: Date;
+  };
+}
+
+export type DomainEventName = keyof DomainEvents;
+
+/** In-process, typed publish/subscribe. A failing listener is logged by the caller's hook, never breaks the publisher. */
+export class EventBus {
+  private readonly emitter = new EventEmitter({ captureRejections: false });
+
+  constructor(private readonly onListenerError: (event: string, error: unknown) => void = () => {}) {
+    this.emitter.setMaxListeners(0);
+  }
+
+  publish<E extends DomainEventName>(event: E, payload: DomainEvents[E]): void {
+    for (const listener of this.emitter.listeners(event)) {
+      try {
+        const result = (listener as (p: DomainEvents[E]) => unknown)(payload);
+        if (result instanceof Promise) result.catch((error: unknown) => this.onListenerError(event, error));
+      } catch (error) {
+        this.onListenerError(event, error);
+      }
+    }
+  }
+
+  subscribe<E extends DomainEventName>(event: E, listener: (payload: DomainEvents[E]) => unknown): () => void {
+    this.emitter.on(event, listener);
+    return () => this.emitter.off(event, listener);
+  }
+}

@@ -1,0 +1,30 @@
+import type { Host } from '../hosts/host.model.js';
+import type { Service } from '../services/service.model.js';
+import { failed, type Checker, type CheckOutcome } from './checker.js';
+import type { SshPool } from './ssh/ssh-pool.js';
+import type { SshTargets } from './ssh/ssh-targets.js';
+
+/** Command lines by name, from the server's own configuration; the API can only name one. */
+export type CommandAllowList = ReadonlyMap<string, string>;
+
+/** Runs an allow-listed command over SSH: exit code 0 means running. */
+export class CustomChecker implements Checker {
+  readonly method = 'custom' as const;
+
+  constructor(
+    private readonly pool: SshPool,
+    private readonly targets: SshTargets,
+    private readonly commands: CommandAllowList,
+  ) {}
+
+  async check(service: Service, host: Host, signal: AbortSignal): Promise<CheckOutcome> {
+    const name = service.health_check.custom_check;
+    const command = name ? this.commands.get(name) : undefined;
+    if (!command) return failed('error', `custom check ${JSON.stringify(name)} is not in the server's allow-list`);
+    const result = await this.pool.exec(await this.targets.for(host), command, signal);
+    const output = `${result.stdout}${result.stderr}`.trim().slice(0, 2000) || null;
+    return result.code === 0
+      ? { status: 'running', status_code: 0, error: null, error_details: output, metrics: {}, host_contacted: true }
+      : failed('stopped', `${name} exited ${result.code ?? result.signal}`, output, { status_code: result.code, host_contacted: true });
+  }
+}

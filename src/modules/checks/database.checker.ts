@@ -1,0 +1,75 @@
+import { Redis } from 'ioredis';
+import { MongoClient } from 'mongodb';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import type { Service } from '../services/service.model.js';
+import { abortable, failed, type Checker, type CheckOutcome } from './checker.js';
+
+type Ping = (url: URL, timeoutMs: number) => Promise<void>;
+
+/** A protocol-level handshake and ping per database kind, with each kind's own client library. */
+const pings: Record<string, Ping> = {
+  'postgresql:': pingPostgres,
+  'postgres:': pingPostgres,
+  'mysql:': pingMysql,
+  'redis:': pingRedis,
+  'mongodb:': pingMongo,
+};
+
+export class DatabaseChecker implements Checker {
+  readonly method = 'database' as const;
+
+  constructor(private readonly timeoutMs: (service: Service) => number = (s) => s.monitoring.timeout_sec * 1000) {}
+
+  async check(service: Service, _host: unknown, signal: AbortSignal): Promise<CheckOutcome> {
+    const url = new URL(service.monitoring.target!);
+    const ping = pings[url.protocol];
+    if (!ping) return failed('error', `no database check for ${url.protocol}//`);
+    try {
+      await abortable(ping(url, this.timeoutMs(service)), signal);
+      return { status: 'running', status_code: 0, error: null, error_details: null, metrics: {}, host_contacted: false };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      return failed('stopped', `${url.protocol.replace(':', '')} at ${url.host}: ${(error as Error).message}`);
+    }
+  }
+}
+
+async function pingPostgres(url: URL, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function pingMysql(url: URL, timeoutMs: number): Promise<void> {
+  const connection = await mysql.createConnection({ uri: url.toString(), connectTimeout: timeoutMs });
+  try {
+    await connection.ping();
+  } finally {
+    await connection.end().catch(() => {});
+  }
+}
+
+async function pingRedis(url: URL, timeoutMs: number): Promise<void> {
+  const client = new Redis(url.toString(), { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    if ((await client.ping()) !== 'PONG') throw new Error('PING did not answer PONG');
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function pingMongo(url: URL, timeoutMs: number): Promise<void> {
+  const client = new MongoClient(url.toString(), { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs, directConnection: true });
+  try {
+    await client.db('admin').command({ ping: 1 });
+  } finally {
+    await client.close().catch(() => {});
+  }
+}

@@ -1,0 +1,80 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import type { Service } from '../services/service.model.js';
+import { failed, type Checker, type CheckOutcome } from './checker.js';
+
+const MAX_BODY = 256 * 1024;
+const DAY_MS = 86_400_000;
+
+/**
+ * GET the target: up when the status is expected (any 2xx/3xx by default) and
+ * the body holds the expected text or JSON value. For HTTPS, the days until the
+ * certificate expires are a metric, and a warning under the threshold.
+ */
+export class HttpChecker implements Checker {
+  readonly method = 'http' as const;
+
+  async check(service: Service, _host: unknown, signal: AbortSignal): Promise<CheckOutcome> {
+    const { monitoring } = service;
+    const url = new URL(monitoring.target!);
+    let response: { res: IncomingMessage; body: string; certificateValidTo: number | null };
+    try {
+      response = await get(url, signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      return failed('stopped', `HTTP request to ${url.origin} failed: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    const { res, body, certificateValidTo } = response;
+    const code = res.statusCode ?? 0;
+    const metrics = {
+      custom: {
+        http_status: code,
+        ...(certificateValidTo ? { tls_days_left: Math.floor((certificateValidTo - Date.now()) / DAY_MS) } : {}),
+      },
+    };
+    const expected = monitoring.expected_status?.length ? monitoring.expected_status.includes(code) : code >= 200 && code < 400;
+    if (!expected) return { ...failed('error', `HTTP ${code} is not an expected status`), status_code: code, metrics };
+    const mismatch = bodyMismatch(body, monitoring.body_contains, monitoring.json_field, monitoring.json_value);
+    if (mismatch) return { ...failed('error', mismatch), status_code: code, metrics };
+    const daysLeft = metrics.custom.tls_days_left;
+    if (daysLeft !== undefined && daysLeft < (monitoring.tls_expiry_warning_days ?? 14)) {
+      return { status: 'warning', status_code: 0, error: `TLS certificate expires in ${daysLeft} days`, error_details: null, metrics, host_contacted: false };
+    }
+    return { status: 'running', status_code: 0, error: null, error_details: null, metrics, host_contacted: false };
+  }
+}
+
+function bodyMismatch(body: string, contains: string | null, jsonField: string | null, jsonValue: string | null): string | null {
+  if (contains && !body.includes(contains)) return `response body does not contain ${JSON.stringify(contains)}`;
+  if (!jsonField) return null;
+  let value: unknown;
+  try {
+    value = jsonField.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], JSON.parse(body));
+  } catch {
+    return 'response body is not JSON';
+  }
+  if (jsonValue !== null && String(value) !== jsonValue) return `${jsonField} is ${JSON.stringify(value)}, expected ${JSON.stringify(jsonValue)}`;
+  if (jsonValue === null && (value === undefined || value === null)) return `${jsonField} is missing`;
+  return null;
+}
+
+function get(url: URL, signal: AbortSignal): Promise<{ res: IncomingMessage; body: string; certificateValidTo: number | null }> {
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'GET', signal, headers: { 'user-agent': 'service-monitor', accept: '*/*' } }, (res) => {
+      const socket = res.socket as TLSSocket;
+      const certificate = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : null;
+      const certificateValidTo = certificate?.valid_to ? Date.parse(certificate.valid_to) : null;
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (body.length < MAX_BODY) body += chunk;
+      });
+      res.on('end', () => resolve({ res, body, certificateValidTo }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -1,0 +1,202 @@
+import { Client, type ClientChannel } from 'ssh2';
+import type { HostKeyPolicy } from './host-keys.js';
+
+export interface SshTarget {
+  host: string;
+  port: number;
+  username: string;
+  privateKey: string | Buffer;
+  /** Pinned `SHA256:...`; null: the known_hosts file decides. */
+  hostKeyFingerprint: string | null;
+}
+
+export interface ExecResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface SshPoolOptions {
+  hostKeys: HostKeyPolicy;
+  connectTimeoutMs: number;
+  /** OpenSSH allows 10 sessions per connection by default; stay under it. */
+  maxChannelsPerConnection: number;
+  /** First reconnect delay after a failure; doubles per failure up to maxBackoffMs. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export class SshConnectError extends Error {}
+export class HostKeyRejectedError extends SshConnectError {}
+
+const MAX_OUTPUT = 64 * 1024;
+
+interface Connection {
+  client: Client;
+  ready: Promise<Client>;
+  channels: number;
+  waiting: (() => void)[];
+  closed: boolean;
+}
+
+interface Backoff {
+  failures: number;
+  retryAt: number;
+  reason: string;
+}
+
+/**
+ * One SSH connection per host (user@address:port), reused by every check and
+ * recovery on it, with at most `maxChannelsPerConnection` commands at once.
+ * A failed connection is retried with exponential backoff; until then callers
+ * get the last reason at once instead of piling up handshakes.
+ */
+export class SshPool {
+  private readonly connections = new Map<string, Connection>();
+  private readonly backoffs = new Map<string, Backoff>();
+
+  constructor(private readonly options: SshPoolOptions) {}
+
+  async exec(target: SshTarget, command: string, signal: AbortSignal): Promise<ExecResult> {
+    const connection = await this.connection(target);
+    await this.acquire(connection, signal);
+    try {
+      return await runCommand(connection.client, command, signal);
+    } finally {
+      this.release(connection);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const connection of this.connections.values()) {
+      connection.closed = true;
+      connection.client.end();
+    }
+    this.connections.clear();
+  }
+
+  private key(target: SshTarget): string {
+    return `${target.username}@${target.host}:${target.port}`;
+  }
+
+  private async connection(target: SshTarget): Promise<Connection> {
+    const key = this.key(target);
+    const existing = this.connections.get(key);
+    if (existing && !existing.closed) {
+      await existing.ready;
+      return existing;
+    }
+    const backoff = this.backoffs.get(key);
+    if (backoff && Date.now() < backoff.retryAt) {
+      throw new SshConnectError(`${backoff.reason} (retrying the connection in ${Math.ceil((backoff.retryAt - Date.now()) / 1000)} s)`);
+    }
+    const connection = this.open(key, target);
+    this.connections.set(key, connection);
+    await connection.ready;
+    return connection;
+  }
+
+  private open(key: string, target: SshTarget): Connection {
+    const client = new Client();
+    const connection: Connection = { client, ready: undefined as never, channels: 0, waiting: [], closed: false };
+    let hostKeyRejected = false;
+    connection.ready = new Promise<Client>((resolve, reject) => {
+      client.once('ready', () => {
+        this.backoffs.delete(key);
+        resolve(client);
+      });
+      client.on('error', (error: Error & { level?: string }) => {
+        const reason = hostKeyRejected
+          ? new HostKeyRejectedError(`host key of ${target.host}:${target.port} is not trusted (pin its SHA256 fingerprint or add it to known_hosts)`)
+          : new SshConnectError(`SSH to ${target.username}@${target.host}:${target.port} failed: ${error.message}`);
+        this.forget(key, connection, reason.message);
+        reject(reason);
+      });
+      client.once('close', () => {
+        this.forget(key, connection, `SSH connection to ${target.host}:${target.port} closed`);
+        reject(new SshConnectError(`SSH connection to ${target.host}:${target.port} closed before it was ready`));
+      });
+    });
+    connection.ready.catch(() => {});
+    client.connect({
+      host: target.host,
+      port: target.port,
+      username: target.username,
+      privateKey: target.privateKey,
+      readyTimeout: this.options.connectTimeoutMs,
+      keepaliveInterval: 15_000,
+      keepaliveCountMax: 3,
+      hostVerifier: (hostKey: Buffer) => {
+        const trusted = this.options.hostKeys.verify(target.host, target.port, target.hostKeyFingerprint, hostKey);
+        hostKeyRejected = !trusted;
+        return trusted;
+      },
+    });
+    return connection;
+  }
+
+  /** Drops a dead connection and schedules when the next attempt may start. */
+  private forget(key: string, connection: Connection, reason: string): void {
+    if (connection.closed) return;
+    connection.closed = true;
+    if (this.connections.get(key) === connection) this.connections.delete(key);
+    const failures = (this.backoffs.get(key)?.failures ?? 0) + 1;
+    const base = this.options.backoffMs ?? 1_000;
+    const delay = Math.min(base * 2 ** (failures - 1), this.options.maxBackoffMs ?? 30_000);
+    this.backoffs.set(key, { failures, retryAt: Date.now() + delay, reason });
+    connection.waiting.splice(0).forEach((wake) => wake());
+  }
+
+  private acquire(connection: Connection, signal: AbortSignal): Promise<void> {
+    if (connection.channels < this.options.maxChannelsPerConnection) {
+      connection.channels++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const wake = () => {
+        signal.removeEventListener('abort', onAbort);
+        if (connection.closed) return reject(new SshConnectError('SSH connection closed while waiting for a channel'));
+        connection.channels++;
+        resolve();
+      };
+      const onAbort = () => {
+        connection.waiting = connection.waiting.filter((w) => w !== wake);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      connection.waiting.push(wake);
+    });
+  }
+
+  private release(connection: Connection): void {
+    connection.channels--;
+    connection.waiting.shift()?.();
+  }
+}
+
+function runCommand(client: Client, command: string, signal: AbortSignal): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    client.exec(command, (error, stream: ClientChannel) => {
+      if (error) return reject(new SshConnectError(`could not open an SSH channel: ${error.message}`));
+      let stdout = '';
+      let stderr = '';
+      const onAbort = () => {
+        stream.close();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      stream.on('data', (chunk: Buffer) => {
+        if (stdout.length < MAX_OUTPUT) stdout += chunk.toString('utf8');
+      });
+      stream.stderr.on('data', (chunk: Buffer) => {
+        if (stderr.length < MAX_OUTPUT) stderr += chunk.toString('utf8');
+      });
+      stream.on('close', (code: number | null, exitSignal: string | null) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve({ code: code ?? null, signal: exitSignal ?? null, stdout, stderr });
+      });
+    });
+  });
+}

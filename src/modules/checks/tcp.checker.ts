@@ -1,0 +1,31 @@
+import { connect } from 'node:net';
+import type { Service } from '../services/service.model.js';
+import { failed, type Checker, type CheckOutcome } from './checker.js';
+
+/** Up when a TCP connection to `tcp://host:port` opens within the timeout. */
+export class TcpChecker implements Checker {
+  readonly method = 'tcp' as const;
+
+  check(service: Service, _host: unknown, signal: AbortSignal): Promise<CheckOutcome> {
+    const url = new URL(service.monitoring.target!);
+    const port = Number(url.port);
+    if (!port) return Promise.resolve(failed('error', `no port in ${service.monitoring.target}`));
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port });
+      const onAbort = () => {
+        socket.destroy();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      socket.once('connect', () => {
+        signal.removeEventListener('abort', onAbort);
+        socket.end();
+        resolve({ status: 'running', status_code: 0, error: null, error_details: null, metrics: {}, host_contacted: false });
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(failed('stopped', `TCP connect to ${url.host} failed: ${error.code ?? error.message}`));
+      });
+    });
+  }
+}
