@@ -192,6 +192,8 @@ export class HealthCheckConfig {
 @index({ consecutive_failures: 1 })
 // Removing a deleted service from the dependency lists of others.
 @index({ dependencies: 1 })
+// The scheduler claims due, enabled services in due order.
+@index({ 'monitoring.enabled': 1, next_check_at: 1 })
 @ObjectType({ description: 'A systemd unit (or endpoint) on a host, with how it is monitored, recovered and alerted on.' })
 export class Service {
   @Field({ name: 'serviceId', description: 'Unique id, e.g. svc_jeju_mysql_001.' })
@@ -276,6 +278,27 @@ export class Service {
   public dependencies!: string[];
 
   @Field(() => Date, { name: 'staleAt', nullable: true, description: 'When this service counts as stale if not checked again.' })
+  /** Not in the seed: when the next scheduled check is due; null while monitoring is off. */
+  @Field(() => Date, { name: 'nextCheckAt', nullable: true, description: 'When the next scheduled check is due.' })
+  @prop({ type: Date, default: null })
+  public next_check_at!: Date | null;
+
+  /** Not in the seed: which worker holds the check of this service, until when (crash: the lease runs out). */
+  @prop({ type: String, default: null })
+  public lease_owner!: string | null;
+
+  @prop({ type: Date, default: null })
+  public lease_until!: Date | null;
+
+  /** Not in the seed: when recent recovery attempts happened, for the attempt limit within the cooldown. */
+  @prop({ type: () => [Date], default: [] })
+  public recovery_attempts!: Date[];
+
+  /** Not in the seed: set when recovery gave up (limit reached); cleared when the service runs again. */
+  @Field(() => Date, { name: 'recoveryGaveUpAt', nullable: true, description: 'Recovery stopped trying at this instant; the service needs a person.' })
+  @prop({ type: Date, default: null })
+  public recovery_gave_up_at!: Date | null;
+
   /** Not in the seed: the instant this service becomes stale (last check, or creation, plus N intervals). */
   @prop({ type: Date, default: null })
   public stale_at!: Date | null;

@@ -45,6 +45,8 @@ export class ServiceService {
     service.set(fields);
     await this.checkDependencies(service);
     service.stale_at = service.monitoring.enabled ? staleAt(now, service.monitoring.interval_sec, this.settings.staleAfterIntervals) : null;
+    // First check soon after creation.
+    service.next_check_at = service.monitoring.enabled ? now : null;
     try {
       await service.save();
     } catch (error) {
@@ -127,6 +129,7 @@ export class ServiceService {
       service.stale_at = service.monitoring.enabled
         ? staleAt(service.last_check ?? now, service.monitoring.interval_sec, this.settings.staleAfterIntervals)
         : null;
+      service.next_check_at = service.monitoring.enabled ? nextCheckAfterChange(service.last_check, service.monitoring.interval_sec, now) : null;
     }
     try {
       await service.save();
@@ -147,6 +150,12 @@ export class ServiceService {
     const cycle = await findDependencyCycle(service.service_id, wanted);
     if (cycle) throw InvalidInputError.single('dependencies', `would create a cycle: ${cycle.join(' -> ')}`);
   }
+}
+
+/** After enabling or a new interval: one interval after the last check, but never in the past (then: now). */
+function nextCheckAfterChange(lastCheck: Date | null, intervalSec: number, now: Date): Date {
+  const due = lastCheck ? +lastCheck + intervalSec * 1000 : +now;
+  return new Date(Math.max(due, +now));
 }
 
 /** Walks the dependency graph breadth-first from `start`'s new dependencies, one query per level. */

@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import type { AnyBulkWriteOperation } from 'mongodb';
+import { ConflictError, NotFoundError } from '../../common/errors.js';
+import { isFailureStatus, type RecoverAction } from '../../common/enums.js';
+import type { EventBus } from '../../events/event-bus.js';
+import type { CheckRecorder } from '../history/check-recorder.js';
+import type { CheckResult, RecordedCheck } from '../history/check-result.js';
+import { HostModel, type Host } from '../hosts/host.model.js';
+import type { RecoveryOutcome, RecoveryService } from '../recovery/recovery.service.js';
+import { ServiceModel, type Service } from '../services/service.model.js';
+import type { CheckerRegistry } from './registry.js';
+import { runCheck } from './run-check.js';
+
+export interface EngineSettings {
+  /** Checks this process runs at once. */
+  concurrency: number;
+  /** How long a claim holds a service; a crashed worker's services are taken over after it. */
+  leaseMs: number;
+  /** Most services claimed per round trip. */
+  batchSize: number;
+}
+
+export interface CheckRun {
+  result: CheckResult;
+  recorded: RecordedCheck;
+  recovery: RecoveryOutcome | null;
+}
+
+const CHECKED_HOST_STATUS = 'active';
+
+/**
+ * Runs checks of due services. A service is claimed with a lease
+ * (`lease_owner`, `lease_until`) in one updateMany, so however many workers
+ * run, each due time is checked once; results are written in batches; the
+ * next due time is set when the lease is released.
+ */
+export class CheckEngine {
+  private running = 0;
+  private readonly stop = new AbortController();
+
+  constructor(
+    private readonly checkers: CheckerRegistry,
+    private readonly recorder: CheckRecorder,
+    private readonly recovery: RecoveryService,
+    private readonly events: EventBus,
+    private readonly settings: EngineSettings,
+  ) {}
+
+  get busy(): number {
+    return this.running;
+  }
+
+  /** Claims what is due, up to free capacity, and checks it; resolves when that batch is written. */
+  async dispatchDue(now = new Date()): Promise<number> {
+    const capacity = Math.min(this.settings.concurrency - this.running, this.settings.batchSize);
+    if (capacity <= 0 || this.stop.signal.aborted) return 0;
+    const token = randomUUID();
+    const services = await this.claim(token, capacity, now);
+    if (services.length === 0) return 0;
+    this.running += services.length;
+    try {
+      await this.checkBatch(services, token);
+    } finally {
+      this.running -= services.length;
+    }
+    return services.length;
+  }
+
+  /** An operator's check now, outside the schedule; refused while a scheduled one holds the service. */
+  async runNow(serviceId: string): Promise<CheckRun> {
+    const token = randomUUID();
+    const now = new Date();
+    const service = await ServiceModel.findOneAndUpdate(
+      { service_id: serviceId, $or: [{ lease_until: null }, { lease_until: { $lt: now } }] },
+      { $set: { lease_owner: token, lease_until: new Date(+now + this.settings.leaseMs) } },
+      { new: true, timestamps: false },
+    ).lean<Service>();
+    if (!service) {
+      if (!(await ServiceModel.exists({ service_id: serviceId }))) throw new NotFoundError('service', serviceId);
+      throw new ConflictError(`a check of ${serviceId} is running; try again in a moment`);
+    }
+    try {
+      const [run] = await this.checkBatch([service], token, { keepSchedule: true });
+      return run!;
+    } finally {
+      await ServiceModel.updateOne({ service_id: serviceId, lease_owner: token }, { $set: { lease_owner: null, lease_until: null } }, { timestamps: false });
+    }
+  }
+
+  /** An operator's recovery now, whatever the service's recovery settings say; subject to the same limits. */
+  async recoverNow(serviceId: string, action: RecoverAction): Promise<RecoveryOutcome> {
+    const run = await this.runNow(serviceId);
+    const service = await ServiceModel.findOne({ service_id: serviceId }).lean<Service>();
+    const host = await HostModel.findOne({ host_id: service!.host_id }).lean<Host>();
+    return run.recovery ?? this.recovery.recover(service!, host!, action, run.recorded.history_id);
+  }
+
+  shutdown(): void {
+    this.stop.abort();
+  }
+
+  private async claim(token: string, limit: number, now: Date): Promise<Service[]> {
+    const due = { 'monitoring.enabled': true, next_check_at: { $lte: now }, $or: [{ lease_until: null }, { lease_until: { $lt: now } }] };
+    const candidates = await ServiceModel.find(due, { service_id: 1 }).sort({ next_check_at: 1 }).limit(limit).lean();
+    if (candidates.length === 0) return [];
+    await ServiceModel.updateMany(
+      { ...due, service_id: { $in: candidates.map((c) => c.service_id) } },
+      { $set: { lease_owner: token, lease_until: new Date(+now + this.settings.leaseMs) } },
+      { timestamps: false },
+    );
+    return ServiceModel.find({ lease_owner: token }).lean<Service[]>();
+  }
+
+  private async checkBatch(services: Service[], token: string, options: { keepSchedule?: boolean } = {}): Promise<CheckRun[]> {
+    const hosts = new Map(
+      (await HostModel.find({ host_id: { $in: [...new Set(services.map((s) => s.host_id))] } }).lean<Host[]>()).map((h) => [h.host_id, h]),
+    );
+    const checkable = services.filter((s) => hosts.get(s.host_id)?.status === CHECKED_HOST_STATUS || options.keepSchedule);
+    const results = await Promise.all(checkable.map((s) => runCheck(this.checkers[s.monitoring.method], s, hosts.get(s.host_id)!, this.stop.signal)));
+    const { recorded } = await this.recorder.record(results);
+    const runs = await Promise.all(
+      recorded.map(async (entry) => {
+        this.announce(entry);
+        const service = checkable.find((s) => s.service_id === entry.service_id)!;
+        const result = results.find((r) => r.service_id === entry.service_id)!;
+        return { result, recorded: entry, recovery: await this.recoverIfDown(service, hosts.get(service.host_id)!, entry) };
+      }),
+    );
+    if (!options.keepSchedule) await this.release(services, token);
+    return runs;
+  }
+
+  private async recoverIfDown(service: Service, host: Host, entry: RecordedCheck): Promise<RecoveryOutcome | null> {
+    if (!isFailureStatus(entry.status)) {
+      if (service.recovery_gave_up_at) await ServiceModel.updateOne({ service_id: service.service_id }, { $set: { recovery_gave_up_at: null, recovery_attempts: [] } });
+      return null;
+    }
+    if (!service.recovery.recover_on_down || entry.late || host.status !== CHECKED_HOST_STATUS) return null;
+    const outcome = await this.recovery.recover(service, host, service.recovery.recover_action, entry.history_id);
+    if (outcome.recheck) {
+      const { recorded } = await this.recorder.record([outcome.recheck]);
+      recorded.forEach((r) => this.announce(r));
+    }
+    return outcome;
+  }
+
+  private announce(entry: RecordedCheck): void {
+    const base = { service_id: entry.service_id, host_id: entry.host_id, history_id: entry.history_id, at: entry.timestamp };
+    this.events.publish('check.completed', { ...base, status: entry.status });
+    if (entry.status_changed) this.events.publish('service.status-changed', { ...base, previous_status: entry.previous_status, status: entry.status });
+  }
+
+  /** Frees the claimed services and sets their next due time: one interval after this one, never in the past. */
+  private async release(services: Service[], token: string): Promise<void> {
+    const now = Date.now();
+    const ops: AnyBulkWriteOperation[] = services.map((s) => {
+      const due = +(s.next_check_at ?? now) + s.monitoring.interval_sec * 1000;
+      return {
+        updateOne: {
+          filter: { service_id: s.service_id, lease_owner: token },
+          update: { $set: { lease_owner: null, lease_until: null, next_check_at: new Date(Math.max(due, now)) } },
+        },
+      };
+    });
+    await ServiceModel.collection.bulkWrite(ops, { ordered: false });
+  }
+}

@@ -1,0 +1,98 @@
+import type { RecoverAction } from '../../common/enums.js';
+import type { EventBus } from '../../events/event-bus.js';
+import type { CheckerRegistry } from '../checks/registry.js';
+import { runCheck } from '../checks/run-check.js';
+import type { SshPool } from '../checks/ssh/ssh-pool.js';
+import type { SshTargets } from '../checks/ssh/ssh-targets.js';
+import { systemctlCommand } from '../checks/ssh/shell.js';
+import type { CommandAllowList } from '../checks/custom.checker.js';
+import type { CheckResult } from '../history/check-result.js';
+import { MonitoringCheckModel } from '../history/history.model.js';
+import type { Host } from '../hosts/host.model.js';
+import { ServiceModel, type Service } from '../services/service.model.js';
+
+export interface RecoverySettings {
+  /** Wait after the action before checking again. */
+  recheckDelayMs: number;
+  actionTimeoutMs: number;
+}
+
+export interface RecoveryOutcome {
+  attempted: boolean;
+  action: RecoverAction | null;
+  success: boolean | null;
+  message: string;
+  /** The check run after the action, when there was one. */
+  recheck: CheckResult | null;
+  gaveUp: boolean;
+}
+
+/**
+ * Brings a down service back: systemctl restart/reload/start/stop or an
+ * allow-listed script over SSH, then a re-check. At most
+ * max_recovery_attempts within recovery_cooldown_sec; past that it gives up
+ * and the service needs a person. Callers hold the service's check lease, so
+ * two processes never recover one service at once.
+ */
+export class RecoveryService {
+  constructor(
+    private readonly ssh: SshPool,
+    private readonly targets: SshTargets,
+    private readonly checkers: CheckerRegistry,
+    private readonly scripts: CommandAllowList,
+    private readonly events: EventBus,
+    private readonly settings: RecoverySettings,
+  ) {}
+
+  async recover(service: Service, host: Host, action: RecoverAction, historyId: string | null, now = new Date()): Promise<RecoveryOutcome> {
+    const { max_recovery_attempts: max, recovery_cooldown_sec: cooldownSec } = service.recovery;
+    const recent = (service.recovery_attempts ?? []).filter((at) => +at > +now - cooldownSec * 1000);
+    if (recent.length >= max) return this.giveUp(service, host, historyId, recent.length, now);
+
+    await ServiceModel.updateOne({ service_id: service.service_id }, { $set: { recovery_attempts: [...recent, now] } }, { timestamps: false });
+    this.events.publish('recovery.event', { service_id: service.service_id, host_id: host.host_id, kind: 'attempted', action, message: null, at: now });
+    let message: string;
+    let recheck: CheckResult | null = null;
+    try {
+      const result = await this.ssh.exec(await this.targets.for(host), this.command(service, host, action), AbortSignal.timeout(this.settings.actionTimeoutMs));
+      if (result.code !== 0) throw new Error(`${action} exited ${result.code ?? result.signal}: ${(result.stderr || result.stdout).trim().slice(0, 500)}`);
+      await new Promise((resolve) => setTimeout(resolve, this.settings.recheckDelayMs));
+      recheck = await runCheck(this.checkers[service.monitoring.method], service, host);
+      message = `${action} done; re-check found ${recheck.status}`;
+    } catch (error) {
+      message = `${action} failed: ${(error as Error).message}`;
+    }
+    const success = recheck !== null && (recheck.status === 'running' || recheck.status === 'warning');
+    await this.annotate(historyId, { recovery_attempted: true, recovery_action: action, recovery_success: success, recovery_message: message });
+    this.events.publish('recovery.event', {
+      service_id: service.service_id,
+      host_id: host.host_id,
+      kind: success ? 'succeeded' : 'failed',
+      action,
+      message,
+      at: new Date(),
+    });
+    return { attempted: true, action, success, message, recheck, gaveUp: false };
+  }
+
+  private command(service: Service, host: Host, action: RecoverAction): string {
+    if (action !== 'custom_script') return systemctlCommand(action, service.service_name, host.ssh_config.use_sudo);
+    const script = service.recovery.custom_script ? this.scripts.get(service.recovery.custom_script) : undefined;
+    if (!script) throw new Error(`recovery script ${JSON.stringify(service.recovery.custom_script)} is not in the server's allow-list`);
+    return script;
+  }
+
+  private async giveUp(service: Service, host: Host, historyId: string | null, attempts: number, now: Date): Promise<RecoveryOutcome> {
+    const message = `gave up: ${attempts} attempts within ${service.recovery.recovery_cooldown_sec} s`;
+    await this.annotate(historyId, { recovery_attempted: false, recovery_message: message });
+    if (!service.recovery_gave_up_at) {
+      await ServiceModel.updateOne({ service_id: service.service_id }, { $set: { recovery_gave_up_at: now } }, { timestamps: false });
+      this.events.publish('recovery.event', { service_id: service.service_id, host_id: host.host_id, kind: 'gave_up', action: null, message, at: now });
+    }
+    return { attempted: false, action: null, success: null, message, recheck: null, gaveUp: true };
+  }
+
+  private async annotate(historyId: string | null, fields: Record<string, unknown>): Promise<void> {
+    if (historyId) await MonitoringCheckModel.updateOne({ _id: historyId }, { $set: fields });
+  }
+}
