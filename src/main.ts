@@ -1,60 +1,91 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from './config/config.js';
-import { createLogger } from './common/logger.js';
+import mongoose from 'mongoose';
+import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { createLogger, type Logger } from './common/logger.js';
 import { pingDatabase } from './db/connection.js';
 import { openDatabase } from './db/database.js';
+import { EventBus } from './events/event-bus.js';
 import { startApiServer } from './http/api-server.js';
 import { ApiKeyService } from './modules/auth/api-key.service.js';
+import { createMonitoring } from './modules/checks/monitoring.js';
 import { startRetentionSweep } from './modules/history/retention.js';
 import { createDomain } from './modules/domain.js';
+import { startScheduler } from './scheduler/scheduler.js';
 
-/** Starts the API process: config -> database -> domain -> HTTP (the scheduler attaches here). */
+/**
+ * Starts a process: config -> database -> domain -> monitoring -> HTTP and/or
+ * scheduler, by PROCESS_MODE (all, api, worker). Stops in the reverse order.
+ */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(78); // EX_CONFIG
-  }
+  const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
   const database = await openDatabase(config, logger).catch((error: Error) => {
     logger.error(error.message);
     process.exit(69); // EX_UNAVAILABLE
   });
+  const events = new EventBus((event, error) => logger.error('event listener failed', { event, reason: String(error) }));
   const domain = createDomain(config);
-  const apiKeys = new ApiKeyService();
-  const firstKey = await apiKeys.issueFirstAdminKey();
-  if (firstKey) {
-    process.stdout.write(
-      `\nNo API keys existed, so an admin key was created. It is shown this once:\n\n  ${firstKey.secret}\n\n` +
-        `Use it as "Authorization: Bearer <key>"; create narrower keys with the createApiKey mutation.\n\n`,
-    );
-  }
-  const stopSweep = database.capabilities.ttlMonitor
-    ? () => {}
-    : startRetentionSweep(domain.history, config.retentionSweepIntervalSec * 1000, logger);
-  const api = await startApiServer({
-    port: config.port,
-    domain,
-    apiKeys,
-    pingDatabase: () => pingDatabase(),
-    logger,
-    maxDepth: config.graphqlMaxDepth,
-    maxComplexity: config.graphqlMaxComplexity,
-    shutdownTimeoutMs: config.shutdownTimeoutMs,
-  });
-  logger.info('service-monitor API listening', { url: api.url.replace('127.0.0.1', 'localhost'), server: database.server });
+  const monitoring = createMonitoring(domain, events, config);
+  const stops: (() => Promise<void> | void)[] = [() => database.close(), () => monitoring.close()];
 
+  if (!database.capabilities.ttlMonitor) stops.unshift(startRetentionSweep(domain.history, config.retentionSweepIntervalSec * 1000, logger));
+  if (config.processMode !== 'api') {
+    const scheduler = await startScheduler(mongoose.connection.db!, monitoring.engine, domain.uptime, schedulerSettings(config), logger);
+    stops.unshift(() => scheduler.stop());
+  }
+  if (config.processMode !== 'worker') {
+    const apiKeys = new ApiKeyService();
+    await printFirstAdminKey(apiKeys);
+    const api = await startApiServer({
+      port: config.port,
+      domain,
+      apiKeys,
+      engine: monitoring.engine,
+      pingDatabase: () => pingDatabase(),
+      logger,
+      maxDepth: config.graphqlMaxDepth,
+      maxComplexity: config.graphqlMaxComplexity,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+    });
+    stops.unshift(() => api.stop());
+    logger.info('service-monitor API listening', { url: api.url.replace('127.0.0.1', 'localhost'), server: database.server, mode: config.processMode });
+  } else {
+    logger.info('service-monitor worker running checks', { server: database.server });
+  }
+  handleSignals(stops, logger);
+}
+
+function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+}
+
+function schedulerSettings(config: Config) {
+  return { dispatchSlots: config.dispatchSlots, dispatchSliceMs: 10_000, idlePollMs: 100, processEveryMs: 1_000, lockLifetimeMs: 30_000 };
+}
+
+async function printFirstAdminKey(apiKeys: ApiKeyService): Promise<void> {
+  const firstKey = await apiKeys.issueFirstAdminKey();
+  if (!firstKey) return;
+  process.stdout.write(
+    `\nNo API keys existed, so an admin key was created. It is shown this once:\n\n  ${firstKey.secret}\n\n` +
+      `Use it as "Authorization: Bearer <key>"; create narrower keys with the createApiKey mutation.\n\n`,
+  );
+}
+
+/** SIGTERM/SIGINT: stop taking work, let in-flight requests and checks finish, close the database. */
+function handleSignals(stops: (() => Promise<void> | void)[], logger: Logger): void {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info('shutting down: finishing in-flight requests', { signal });
-    await api.stop();
-    stopSweep();
-    await database.close();
+    logger.info('shutting down: finishing in-flight work', { signal });
+    for (const stop of stops) await stop();
     logger.info('stopped');
     process.exit(0);
   };

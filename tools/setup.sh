@@ -27,3 +27,6 @@ fi
 
 # OpenSSH for the SSH checker tests (our own sshd instance on a loopback port; the system one stays off).
 bash tools/sshd/install.sh
+
+# Redis, PostgreSQL and MariaDB servers for the database checker tests (started per test on loopback ports).
+bash tools/databases/install.sh

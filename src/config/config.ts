@@ -50,7 +50,20 @@ function setting<T, D extends string | undefined>(env: string, defaultValue: D, 
   return { env, default: defaultValue, description, parse };
 }
 
+const optionalFile = (raw: string): string => {
+  if (!raw.startsWith('/') && !raw.startsWith('./') && !raw.startsWith('~')) throw new SettingError(`must be a file path, got '${raw}'`);
+  return raw.replace(/^~(?=\/)/, process.env.HOME ?? '~');
+};
+
+export type ProcessMode = 'all' | 'api' | 'worker';
+
 export const settings = {
+  processMode: setting(
+    'PROCESS_MODE',
+    'all',
+    'all: API and checks; api: API only (on-demand checks still run); worker: checks only, no HTTP.',
+    oneOf<ProcessMode>('all', 'api', 'worker'),
+  ),
   port: setting('PORT', '4000', 'HTTP port of the API (/graphql, /healthz, /readyz).', integer(0, 65535)),
   graphqlMaxDepth: setting('GRAPHQL_MAX_DEPTH', '10', 'Deepest selection a GraphQL operation may nest.', integer(2, 100)),
   graphqlMaxComplexity: setting(
@@ -103,6 +116,29 @@ export const settings = {
     'Consecutive failed checks after which a service needs attention.',
     integer(1, 1000),
   ),
+  checkConcurrency: setting('CHECK_CONCURRENCY', '200', 'Checks one process runs at once.', integer(1, 10_000)),
+  checkLeaseSec: setting(
+    'CHECK_LEASE_SEC',
+    '120',
+    'How long a worker holds a claimed service; a crashed worker’s services are checked again after it.',
+    integer(5, 3600),
+  ),
+  dispatchSlots: setting('DISPATCH_SLOTS', '4', 'Recurring Agenda dispatch jobs shared by all workers.', integer(1, 64)),
+  sshPrivateKeyFile: setting('SSH_PRIVATE_KEY_FILE', undefined, 'Default private key for hosts without ssh_config.key_path.', optionalFile),
+  sshKnownHostsFile: setting(
+    'SSH_KNOWN_HOSTS_FILE',
+    '~/.ssh/known_hosts',
+    'Trusted host keys for hosts without a pinned fingerprint; an unknown key is refused.',
+    optionalFile,
+  ),
+  sshConnectTimeoutMs: setting('SSH_CONNECT_TIMEOUT_MS', '10000', 'SSH handshake timeout.', integer(100, 600_000)),
+  customCommandsFile: setting(
+    'CUSTOM_COMMANDS_FILE',
+    undefined,
+    'JSON object of allow-listed commands by name, for custom checks and custom_script recovery.',
+    optionalFile,
+  ),
+  recoveryRecheckDelayMs: setting('RECOVERY_RECHECK_DELAY_MS', '5000', 'Wait after a recovery action before checking again.', integer(0, 600_000)),
   logLevel: setting('LOG_LEVEL', 'info', 'debug, info, warn or error.', oneOf<LogLevel>('debug', 'info', 'warn', 'error')),
 } as const;
 

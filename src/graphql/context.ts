@@ -1,11 +1,13 @@
 import type { Domain } from '../modules/domain.js';
 import type { ApiKeyService, Caller } from '../modules/auth/api-key.service.js';
+import type { CheckEngine } from '../modules/checks/engine.js';
 import type { Loaders } from './loaders.js';
 
 /** What every resolver gets: the domain, who is calling, and this request's batching loaders. */
 export interface GraphQLContext {
   domain: Domain;
   apiKeys: ApiKeyService;
+  engine: CheckEngine;
   caller: Caller;
   loaders: Loaders;
 }

@@ -2,6 +2,7 @@ import { DateTimeResolver } from 'graphql-scalars';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { ApiKeyResolver } from '../modules/auth/api-key.resolver.js';
+import { CheckResolver } from '../modules/checks/check.resolver.js';
 import { DashboardResolver } from '../modules/dashboard/dashboard.resolver.js';
 import { EnvironmentResolver } from '../modules/environments/environment.resolver.js';
 import { HistoryResolver } from '../modules/history/history.resolver.js';
@@ -19,6 +20,7 @@ export const resolvers = [
   DashboardResolver,
   ImportResolver,
   ApiKeyResolver,
+  CheckResolver,
 ] as const;
 
 export function buildApiSchema(): Promise<GraphQLSchema> {

@@ -7,6 +7,7 @@ import express from 'express';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from '../common/logger.js';
 import type { ApiKeyService } from '../modules/auth/api-key.service.js';
+import type { CheckEngine } from '../modules/checks/engine.js';
 import type { Domain } from '../modules/domain.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { formatErrorFor } from '../graphql/errors.js';
@@ -20,6 +21,8 @@ export interface ApiServerOptions {
   host?: string;
   domain: Domain;
   apiKeys: ApiKeyService;
+  /** Runs on-demand checks and recoveries. */
+  engine: CheckEngine;
   /** Resolves when the database answers; rejects otherwise (for /readyz). */
   pingDatabase: () => Promise<void>;
   logger: Logger;
@@ -91,7 +94,7 @@ async function contextFor(authorization: string | undefined, options: ApiServerO
   if (!token) throw unauthenticated('Send an API key as `Authorization: Bearer <key>`.');
   const caller = await options.apiKeys.authenticate(token);
   if (!caller) throw unauthenticated('The API key is not valid, or has been revoked.');
-  return { domain: options.domain, apiKeys: options.apiKeys, caller, loaders: createLoaders(options.domain) };
+  return { domain: options.domain, apiKeys: options.apiKeys, engine: options.engine, caller, loaders: createLoaders(options.domain) };
 }
 
 /** Bodies Express could not read (bad JSON, too large) get a GraphQL-shaped error, never its HTML page with a stack. */

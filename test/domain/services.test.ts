@@ -63,7 +63,7 @@ describe('create', () => {
     });
   });
 
-  test('stores the seed field names (plus stale_at), snake_case, and no __v', async () => {
+  test('stores the seed field names (plus the scheduler and staleness fields), snake_case, and no __v', async () => {
     await services.create(serviceInput());
     const stored = await rawService();
     expect(Object.keys(stored!).sort()).toEqual(
@@ -71,6 +71,7 @@ describe('create', () => {
         '_id', 'service_id', 'host_id', 'service_name', 'service_type', 'display_name', 'description', 'monitoring',
         'recovery', 'alerting', 'health_check', 'current_status', 'last_check', 'last_status_change',
         'uptime_percentage', 'consecutive_failures', 'environment', 'region', 'tags', 'dependencies', 'stale_at',
+        'next_check_at', 'lease_owner', 'lease_until', 'recovery_attempts', 'recovery_gave_up_at',
         'created_at', 'updated_at',
       ].sort(),
     );

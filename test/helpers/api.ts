@@ -3,6 +3,9 @@ import { print } from 'graphql';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { pingDatabase } from '../../src/db/connection.js';
+import { EventBus } from '../../src/events/event-bus.js';
+import type { CheckEngine } from '../../src/modules/checks/engine.js';
+import { createMonitoring, type MonitoringSettings } from '../../src/modules/checks/monitoring.js';
 import { startApiServer, type ApiServer } from '../../src/http/api-server.js';
 import { ApiKeyService } from '../../src/modules/auth/api-key.service.js';
 import { createDomain, type Domain } from '../../src/modules/domain.js';
@@ -24,6 +27,7 @@ export interface TestApi {
   readonly database: TestDatabase;
   readonly domain: Domain;
   readonly apiKeys: ApiKeyService;
+  readonly engine: CheckEngine;
   readonly url: string;
   readonly server: ApiServer;
   /** A key of each role, issued when the server started. */
@@ -38,6 +42,16 @@ export interface TestApi {
 
 export const TEST_SETTINGS = { historyRetentionDays: 30, staleAfterIntervals: 3, highFailureThreshold: 3 } as const;
 
+export const MONITORING_TEST_SETTINGS: MonitoringSettings = {
+  checkConcurrency: 50,
+  checkLeaseSec: 30,
+  sshPrivateKeyFile: undefined,
+  sshKnownHostsFile: '/dev/null',
+  sshConnectTimeoutMs: 5_000,
+  customCommandsFile: undefined,
+  recoveryRecheckDelayMs: 50,
+};
+
 /**
  * Starts the real API server (Apollo on Express, real HTTP on a free port)
  * against this test file's database, with one key per role.
@@ -46,6 +60,7 @@ export function useApiServer(testFile: string, limits: { maxDepth?: number; maxC
   const database = useTestDatabase(testFile);
   const domain = createDomain(TEST_SETTINGS);
   const apiKeys = new ApiKeyService();
+  const engine = createMonitoring(domain, new EventBus(), MONITORING_TEST_SETTINGS).engine;
   const state = {} as { server: ApiServer; keys: Record<Role, string> };
 
   beforeAll(async () => {
@@ -54,6 +69,7 @@ export function useApiServer(testFile: string, limits: { maxDepth?: number; maxC
       host: '127.0.0.1',
       domain,
       apiKeys,
+      engine,
       pingDatabase: () => pingDatabase(),
       logger: silentLogger,
       maxDepth: limits.maxDepth ?? 10,
@@ -79,6 +95,7 @@ export function useApiServer(testFile: string, limits: { maxDepth?: number; maxC
     database,
     domain,
     apiKeys,
+    engine,
     get url() {
       return state.server.url;
     },

@@ -15,7 +15,14 @@ function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
 
 describe('defaults', () => {
   test('an empty environment gives the documented defaults and no MONGODB_URI', () => {
-    expect(loadConfig({})).toEqual({
+    expect(loadConfig({ HOME: '/home/monitor' })).toEqual({
+      processMode: 'all',
+      checkConcurrency: 200,
+      checkLeaseSec: 120,
+      dispatchSlots: 4,
+      sshKnownHostsFile: expect.stringMatching(/\/\.ssh\/known_hosts$/),
+      sshConnectTimeoutMs: 10_000,
+      recoveryRecheckDelayMs: 5_000,
       port: 4000,
       graphqlMaxDepth: 10,
       graphqlMaxComplexity: 20_000,

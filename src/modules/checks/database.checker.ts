@@ -5,7 +5,8 @@ import pg from 'pg';
 import type { Service } from '../services/service.model.js';
 import { abortable, failed, type Checker, type CheckOutcome } from './checker.js';
 
-type Ping = (url: URL, timeoutMs: number) => Promise<void>;
+/** Resolves when the server answered its protocol's ping; must close its connection when `signal` fires. */
+type Ping = (url: URL, timeoutMs: number, signal: AbortSignal) => Promise<void>;
 
 /** A protocol-level handshake and ping per database kind, with each kind's own client library. */
 const pings: Record<string, Ping> = {
@@ -26,7 +27,7 @@ export class DatabaseChecker implements Checker {
     const ping = pings[url.protocol];
     if (!ping) return failed('error', `no database check for ${url.protocol}//`);
     try {
-      await abortable(ping(url, this.timeoutMs(service)), signal);
+      await abortable(ping(url, this.timeoutMs(service), signal), signal);
       return { status: 'running', status_code: 0, error: null, error_details: null, metrics: {}, host_contacted: false };
     } catch (error) {
       if (signal.aborted) throw error;
@@ -35,7 +36,7 @@ export class DatabaseChecker implements Checker {
   }
 }
 
-async function pingPostgres(url: URL, timeoutMs: number): Promise<void> {
+async function pingPostgres(url: URL, timeoutMs: number, _signal: AbortSignal): Promise<void> {
   const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
   try {
     await client.connect();
@@ -45,7 +46,7 @@ async function pingPostgres(url: URL, timeoutMs: number): Promise<void> {
   }
 }
 
-async function pingMysql(url: URL, timeoutMs: number): Promise<void> {
+async function pingMysql(url: URL, timeoutMs: number, _signal: AbortSignal): Promise<void> {
   const connection = await mysql.createConnection({ uri: url.toString(), connectTimeout: timeoutMs });
   try {
     await connection.ping();
@@ -54,22 +55,44 @@ async function pingMysql(url: URL, timeoutMs: number): Promise<void> {
   }
 }
 
-async function pingRedis(url: URL, timeoutMs: number): Promise<void> {
-  const client = new Redis(url.toString(), { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => {});
+async function pingRedis(url: URL, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const client = new Redis(url.toString(), {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  // ioredis reports the cause (ECONNREFUSED...) here and rejects with "Connection is closed".
+  let cause: Error | undefined;
+  client.on('error', (error: Error) => (cause ??= error));
+  // A server that never answers would keep the connection forever: close it when the check gives up.
+  const close = () => client.disconnect();
+  signal.addEventListener('abort', close, { once: true });
   try {
     await client.connect();
     if ((await client.ping()) !== 'PONG') throw new Error('PING did not answer PONG');
+  } catch (error) {
+    throw cause ?? error;
   } finally {
+    signal.removeEventListener('abort', close);
     client.disconnect();
   }
 }
 
-async function pingMongo(url: URL, timeoutMs: number): Promise<void> {
+async function pingMongo(url: URL, timeoutMs: number, signal: AbortSignal): Promise<void> {
   const client = new MongoClient(url.toString(), { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs, directConnection: true });
+  // Server selection waits its whole timeout on a refused connection; the first failed heartbeat tells at once.
+  const heartbeatFailed = new Promise<never>((_, reject) => {
+    client.once('serverHeartbeatFailed', (event: { failure: Error }) => reject(event.failure));
+  });
+  heartbeatFailed.catch(() => {});
+  const close = () => void client.close().catch(() => {});
+  signal.addEventListener('abort', close, { once: true });
   try {
-    await client.db('admin').command({ ping: 1 });
+    await Promise.race([client.db('admin').command({ ping: 1 }), heartbeatFailed]);
   } finally {
+    signal.removeEventListener('abort', close);
     await client.close().catch(() => {});
   }
 }

@@ -18,14 +18,14 @@ export class HttpChecker implements Checker {
   async check(service: Service, _host: unknown, signal: AbortSignal): Promise<CheckOutcome> {
     const { monitoring } = service;
     const url = new URL(monitoring.target!);
-    let response: { res: IncomingMessage; body: string; certificateValidTo: number | null };
+    let response: HttpAnswer;
     try {
       response = await get(url, signal);
     } catch (error) {
       if (signal.aborted) throw error;
       return failed('stopped', `HTTP request to ${url.origin} failed: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
-    const { res, body, certificateValidTo } = response;
+    const { res, body, certificateValidTo, certificateError } = response;
     const code = res.statusCode ?? 0;
     const metrics = {
       custom: {
@@ -33,6 +33,8 @@ export class HttpChecker implements Checker {
         ...(certificateValidTo ? { tls_days_left: Math.floor((certificateValidTo - Date.now()) / DAY_MS) } : {}),
       },
     };
+    // The server answers, so it is not down; but a certificate clients would refuse is an error to fix.
+    if (certificateError) return { ...failed('error', `TLS certificate not trusted: ${certificateError}`), status_code: code, metrics };
     const expected = monitoring.expected_status?.length ? monitoring.expected_status.includes(code) : code >= 200 && code < 400;
     if (!expected) return { ...failed('error', `HTTP ${code} is not an expected status`), status_code: code, metrics };
     const mismatch = bodyMismatch(body, monitoring.body_contains, monitoring.json_field, monitoring.json_value);
@@ -59,19 +61,30 @@ function bodyMismatch(body: string, contains: string | null, jsonField: string |
   return null;
 }
 
-function get(url: URL, signal: AbortSignal): Promise<{ res: IncomingMessage; body: string; certificateValidTo: number | null }> {
+interface HttpAnswer {
+  res: IncomingMessage;
+  body: string;
+  certificateValidTo: number | null;
+  /** Why a client verifying the certificate would refuse it (self-signed, expired, wrong name); null when trusted. */
+  certificateError: string | null;
+}
+
+function get(url: URL, signal: AbortSignal): Promise<HttpAnswer> {
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', signal, headers: { 'user-agent': 'service-monitor', accept: '*/*' } }, (res) => {
+    // Verified by hand below (socket.authorized) so an untrusted certificate is reported, not mistaken for a dead server.
+    const tls = url.protocol === 'https:' ? { rejectUnauthorized: false } : {};
+    const req = request(url, { method: 'GET', signal, ...tls, headers: { 'user-agent': 'service-monitor', accept: '*/*' } }, (res) => {
       const socket = res.socket as TLSSocket;
       const certificate = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : null;
       const certificateValidTo = certificate?.valid_to ? Date.parse(certificate.valid_to) : null;
+      const certificateError = url.protocol === 'https:' && !socket.authorized ? String(socket.authorizationError ?? 'unverified') : null;
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         if (body.length < MAX_BODY) body += chunk;
       });
-      res.on('end', () => resolve({ res, body, certificateValidTo }));
+      res.on('end', () => resolve({ res, body, certificateValidTo, certificateError }));
       res.on('error', reject);
     });
     req.on('error', reject);

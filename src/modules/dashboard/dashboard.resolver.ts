@@ -31,6 +31,7 @@ class ServicesNeedingAttentionType {
   @Field(() => [Service], { name: 'downServices', description: 'Stopped or in error.' }) down_services!: Service[];
   @Field(() => [Service], { name: 'highFailureRate', description: 'Failing several checks in a row.' }) high_failure_rate!: Service[];
   @Field(() => [Service], { name: 'staleChecks', description: 'Enabled but not checked within several of their intervals.' }) stale_checks!: Service[];
+  @Field(() => [Service], { name: 'recoveryGaveUp', description: 'Recovery reached its attempt limit and stopped trying.' }) recovery_gave_up!: Service[];
 }
 
 @ObjectType('StatusGroup', { description: 'Services sharing one status.' })

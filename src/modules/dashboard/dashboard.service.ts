@@ -25,6 +25,8 @@ export interface ServicesNeedingAttention {
   down_services: Service[];
   high_failure_rate: Service[];
   stale_checks: Service[];
+  /** Recovery reached its attempt limit and stopped: a person has to look. */
+  recovery_gave_up: Service[];
 }
 
 export interface StatusGroup {
@@ -79,12 +81,13 @@ export class DashboardService {
 
   /** Services an operator should look at: down, failing repeatedly, or not checked for several of their intervals. */
   async needingAttention(now = new Date()): Promise<ServicesNeedingAttention> {
-    const [down, failing, stale] = await Promise.all([
+    const [down, failing, stale, gaveUp] = await Promise.all([
       ServiceModel.find({ current_status: { $in: ['stopped', 'error'] } }).sort({ service_id: 1 }).lean<Service[]>(),
       ServiceModel.find({ consecutive_failures: { $gte: this.settings.highFailureThreshold } }).sort({ service_id: 1 }).lean<Service[]>(),
       ServiceModel.find({ 'monitoring.enabled': true, stale_at: { $lt: now } }).sort({ service_id: 1 }).lean<Service[]>(),
+      ServiceModel.find({ recovery_gave_up_at: { $ne: null } }).sort({ service_id: 1 }).lean<Service[]>(),
     ]);
-    return { down_services: down, high_failure_rate: failing, stale_checks: stale };
+    return { down_services: down, high_failure_rate: failing, stale_checks: stale, recovery_gave_up: gaveUp };
   }
 }
 

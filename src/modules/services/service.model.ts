@@ -277,7 +277,6 @@ export class Service {
   @prop({ type: () => [String], default: [], validate: everyItem(patterns.id, 'a service_id') })
   public dependencies!: string[];
 
-  @Field(() => Date, { name: 'staleAt', nullable: true, description: 'When this service counts as stale if not checked again.' })
   /** Not in the seed: when the next scheduled check is due; null while monitoring is off. */
   @Field(() => Date, { name: 'nextCheckAt', nullable: true, description: 'When the next scheduled check is due.' })
   @prop({ type: Date, default: null })
@@ -300,6 +299,7 @@ export class Service {
   public recovery_gave_up_at!: Date | null;
 
   /** Not in the seed: the instant this service becomes stale (last check, or creation, plus N intervals). */
+  @Field(() => Date, { name: 'staleAt', nullable: true, description: 'When this service counts as stale if not checked again.' })
   @prop({ type: Date, default: null })
   public stale_at!: Date | null;
 

@@ -1,0 +1,93 @@
+import { MongoBackend } from '@agendajs/mongo-backend';
+import { Agenda } from 'agenda';
+import type { Db } from 'mongodb';
+import type { Logger } from '../common/logger.js';
+import type { CheckEngine } from '../modules/checks/engine.js';
+import type { UptimeService } from '../modules/history/uptime.service.js';
+import { ServiceModel } from '../modules/services/service.model.js';
+
+/** Job names and their data: a job missing here cannot be defined or scheduled. */
+export interface JobData {
+  [dispatchJob: `dispatch-due-checks:${number}`]: Record<string, never>;
+  'refresh-uptime-percentages': Record<string, never>;
+}
+
+export interface SchedulerSettings {
+  /** Recurring dispatch jobs; each runs in whichever process locks it, so several processes share the work. */
+  dispatchSlots: number;
+  /** How long one run of a dispatch job keeps claiming due services before returning to Agenda. */
+  dispatchSliceMs: number;
+  /** Pause between claims when nothing is due. */
+  idlePollMs: number;
+  /** Agenda's own polling, and the lock lifetime after which a dead process's jobs are taken over. */
+  processEveryMs: number;
+  lockLifetimeMs: number;
+}
+
+export interface Scheduler {
+  stop(): Promise<void>;
+}
+
+/**
+ * Agenda (MongoDB-backed) runs a few recurring dispatch jobs, not one job per
+ * check: each claims due services in bulk through the engine's leases and runs
+ * them with the engine's bounded concurrency. Job documents stay few, whatever
+ * the number of services.
+ */
+export async function startScheduler(db: Db, engine: CheckEngine, uptime: UptimeService, settings: SchedulerSettings, logger: Logger): Promise<Scheduler> {
+  const agenda = new Agenda({
+    backend: new MongoBackend({ mongo: db, collection: 'agenda_jobs' }),
+    processEvery: settings.processEveryMs,
+    defaultLockLifetime: settings.lockLifetimeMs,
+    maxConcurrency: settings.dispatchSlots + 2,
+  });
+  const stopping = new AbortController();
+  agenda.on('error', (error: Error) => logger.warn('scheduler error', { reason: error.message }));
+
+  for (let slot = 0; slot < settings.dispatchSlots; slot++) {
+    const name: keyof JobData = `dispatch-due-checks:${slot}`;
+    agenda.define(name, () => dispatchFor(engine, settings, stopping.signal, logger), { concurrency: 1, lockLifetime: settings.lockLifetimeMs });
+  }
+  agenda.define(
+    'refresh-uptime-percentages',
+    async () => {
+      const ids = (await ServiceModel.find({}, { service_id: 1 }).lean()).map((s) => s.service_id);
+      for (let i = 0; i < ids.length; i += 500) await uptime.refreshStoredPercentages(ids.slice(i, i + 500));
+    },
+    { concurrency: 1 },
+  );
+
+  await agenda.start();
+  for (let slot = 0; slot < settings.dispatchSlots; slot++) {
+    await agenda.every(`${Math.max(1, Math.round(settings.processEveryMs / 1000))} seconds`, `dispatch-due-checks:${slot}`);
+  }
+  await agenda.every('15 minutes', 'refresh-uptime-percentages');
+  logger.info('scheduler started', { dispatchSlots: settings.dispatchSlots });
+
+  return {
+    async stop() {
+      stopping.abort();
+      engine.shutdown();
+      await agenda.drain(settings.dispatchSliceMs + 5_000);
+      await agenda.stop(false);
+    },
+  };
+}
+
+/** Claims and checks due services for one slice of time, polling briefly when nothing is due. */
+async function dispatchFor(engine: CheckEngine, settings: SchedulerSettings, stop: AbortSignal, logger: Logger): Promise<void> {
+  const until = Date.now() + settings.dispatchSliceMs;
+  const running = new Set<Promise<number>>();
+  while (Date.now() < until && !stop.aborted) {
+    const batch = engine.dispatchDue().catch((error: Error) => {
+      logger.error('dispatching checks failed', { reason: error.message });
+      return 0;
+    });
+    running.add(batch);
+    void batch.finally(() => running.delete(batch));
+    if ((await Promise.race([batch, wait(settings.idlePollMs)])) === 0) await wait(settings.idlePollMs);
+  }
+  await Promise.all(running);
+}
+
+const wait = (ms: number) => new Promise<number>((resolve) => setTimeout(() => resolve(-1), ms));
