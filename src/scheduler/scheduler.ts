@@ -35,11 +35,15 @@ export interface Scheduler {
  * the number of services.
  */
 export async function startScheduler(db: Db, engine: CheckEngine, uptime: UptimeService, settings: SchedulerSettings, logger: Logger): Promise<Scheduler> {
+  // Each process takes at most half the dispatch slots (and the maintenance job), so a second
+  // process always finds slots to run instead of the first one holding them all.
+  const ownSlots = Math.max(1, Math.ceil(settings.dispatchSlots / 2));
   const agenda = new Agenda({
     backend: new MongoBackend({ mongo: db, collection: 'agenda_jobs' }),
     processEvery: settings.processEveryMs,
     defaultLockLifetime: settings.lockLifetimeMs,
-    maxConcurrency: settings.dispatchSlots + 2,
+    maxConcurrency: ownSlots + 1,
+    lockLimit: ownSlots + 1,
   });
   const stopping = new AbortController();
   agenda.on('error', (error: Error) => logger.warn('scheduler error', { reason: error.message }));

@@ -150,15 +150,21 @@ export class CheckEngine {
     if (entry.status_changed) this.events.publish('service.status-changed', { ...base, previous_status: entry.previous_status, status: entry.status });
   }
 
-  /** Frees the claimed services and sets their next due time: one interval after this one, never in the past. */
+  /**
+   * Frees the claimed services and sets their next due time: one interval after
+   * this due time (a steady rate), unless this check ran so late that the next
+   * would follow within half an interval; then one interval from now.
+   */
   private async release(services: Service[], token: string): Promise<void> {
     const now = Date.now();
     const ops: AnyBulkWriteOperation[] = services.map((s) => {
-      const due = +(s.next_check_at ?? now) + s.monitoring.interval_sec * 1000;
+      const intervalMs = s.monitoring.interval_sec * 1000;
+      const onSchedule = +(s.next_check_at ?? now) + intervalMs;
+      const next = onSchedule - now < intervalMs / 2 ? now + intervalMs : onSchedule;
       return {
         updateOne: {
           filter: { service_id: s.service_id, lease_owner: token },
-          update: { $set: { lease_owner: null, lease_until: null, next_check_at: new Date(Math.max(due, now)) } },
+          update: { $set: { lease_owner: null, lease_until: null, next_check_at: new Date(next) } },
         },
       };
     });
