@@ -11,7 +11,16 @@ export interface DomainEvents {
     history_id: string;
     at: Date;
   };
-  'check.completed': { service_id: string; host_id: string; status: ServiceStatus; history_id: string; at: Date };
+  'check.completed': {
+    service_id: string;
+    host_id: string;
+    status: ServiceStatus;
+    history_id: string;
+    /** When the check started. */
+    at: Date;
+    /** When it was due by the schedule; null for on-demand checks. */
+    due_at: Date | null;
+  };
   'recovery.event': {
     service_id: string;
     host_id: string;

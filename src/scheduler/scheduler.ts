@@ -35,15 +35,15 @@ export interface Scheduler {
  * the number of services.
  */
 export async function startScheduler(db: Db, engine: CheckEngine, uptime: UptimeService, settings: SchedulerSettings, logger: Logger): Promise<Scheduler> {
-  // Each process takes at most half the dispatch slots (and the maintenance job), so a second
+  // Each process holds at most half the dispatch slots (the short maintenance job borrows one), so a second
   // process always finds slots to run instead of the first one holding them all.
   const ownSlots = Math.max(1, Math.ceil(settings.dispatchSlots / 2));
   const agenda = new Agenda({
     backend: new MongoBackend({ mongo: db, collection: 'agenda_jobs' }),
     processEvery: settings.processEveryMs,
     defaultLockLifetime: settings.lockLifetimeMs,
-    maxConcurrency: ownSlots + 1,
-    lockLimit: ownSlots + 1,
+    maxConcurrency: ownSlots,
+    lockLimit: ownSlots,
   });
   const stopping = new AbortController();
   agenda.on('error', (error: Error) => logger.warn('scheduler error', { reason: error.message }));
@@ -62,10 +62,12 @@ export async function startScheduler(db: Db, engine: CheckEngine, uptime: Uptime
   );
 
   await agenda.start();
+  // Created once, whichever process starts first: every() would rewrite the job and clear a lock another process holds.
+  const interval = `${Math.max(1, Math.round(settings.processEveryMs / 1000))} seconds`;
   for (let slot = 0; slot < settings.dispatchSlots; slot++) {
-    await agenda.every(`${Math.max(1, Math.round(settings.processEveryMs / 1000))} seconds`, `dispatch-due-checks:${slot}`);
+    await agenda.create(`dispatch-due-checks:${slot}`, {}).repeatEvery(interval).unique({ name: `dispatch-due-checks:${slot}` }, { insertOnly: true }).save();
   }
-  await agenda.every('15 minutes', 'refresh-uptime-percentages');
+  await agenda.create('refresh-uptime-percentages', {}).repeatEvery('15 minutes').unique({ name: 'refresh-uptime-percentages' }, { insertOnly: true }).save();
   logger.info('scheduler started', { dispatchSlots: settings.dispatchSlots });
 
   return {

@@ -36,6 +36,8 @@ const CHECKED_HOST_STATUS = 'active';
  */
 export class CheckEngine {
   private running = 0;
+  /** One claim query at a time per process: parallel claims would only scan the same due services. */
+  private claiming = false;
   private readonly stop = new AbortController();
 
   constructor(
@@ -53,9 +55,15 @@ export class CheckEngine {
   /** Claims what is due, up to free capacity, and checks it; resolves when that batch is written. */
   async dispatchDue(now = new Date()): Promise<number> {
     const capacity = Math.min(this.settings.concurrency - this.running, this.settings.batchSize);
-    if (capacity <= 0 || this.stop.signal.aborted) return 0;
+    if (capacity <= 0 || this.stop.signal.aborted || this.claiming) return 0;
     const token = randomUUID();
-    const services = await this.claim(token, capacity, now);
+    this.claiming = true;
+    let services: Service[];
+    try {
+      services = await this.claim(token, capacity, now);
+    } finally {
+      this.claiming = false;
+    }
     if (services.length === 0) return 0;
     this.running += services.length;
     try {
@@ -117,16 +125,22 @@ export class CheckEngine {
     );
     const checkable = services.filter((s) => hosts.get(s.host_id)?.status === CHECKED_HOST_STATUS || options.keepSchedule);
     const results = await Promise.all(checkable.map((s) => runCheck(this.checkers[s.monitoring.method], s, hosts.get(s.host_id)!, this.stop.signal)));
-    const { recorded } = await this.recorder.record(results);
+    const now = Date.now();
+    const leases = new Map(
+      options.keepSchedule ? [] : checkable.map((s) => [s.service_id, { token, next_check_at: nextDue(s, now) }] as const),
+    );
+    const { recorded } = await this.recorder.record(results, leases);
     const runs = await Promise.all(
       recorded.map(async (entry) => {
-        this.announce(entry);
         const service = checkable.find((s) => s.service_id === entry.service_id)!;
+        this.announce(entry, options.keepSchedule ? null : service.next_check_at);
         const result = results.find((r) => r.service_id === entry.service_id)!;
         return { result, recorded: entry, recovery: await this.recoverIfDown(service, hosts.get(service.host_id)!, entry) };
       }),
     );
-    if (!options.keepSchedule) await this.release(services, token);
+    // Services checked were released with their results; the rest (hosts in maintenance, deleted meanwhile) here.
+    const released = new Set(recorded.map((r) => r.service_id));
+    if (!options.keepSchedule) await this.release(services.filter((s) => !released.has(s.service_id)), token);
     return runs;
   }
 
@@ -139,35 +153,37 @@ export class CheckEngine {
     const outcome = await this.recovery.recover(service, host, service.recovery.recover_action, entry.history_id);
     if (outcome.recheck) {
       const { recorded } = await this.recorder.record([outcome.recheck]);
-      recorded.forEach((r) => this.announce(r));
+      recorded.forEach((r) => this.announce(r, null));
     }
     return outcome;
   }
 
-  private announce(entry: RecordedCheck): void {
+  private announce(entry: RecordedCheck, dueAt: Date | null): void {
     const base = { service_id: entry.service_id, host_id: entry.host_id, history_id: entry.history_id, at: entry.timestamp };
-    this.events.publish('check.completed', { ...base, status: entry.status });
+    this.events.publish('check.completed', { ...base, status: entry.status, due_at: dueAt });
     if (entry.status_changed) this.events.publish('service.status-changed', { ...base, previous_status: entry.previous_status, status: entry.status });
   }
 
-  /**
-   * Frees the claimed services and sets their next due time: one interval after
-   * this due time (a steady rate), unless this check ran so late that the next
-   * would follow within half an interval; then one interval from now.
-   */
+  /** Frees claimed services that have no result to carry the release, and sets their next due time. */
   private async release(services: Service[], token: string): Promise<void> {
+    if (services.length === 0) return;
     const now = Date.now();
-    const ops: AnyBulkWriteOperation[] = services.map((s) => {
-      const intervalMs = s.monitoring.interval_sec * 1000;
-      const onSchedule = +(s.next_check_at ?? now) + intervalMs;
-      const next = onSchedule - now < intervalMs / 2 ? now + intervalMs : onSchedule;
-      return {
-        updateOne: {
-          filter: { service_id: s.service_id, lease_owner: token },
-          update: { $set: { lease_owner: null, lease_until: null, next_check_at: new Date(next) } },
-        },
-      };
-    });
+    const ops: AnyBulkWriteOperation[] = services.map((s) => ({
+      updateOne: {
+        filter: { service_id: s.service_id, lease_owner: token },
+        update: { $set: { lease_owner: null, lease_until: null, next_check_at: nextDue(s, now) } },
+      },
+    }));
     await ServiceModel.collection.bulkWrite(ops, { ordered: false });
   }
+}
+
+/**
+ * One interval after this due time (a steady rate), unless the check ran so late
+ * that the next would follow within half an interval; then one interval from now.
+ */
+function nextDue(service: Service, now: number): Date {
+  const intervalMs = service.monitoring.interval_sec * 1000;
+  const onSchedule = +(service.next_check_at ?? now) + intervalMs;
+  return new Date(onSchedule - now < intervalMs / 2 ? now + intervalMs : onSchedule);
 }

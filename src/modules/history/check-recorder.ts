@@ -29,6 +29,12 @@ interface ServiceState {
 
 const DAY_MS = 86_400_000;
 
+/** A scheduled check's claim on its service, released when its result is written. */
+export interface Lease {
+  token: string;
+  next_check_at: Date;
+}
+
 interface RollupIncrement extends UpDown {
   service_id: string;
   bucket: number;
@@ -44,7 +50,12 @@ interface RollupIncrement extends UpDown {
 export class CheckRecorder {
   constructor(private readonly settings: RecorderSettings) {}
 
-  async record(results: readonly CheckResult[]): Promise<RecordOutcome> {
+  /**
+   * `leases`: for scheduled checks, the claim each service is held by and its next due time. The
+   * lease then guards the state write (only its holder may write) and is released in the same
+   * write, one update per service instead of two.
+   */
+  async record(results: readonly CheckResult[], leases: ReadonlyMap<string, Lease> = new Map()): Promise<RecordOutcome> {
     if (results.length === 0) return { recorded: [], unknownServiceIds: [] };
     const states = await this.loadStates(results);
     const unknownServiceIds = [...new Set(results.filter((r) => !states.has(r.service_id)).map((r) => r.service_id))];
@@ -67,7 +78,7 @@ export class CheckRecorder {
     });
 
     await MonitoringCheckModel.collection.insertMany(historyDocs, { ordered: false });
-    await this.writeServiceStates([...states.values()].filter((s) => s.touched));
+    await this.writeServiceStates([...states.values()].filter((s) => s.touched || leases.has(s.service_id)), leases);
     await this.writeRollups([...rollups.values()]);
     await this.writeHostsSeen(hostsSeen);
     return { recorded, unknownServiceIds };
@@ -154,25 +165,26 @@ export class CheckRecorder {
     };
   }
 
-  private async writeServiceStates(states: ServiceState[]): Promise<void> {
+  private async writeServiceStates(states: ServiceState[], leases: ReadonlyMap<string, Lease>): Promise<void> {
     if (states.length === 0) return;
     const now = new Date();
-    const ops: AnyBulkWriteOperation[] = states.map((s) => ({
-      updateOne: {
-        // Never let an older result overwrite a newer one written meanwhile.
-        filter: { service_id: s.service_id, $or: [{ last_check: null }, { last_check: { $lt: s.last_check } }] },
-        update: {
-          $set: {
+    const ops: AnyBulkWriteOperation[] = states.map((s) => {
+      const lease = leases.get(s.service_id);
+      const release = lease ? { lease_owner: null, lease_until: null, next_check_at: lease.next_check_at } : {};
+      const state = s.touched
+        ? {
             current_status: s.current_status,
             last_check: s.last_check,
             last_status_change: s.last_status_change,
             consecutive_failures: s.consecutive_failures,
             stale_at: staleAt(s.last_check!, s.interval_sec, this.settings.staleAfterIntervals),
             updated_at: now,
-          },
-        },
-      },
-    }));
+          }
+        : {};
+      // Only the lease holder writes; without a lease, never let an older result overwrite a newer one.
+      const guard = lease ? { lease_owner: lease.token } : { $or: [{ last_check: null }, { last_check: { $lt: s.last_check } }] };
+      return { updateOne: { filter: { service_id: s.service_id, ...guard }, update: { $set: { ...state, ...release } } } };
+    });
     await ServiceModel.collection.bulkWrite(ops, { ordered: false });
   }
 

@@ -1,0 +1,137 @@
+/**
+ * Sustained check throughput of one process: N services (half TCP, half HTTP)
+ * against local listeners, scheduled by Agenda through the engine's leases.
+ * Prints checks per second, scheduling lag (start minus due) p50/p99, and
+ * database commands per check.
+ *
+ *   npm run bench:checks -- [services=5000] [interval_sec=5] [seconds=40] [concurrency=400]
+ *
+ * Uses MONGODB_URI when set, else starts mongo-java-server in memory.
+ */
+import 'reflect-metadata';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
+import { cpus, totalmem } from 'node:os';
+import mongoose from 'mongoose';
+import { silentLogger } from '../src/common/logger.js';
+import { connectDatabase, disconnectDatabase } from '../src/db/connection.js';
+import { ensureIndexes } from '../src/db/indexes.js';
+import { startLocalServer } from '../src/db/local-server.js';
+import { EventBus } from '../src/events/event-bus.js';
+import { createMonitoring } from '../src/modules/checks/monitoring.js';
+import { createDomain } from '../src/modules/domain.js';
+import { HostModel } from '../src/modules/hosts/host.model.js';
+import { ServiceModel } from '../src/modules/services/service.model.js';
+import { startScheduler } from '../src/scheduler/scheduler.js';
+
+const [services = 5000, intervalSec = 5, seconds = 40, concurrency = 400] = process.argv.slice(2).map(Number);
+const warmupSec = Math.min(10, Math.floor(seconds / 4));
+
+const local = process.env.MONGODB_URI ? null : await startLocalServer('mongo-java-server');
+const uri = process.env.MONGODB_URI ?? local!.uri;
+await connectDatabase(uri, {
+  mongodbDatabase: `bench_checks_${process.pid}`,
+  mongodbMaxPoolSize: 50,
+  mongodbMinPoolSize: 0,
+  mongodbMaxIdleTimeMs: 60_000,
+  mongodbConnectTimeoutMs: 10_000,
+}, { monitorCommands: true });
+await mongoose.connection.db!.dropDatabase();
+await ensureIndexes(silentLogger);
+
+const tcp = createTcpServer((socket) => socket.end());
+const http = createHttpServer((_req, res) => res.end('ok'));
+await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+const tcpPort = (tcp.address() as { port: number }).port;
+const httpPort = (http.address() as { port: number }).port;
+
+await HostModel.create({ host_id: 'bench_host', hostname: 'bench', ip_address: '127.0.0.1', environment: 'dev', region: 'bench', ssh_config: { user: 'bench' } });
+const start = Date.now();
+const docs = Array.from({ length: services }, (_, i) => ({
+  service_id: `bench_${i}`,
+  host_id: 'bench_host',
+  service_name: `bench${i}.service`,
+  service_type: i % 2 ? 'http' : 'tcp',
+  environment: 'dev',
+  region: 'bench',
+  monitoring: {
+    method: i % 2 ? 'http' : 'tcp',
+    enabled: true,
+    interval_sec: intervalSec,
+    timeout_sec: 2,
+    retry_attempts: 0,
+    retry_delay_sec: 0,
+    target: i % 2 ? `http://127.0.0.1:${httpPort}/` : `tcp://127.0.0.1:${tcpPort}`,
+    expected_status: [],
+    tls_expiry_warning_days: 14,
+  },
+  // Spread the first due times over one interval, as a fleet added over time would be.
+  next_check_at: new Date(start + 2_000 + (i / services) * intervalSec * 1000),
+}));
+for (let i = 0; i < docs.length; i += 1000) await ServiceModel.insertMany(docs.slice(i, i + 1000));
+
+const domain = createDomain({ historyRetentionDays: 30, staleAfterIntervals: 3, highFailureThreshold: 3 });
+const events = new EventBus();
+const monitoring = createMonitoring(domain, events, {
+  checkConcurrency: concurrency,
+  checkLeaseSec: 60,
+  sshPrivateKeyFile: undefined,
+  sshKnownHostsFile: '/dev/null',
+  sshConnectTimeoutMs: 5_000,
+  customCommandsFile: undefined,
+  recoveryRecheckDelayMs: 1_000,
+});
+
+const lags: number[] = [];
+let checks = 0;
+let commands = 0;
+let measuring = false;
+events.subscribe('check.completed', (event) => {
+  if (!measuring) return;
+  checks++;
+  if (event.due_at) lags.push(+event.at - +event.due_at);
+});
+mongoose.connection.getClient().on('commandStarted', () => {
+  if (measuring) commands++;
+});
+
+const scheduler = await startScheduler(mongoose.connection.db!, monitoring.engine, domain.uptime, {
+  dispatchSlots: 4,
+  dispatchSliceMs: 10_000,
+  idlePollMs: 50,
+  processEveryMs: 1_000,
+  lockLifetimeMs: 30_000,
+}, silentLogger);
+
+await new Promise((resolve) => setTimeout(resolve, (2 + warmupSec) * 1000));
+measuring = true;
+const measuredFrom = Date.now();
+await new Promise((resolve) => setTimeout(resolve, (seconds - warmupSec) * 1000));
+measuring = false;
+const elapsed = (Date.now() - measuredFrom) / 1000;
+
+lags.sort((a, b) => a - b);
+const pct = (p: number) => (lags.length ? lags[Math.min(lags.length - 1, Math.floor((p / 100) * lags.length))]! : NaN);
+const figures = {
+  server: local ? 'mongo-java-server 1.47 (in memory, local)' : 'MONGODB_URI',
+  machine: `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+  services,
+  interval_sec: intervalSec,
+  offered_checks_per_sec: services / intervalSec,
+  measured_seconds: Math.round(elapsed),
+  checks_per_sec: Math.round(checks / elapsed),
+  lag_p50_ms: pct(50),
+  lag_p99_ms: pct(99),
+  db_commands_per_check: Math.round((commands / Math.max(checks, 1)) * 1000) / 1000,
+};
+console.log(JSON.stringify(figures, null, 2));
+
+await scheduler.stop();
+await monitoring.close();
+await mongoose.connection.db!.dropDatabase();
+await disconnectDatabase();
+tcp.close();
+http.close();
+await local?.stop();
+process.exit(0);
