@@ -60,9 +60,10 @@ describe('scheduling with Agenda', () => {
     await sleep(7_500);
     const checks = await checksOf('svc_tcp_0');
     expect(checks.length).toBe(2);
-    // A steady rate: one interval apart, give or take the scheduling lag of each.
-    expect(checks[1]! - checks[0]!).toBeGreaterThanOrEqual(3_500);
-    expect(checks[1]! - checks[0]!).toBeLessThan(6_500);
+    // A steady rate: one interval after the first due time; a late first check never brings the next
+    // closer than half an interval (the engine realigns instead).
+    expect(checks[1]! - checks[0]!).toBeGreaterThanOrEqual(2_400);
+    expect(checks[1]! - checks[0]!).toBeLessThan(7_000);
     expect((await domain.services.require('svc_tcp_0')).current_status).toBe('running');
   }, 20_000);
 

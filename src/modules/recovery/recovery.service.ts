@@ -48,8 +48,16 @@ export class RecoveryService {
     const { max_recovery_attempts: max, recovery_cooldown_sec: cooldownSec } = service.recovery;
     const recent = (service.recovery_attempts ?? []).filter((at) => +at > +now - cooldownSec * 1000);
     if (recent.length >= max) return this.giveUp(service, host, historyId, recent.length, now);
+    return this.attempt(service, host, action, historyId, recent, now);
+  }
 
-    await ServiceModel.updateOne({ service_id: service.service_id }, { $set: { recovery_attempts: [...recent, now] } }, { timestamps: false });
+  private async attempt(service: Service, host: Host, action: RecoverAction, historyId: string | null, recent: Date[], now: Date): Promise<RecoveryOutcome> {
+    // A new round of attempts after the cooldown: a later give-up is news again.
+    await ServiceModel.updateOne(
+      { service_id: service.service_id },
+      { $set: { recovery_attempts: [...recent, now], recovery_gave_up_at: null } },
+      { timestamps: false },
+    );
     this.events.publish('recovery.event', { service_id: service.service_id, host_id: host.host_id, kind: 'attempted', action, message: null, at: now });
     let message: string;
     let recheck: CheckResult | null = null;

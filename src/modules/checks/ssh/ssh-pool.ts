@@ -1,4 +1,5 @@
 import { Client, type ClientChannel } from 'ssh2';
+import { abortable } from '../checker.js';
 import type { HostKeyPolicy } from './host-keys.js';
 
 export interface SshTarget {
@@ -59,7 +60,8 @@ export class SshPool {
   constructor(private readonly options: SshPoolOptions) {}
 
   async exec(target: SshTarget, command: string, signal: AbortSignal): Promise<ExecResult> {
-    const connection = await this.connection(target);
+    // The check's timeout covers connecting too; the handshake itself goes on for the next caller.
+    const connection = await abortable(this.connection(target), signal);
     await this.acquire(connection, signal);
     try {
       return await runCommand(connection.client, command, signal);
@@ -193,8 +195,13 @@ function runCommand(client: Client, command: string, signal: AbortSignal): Promi
       stream.stderr.on('data', (chunk: Buffer) => {
         if (stderr.length < MAX_OUTPUT) stderr += chunk.toString('utf8');
       });
-      stream.on('close', (code: number | null, exitSignal: string | null) => {
+      stream.on('close', (code: number | null | undefined, exitSignal: string | null | undefined) => {
         signal.removeEventListener('abort', onAbort);
+        // No exit status at all: the connection went away, which says nothing about the service.
+        if ((code === null || code === undefined) && !exitSignal) {
+          reject(new SshConnectError('the SSH connection closed before the command finished'));
+          return;
+        }
         resolve({ code: code ?? null, signal: exitSignal ?? null, stdout, stderr });
       });
     });
