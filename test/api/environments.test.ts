@@ -7,7 +7,7 @@ import {
   UpdateEnvironmentDocument,
   type EnvironmentCreateInput,
 } from '../graphql/generated.js';
-import { useApiServer, type GraphQLResponse } from '../helpers/api.js';
+import { expectBadInput, expectError, useApiServer } from '../helpers/api.js';
 import { EnvironmentModel } from '../../src/modules/environments/environment.model.js';
 
 const api = useApiServer(import.meta.filename);
@@ -23,21 +23,6 @@ const production: EnvironmentCreateInput = {
 
 async function create(input: EnvironmentCreateInput) {
   return (await api.data(CreateEnvironmentDocument, { input })).createEnvironment;
-}
-
-function expectError(response: GraphQLResponse<unknown>, code: string) {
-  expect(response.errors, JSON.stringify(response)).toHaveLength(1);
-  const error = response.errors![0]!;
-  expect(error.extensions?.code, JSON.stringify(error)).toBe(code);
-  expect(JSON.stringify(response)).not.toMatch(/stacktrace|E11000|MongoServerError|ValidationError|Cast to/);
-  return error;
-}
-
-function expectBadInput(response: GraphQLResponse<unknown>, ...paths: string[]) {
-  const error = expectError(response, 'BAD_USER_INPUT');
-  const named = (error.extensions?.fields ?? []).map((f) => f.path);
-  for (const path of paths) expect(named, error.message).toContain(path);
-  return error;
 }
 
 describe('environments', () => {

@@ -11,7 +11,7 @@ import {
   type HostsQuery,
   type HostFilterInput,
 } from '../graphql/generated.js';
-import { useApiServer, type GraphQLResponse } from '../helpers/api.js';
+import { expectBadInput, expectError, useApiServer, type GraphQLResponse } from '../helpers/api.js';
 import { HostModel } from '../../src/modules/hosts/host.model.js';
 
 const api = useApiServer(import.meta.filename);
@@ -34,23 +34,6 @@ async function createHost(overrides: Partial<HostCreateInput> = {}) {
 
 async function createService(serviceId: string, hostId: string) {
   return (await api.data(CreateServiceDocument, { input: { serviceId, hostId, serviceName: `${serviceId}.service`, serviceType: 'nginx' } })).createService;
-}
-
-/** The single error of a response, which must carry this code; never leaks internals. */
-function expectError(response: GraphQLResponse<unknown>, code: string) {
-  expect(response.errors, JSON.stringify(response)).toHaveLength(1);
-  const error = response.errors![0]!;
-  expect(error.extensions?.code, JSON.stringify(error)).toBe(code);
-  expect(JSON.stringify(response)).not.toMatch(/stacktrace|E11000|MongoServerError|ValidationError|Cast to/);
-  return error;
-}
-
-/** A BAD_USER_INPUT error naming at least these API paths in extensions.fields. */
-function expectBadInput(response: GraphQLResponse<unknown>, ...paths: string[]) {
-  const error = expectError(response, 'BAD_USER_INPUT');
-  const named = (error.extensions?.fields ?? []).map((f) => f.path);
-  for (const path of paths) expect(named, error.message).toContain(path);
-  return error;
 }
 
 async function hostIds(filter: HostFilterInput) {

@@ -18,7 +18,7 @@ import {
   type ServiceFilterInput,
   type ServicesQuery,
 } from '../graphql/generated.js';
-import { useApiServer, type GraphQLResponse } from '../helpers/api.js';
+import { expectBadInput, expectError, useApiServer, type GraphQLResponse } from '../helpers/api.js';
 import { ServiceModel } from '../../src/modules/services/service.model.js';
 import type { ServiceStatus } from '../../src/common/enums.js';
 
@@ -42,21 +42,6 @@ async function createService(overrides: Partial<ServiceCreateInput> = {}) {
 /** Records checks through the domain layer (what the check engine will do), oldest first. */
 async function record(serviceId: string, statuses: ServiceStatus[], lastAt = new Date()) {
   await api.domain.recorder.record(statuses.map((status, i) => ({ service_id: serviceId, status, timestamp: new Date(+lastAt - (statuses.length - 1 - i) * 60_000) })));
-}
-
-function expectError(response: GraphQLResponse<unknown>, code: string) {
-  expect(response.errors, JSON.stringify(response)).toHaveLength(1);
-  const error = response.errors![0]!;
-  expect(error.extensions?.code, JSON.stringify(error)).toBe(code);
-  expect(JSON.stringify(response)).not.toMatch(/stacktrace|E11000|MongoServerError|ValidationError|Cast to/);
-  return error;
-}
-
-function expectBadInput(response: GraphQLResponse<unknown>, ...paths: string[]) {
-  const error = expectError(response, 'BAD_USER_INPUT');
-  const named = (error.extensions?.fields ?? []).map((f) => f.path);
-  for (const path of paths) expect(named, error.message).toContain(path);
-  return error;
 }
 
 const near = (iso: string | null, expectedMs: number, toleranceMs = 10_000) => {

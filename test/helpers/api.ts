@@ -1,6 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { pingDatabase } from '../../src/db/connection.js';
 import { EventBus } from '../../src/events/event-bus.js';
@@ -132,4 +132,21 @@ async function issueKeys(apiKeys: ApiKeyService): Promise<Record<Role, string>> 
     apiKeys.issue('test viewer', 'viewer'),
   ]);
   return { admin: admin.secret, operator: operator.secret, viewer: viewer.secret };
+}
+
+/** The single error of a response, which must carry this code; never leaks internals. */
+export function expectError(response: GraphQLResponse<unknown>, code: string) {
+  expect(response.errors, JSON.stringify(response)).toHaveLength(1);
+  const error = response.errors![0]!;
+  expect(error.extensions?.code, JSON.stringify(error)).toBe(code);
+  expect(JSON.stringify(response)).not.toMatch(/stacktrace|E11000|MongoServerError|ValidationError|Cast to/);
+  return error;
+}
+
+/** A BAD_USER_INPUT error naming at least these API paths in extensions.fields. */
+export function expectBadInput(response: GraphQLResponse<unknown>, ...paths: string[]) {
+  const error = expectError(response, 'BAD_USER_INPUT');
+  const named = (error.extensions?.fields ?? []).map((f) => f.path);
+  for (const path of paths) expect(named, error.message).toContain(path);
+  return error;
 }

@@ -40,7 +40,7 @@ export class ApiKeyService {
   }
 
   async revoke(keyId: string, now = new Date()): Promise<ApiKey> {
-    const key = await ApiKeyModel.findOneAndUpdate({ key_id: keyId, revoked_at: null }, { $set: { revoked_at: now } }, { new: true }).lean<ApiKey>();
+    const key = await ApiKeyModel.findOneAndUpdate({ key_id: keyId, revoked_at: null }, { $set: { revoked_at: now } }, { returnDocument: 'after' }).lean<ApiKey>();
     if (key) return key;
     const existing = await ApiKeyModel.findOne({ key_id: keyId }).lean<ApiKey>();
     if (!existing) throw new NotFoundError('API key', keyId);

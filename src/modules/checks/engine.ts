@@ -81,7 +81,7 @@ export class CheckEngine {
     const service = await ServiceModel.findOneAndUpdate(
       { service_id: serviceId, $or: [{ lease_until: null }, { lease_until: { $lt: now } }] },
       { $set: { lease_owner: token, lease_until: new Date(+now + this.settings.leaseMs) } },
-      { new: true, timestamps: false },
+      { returnDocument: 'after', timestamps: false },
     ).lean<Service>();
     if (!service) {
       if (!(await ServiceModel.exists({ service_id: serviceId }))) throw new NotFoundError('service', serviceId);
