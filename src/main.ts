@@ -26,12 +26,17 @@ async function main(): Promise<void> {
   const events = new EventBus((event, error) => logger.error('event listener failed', { event, reason: String(error) }));
   const domain = createDomain(config);
   const monitoring = createMonitoring(domain, events, config);
-  const stops: (() => Promise<void> | void)[] = [() => database.close(), () => monitoring.close()];
+  const stops: Stop[] = [
+    { name: 'check connections', stop: () => monitoring.close() },
+    { name: 'database', stop: () => database.close() },
+  ];
 
-  if (!database.capabilities.ttlMonitor) stops.unshift(startRetentionSweep(domain.history, config.retentionSweepIntervalSec * 1000, logger));
+  if (!database.capabilities.ttlMonitor) {
+    stops.unshift({ name: 'retention sweep', stop: startRetentionSweep(domain.history, config.retentionSweepIntervalSec * 1000, logger) });
+  }
   if (config.processMode !== 'api') {
     const scheduler = await startScheduler(mongoose.connection.db!, monitoring.engine, domain.uptime, schedulerSettings(config), logger);
-    stops.unshift(() => scheduler.stop());
+    stops.unshift({ name: 'scheduler', stop: () => scheduler.stop() });
   }
   if (config.processMode !== 'worker') {
     const apiKeys = new ApiKeyService();
@@ -47,7 +52,7 @@ async function main(): Promise<void> {
       maxComplexity: config.graphqlMaxComplexity,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
     });
-    stops.unshift(() => api.stop());
+    stops.unshift({ name: 'HTTP server', stop: () => api.stop() });
     logger.info('service-monitor API listening', { url: api.url.replace('127.0.0.1', 'localhost'), server: database.server, mode: config.processMode });
   } else {
     logger.info('service-monitor worker running checks', { server: database.server });
@@ -78,16 +83,31 @@ async function printFirstAdminKey(apiKeys: ApiKeyService): Promise<void> {
   );
 }
 
+interface Stop {
+  name: string;
+  stop: () => Promise<void> | void;
+}
+
 /** SIGTERM/SIGINT: stop taking work, let in-flight requests and checks finish, close the database. */
-function handleSignals(stops: (() => Promise<void> | void)[], logger: Logger): void {
+function handleSignals(stops: Stop[], logger: Logger): void {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down: finishing in-flight work', { signal });
-    for (const stop of stops) await stop();
+    let failed = false;
+    for (const { name, stop } of stops) {
+      logger.debug('stopping', { part: name });
+      try {
+        await stop();
+      } catch (error) {
+        failed = true;
+        logger.error('could not stop cleanly', { part: name, reason: error instanceof Error ? error.message : String(error) });
+      }
+    }
     logger.info('stopped');
-    process.exit(0);
+    // Agenda leaves lock-renewal timers behind after stop(); the process has nothing left to do.
+    process.exit(failed ? 1 : 0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));

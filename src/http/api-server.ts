@@ -58,6 +58,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     // Keys travel in the Authorization header, which a cross-site browser request cannot add without a
     // CORS preflight, so Apollo's CSRF guard (which also refuses plain GET queries) protects nothing here.
     csrfPrevention: false,
+    // The process stops its parts in order on SIGTERM/SIGINT (main.ts); Apollo's own handler would race it.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
 

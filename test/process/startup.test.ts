@@ -13,7 +13,10 @@ import { freePort } from '../../src/db/local-server.js';
 const mainJs = join(import.meta.dirname, '..', '..', 'dist', 'src', 'main.js');
 const migrateJs = join(import.meta.dirname, '..', '..', 'dist', 'src', 'bin', 'service-monitor-migrate.js');
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'config.json');
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('MONGODB_') && key !== 'EMBEDDED_DB'));
+// As an operator starts it: without vitest's NODE_ENV=test, which changes how libraries behave (Apollo's signal handling).
+const cleanEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) => !key.startsWith('MONGODB_') && key !== 'EMBEDDED_DB' && key !== 'NODE_ENV' && !key.startsWith('VITEST')),
+);
 
 describe('starting the server', () => {
   test('refuses bad configuration, listing every problem, with exit code 78', () => {

@@ -13,7 +13,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../src/db/local-server.js';
 
 const dist = join(import.meta.dirname, '..', '..', 'dist', 'src');
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('MONGODB_') && key !== 'EMBEDDED_DB'));
+// As an operator starts it: without vitest's NODE_ENV=test, which changes how libraries behave (Apollo's signal handling).
+const cleanEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) => !key.startsWith('MONGODB_') && key !== 'EMBEDDED_DB' && key !== 'NODE_ENV' && !key.startsWith('VITEST')),
+);
 const children: ChildProcess[] = [];
 const dataDir = mkdtempSync(join(tmpdir(), 'service-monitor-workers-'));
 let listener: Server;
