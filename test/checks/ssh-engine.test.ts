@@ -123,6 +123,8 @@ describe('ssh checks', () => {
       await addService(`svc_app${i}`, `app${i}.service`);
     }
     expect(await harness.engine.dispatchDue()).toBe(20);
+    const notRunning = await MonitoringCheckModel.find({ status: { $ne: 'running' } }, { service_id: 1, status: 1, error: 1, error_details: 1 }).lean();
+    expect(notRunning, JSON.stringify(notRunning)).toEqual([]);
     expect(await ServiceModel.countDocuments({ current_status: 'running' })).toBe(20);
   });
 });

@@ -64,7 +64,7 @@ export class SshPool {
     const connection = await abortable(this.connection(target), signal);
     await this.acquire(connection, signal);
     try {
-      return await runCommand(connection.client, command, signal);
+      return await runWithChannelRetry(connection.client, command, signal);
     } finally {
       this.release(connection);
     }
@@ -177,11 +177,32 @@ export class SshPool {
   }
 }
 
+class ChannelOpenError extends SshConnectError {}
+
+const CHANNEL_RETRY_DELAYS_MS = [25, 100, 250];
+
+/**
+ * sshd frees a session slot only once it has processed the close of the last
+ * command, so a channel opened right after another closed can be refused
+ * under load ("open failed"); a short retry is enough.
+ */
+async function runWithChannelRetry(client: Client, command: string, signal: AbortSignal): Promise<ExecResult> {
+  for (const delay of CHANNEL_RETRY_DELAYS_MS) {
+    try {
+      return await runCommand(client, command, signal);
+    } catch (error) {
+      if (!(error instanceof ChannelOpenError) || signal.aborted) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+  return runCommand(client, command, signal);
+}
+
 function runCommand(client: Client, command: string, signal: AbortSignal): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     client.exec(command, (error, stream: ClientChannel) => {
-      if (error) return reject(new SshConnectError(`could not open an SSH channel: ${error.message}`));
+      if (error) return reject(new ChannelOpenError(`could not open an SSH channel: ${error.message}`));
       let stdout = '';
       let stderr = '';
       const onAbort = () => {
@@ -195,14 +216,20 @@ function runCommand(client: Client, command: string, signal: AbortSignal): Promi
       stream.stderr.on('data', (chunk: Buffer) => {
         if (stderr.length < MAX_OUTPUT) stderr += chunk.toString('utf8');
       });
+      // The exit status arrives in its own message; 'close' may come without repeating it.
+      let exit: { code: number | null; signal: string | null } | null = null;
+      stream.on('exit', (code: number | null | undefined, exitSignal?: string | null) => {
+        exit = { code: code ?? null, signal: exitSignal ?? null };
+      });
       stream.on('close', (code: number | null | undefined, exitSignal: string | null | undefined) => {
         signal.removeEventListener('abort', onAbort);
+        const status = exit ?? (code !== null && code !== undefined ? { code, signal: null } : exitSignal ? { code: null, signal: exitSignal } : null);
         // No exit status at all: the connection went away, which says nothing about the service.
-        if ((code === null || code === undefined) && !exitSignal) {
+        if (!status) {
           reject(new SshConnectError('the SSH connection closed before the command finished'));
           return;
         }
-        resolve({ code: code ?? null, signal: exitSignal ?? null, stdout, stderr });
+        resolve({ ...status, stdout, stderr });
       });
     });
   });
