@@ -2,7 +2,7 @@
  * The built server process, started as an operator starts it: config errors,
  * an unreachable database, and the embedded database keeping data across runs.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +47,12 @@ describe('starting the server', () => {
 
 describe('the embedded database (MONGODB_URI unset)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'service-monitor-data-'));
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  const started: ChildProcess[] = [];
+  // A failed assertion must not leave a server (and its database) running after the tests.
+  afterAll(() => {
+    for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   async function startServer(port: number) {
     const httpPort = await freePort();
@@ -55,6 +60,7 @@ describe('the embedded database (MONGODB_URI unset)', () => {
       env: { ...cleanEnv, DATA_DIR: dataDir, EMBEDDED_DB: 'mongo-java-server', EMBEDDED_DB_PORT: String(port), PORT: String(httpPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    started.push(child);
     const lines: string[] = [];
     const stdout: string[] = [];
     child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk.toString()));
