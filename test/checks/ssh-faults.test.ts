@@ -4,15 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { utils } from 'ssh2';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { EventBus } from '../../src/events/event-bus.js';
-import { CheckEngine } from '../../src/modules/checks/engine.js';
-import { createCheckers } from '../../src/modules/checks/registry.js';
-import { HostKeyPolicy } from '../../src/modules/checks/ssh/host-keys.js';
-import { SshPool, type SshPoolOptions } from '../../src/modules/checks/ssh/ssh-pool.js';
-import { SshTargets } from '../../src/modules/checks/ssh/ssh-targets.js';
 import { createDomain } from '../../src/modules/domain.js';
-import { RecoveryService } from '../../src/modules/recovery/recovery.service.js';
 import { useTestDatabase } from '../helpers/database.js';
+import { createTestEngine, type TestEngineOptions } from '../helpers/engine.js';
 import { startFaultSshServer, type FaultMode, type FaultSshServer } from '../setup/fault-ssh-server.js';
 
 useTestDatabase(import.meta.filename);
@@ -30,18 +24,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** An engine wired as test/helpers/engine.ts wires it, with the pool's timings chosen by the test. */
-function engineWith(pool: Partial<Omit<SshPoolOptions, 'hostKeys'>> & { knownHostsFile?: string; customCommands?: Record<string, string> } = {}) {
-  const { knownHostsFile, customCommands, ...poolOptions } = pool;
-  const events = new EventBus();
-  const sshPool = new SshPool({ hostKeys: new HostKeyPolicy(knownHostsFile), connectTimeoutMs: 5_000, maxChannelsPerConnection: 8, backoffMs: 200, ...poolOptions });
-  const targets = new SshTargets(undefined);
-  const commands = new Map(Object.entries(customCommands ?? {}));
-  const checkers = createCheckers(sshPool, targets, commands);
-  const recovery = new RecoveryService(sshPool, targets, checkers, commands, events, { recheckDelayMs: 50, actionTimeoutMs: 5_000 });
-  const engine = new CheckEngine(checkers, domain.recorder, recovery, events, { concurrency: 50, leaseMs: 30_000, batchSize: 50 });
-  cleanups.push(() => sshPool.close());
-  return engine;
+/** The shared test engine, with the pool's timings chosen by the test. */
+function engineWith(options: TestEngineOptions = {}) {
+  const harness = createTestEngine(domain, options);
+  cleanups.push(() => harness.close());
+  return harness.engine;
 }
 
 async function server(mode: FaultMode, options: { bannerDelayMs?: number } = {}): Promise<FaultSshServer> {

@@ -23,6 +23,7 @@ import { createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from '../../src/db/local-server.js';
 
 const execFileAsync = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -46,20 +47,6 @@ export const MARIADBD = '/usr/sbin/mariadbd';
 export const MARIADB_INSTALL_DB = '/usr/bin/mariadb-install-db';
 
 const INSTALL_HINT = 'run `bash tools/databases/install.sh` (installs Debian redis-server, postgresql and mariadb-server)';
-
-/** A port the OS just handed out and that nothing listens on any more. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A loopback port with nothing listening: connecting is refused. */
 export const closedPort = freePort;

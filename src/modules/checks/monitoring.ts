@@ -5,7 +5,7 @@ import type { EventBus } from '../../events/event-bus.js';
 import type { Domain } from '../domain.js';
 import { RecoveryService } from '../recovery/recovery.service.js';
 import type { CommandAllowList } from './custom.checker.js';
-import { CheckEngine } from './engine.js';
+import { CheckEngine, type EngineSettings } from './engine.js';
 import { createCheckers } from './registry.js';
 import { HostKeyPolicy } from './ssh/host-keys.js';
 import { SshPool } from './ssh/ssh-pool.js';
@@ -27,25 +27,51 @@ export type MonitoringSettings = Pick<
   | 'recoveryRecheckDelayMs'
 >;
 
-/** Wires the check engine: SSH pool, checkers, recovery. */
+/** Every value the check engine's parts need, resolved (no files or environment left to read). */
+export interface MonitoringParts {
+  knownHostsFile: string | undefined;
+  defaultKeyFile: string | undefined;
+  connectTimeoutMs: number;
+  /** First SSH reconnect delay; the pool's default when omitted. */
+  backoffMs?: number;
+  commands: CommandAllowList;
+  recheckDelayMs: number;
+  actionTimeoutMs: number;
+  engine: EngineSettings;
+}
+
+/** Wires the check engine from configuration: SSH pool, checkers, recovery. */
 export function createMonitoring(domain: Domain, events: EventBus, config: MonitoringSettings): Monitoring {
-  const ssh = new SshPool({
-    hostKeys: new HostKeyPolicy(config.sshKnownHostsFile),
+  return wireMonitoring(domain, events, {
+    knownHostsFile: config.sshKnownHostsFile,
+    defaultKeyFile: config.sshPrivateKeyFile,
     connectTimeoutMs: config.sshConnectTimeoutMs,
-    maxChannelsPerConnection: 8,
-  });
-  const targets = new SshTargets(config.sshPrivateKeyFile);
-  const commands = loadCommandAllowList(config.customCommandsFile);
-  const checkers = createCheckers(ssh, targets, commands);
-  const recovery = new RecoveryService(ssh, targets, checkers, commands, events, {
+    commands: loadCommandAllowList(config.customCommandsFile),
     recheckDelayMs: config.recoveryRecheckDelayMs,
     actionTimeoutMs: 60_000,
+    engine: {
+      concurrency: config.checkConcurrency,
+      leaseMs: config.checkLeaseSec * 1000,
+      batchSize: Math.min(500, config.checkConcurrency),
+    },
   });
-  const engine = new CheckEngine(checkers, domain.recorder, recovery, events, {
-    concurrency: config.checkConcurrency,
-    leaseMs: config.checkLeaseSec * 1000,
-    batchSize: Math.min(500, config.checkConcurrency),
+}
+
+/** The one place the engine's parts are put together (the app through createMonitoring, tests directly). */
+export function wireMonitoring(domain: Domain, events: EventBus, parts: MonitoringParts): Monitoring {
+  const ssh = new SshPool({
+    hostKeys: new HostKeyPolicy(parts.knownHostsFile),
+    connectTimeoutMs: parts.connectTimeoutMs,
+    maxChannelsPerConnection: 8,
+    backoffMs: parts.backoffMs,
   });
+  const targets = new SshTargets(parts.defaultKeyFile);
+  const checkers = createCheckers(ssh, targets, parts.commands);
+  const recovery = new RecoveryService(ssh, targets, checkers, parts.commands, events, {
+    recheckDelayMs: parts.recheckDelayMs,
+    actionTimeoutMs: parts.actionTimeoutMs,
+  });
+  const engine = new CheckEngine(checkers, domain.recorder, recovery, events, parts.engine);
   return { engine, close: () => ssh.close() };
 }
 
