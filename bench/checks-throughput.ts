@@ -4,7 +4,9 @@
  * Prints checks per second, scheduling lag (start minus due) p50/p99, and
  * database commands per check.
  *
- *   npm run bench:checks -- [services=5000] [interval_sec=5] [seconds=40] [concurrency=400]
+ *   npm run bench:checks -- [services=5000] [interval_sec=5] [seconds=40] [concurrency=800] [refresh=0]
+ *
+ * refresh=1 also runs the periodic uptime refresh (every service) once while measuring, to show what it costs the checks.
  *
  * Uses MONGODB_URI when set, else starts mongo-java-server in memory.
  */
@@ -24,7 +26,7 @@ import { HostModel } from '../src/modules/hosts/host.model.js';
 import { ServiceModel } from '../src/modules/services/service.model.js';
 import { startScheduler } from '../src/scheduler/scheduler.js';
 
-const [services = 5000, intervalSec = 5, seconds = 40, concurrency = 400] = process.argv.slice(2).map(Number);
+const [services = 5000, intervalSec = 5, seconds = 40, concurrency = 800, refresh = 0] = process.argv.slice(2).map(Number);
 const warmupSec = Math.min(10, Math.floor(seconds / 4));
 
 const local = process.env.MONGODB_URI ? null : await startLocalServer('mongo-java-server');
@@ -85,11 +87,13 @@ const monitoring = createMonitoring(domain, events, {
 
 const lags: number[] = [];
 let checks = 0;
+let failed = 0;
 let commands = 0;
 let measuring = false;
 events.subscribe('check.completed', (event) => {
   if (!measuring) return;
   checks++;
+  if (event.status !== 'running') failed++;
   if (event.due_at) lags.push(+event.at - +event.due_at);
 });
 mongoose.connection.getClient().on('commandStarted', () => {
@@ -107,9 +111,17 @@ const scheduler = await startScheduler(mongoose.connection.db!, monitoring.engin
 await new Promise((resolve) => setTimeout(resolve, (2 + warmupSec) * 1000));
 measuring = true;
 const measuredFrom = Date.now();
+const refreshed = refresh ? timed(() => domain.uptime.refreshAllStoredPercentages()) : Promise.resolve(null);
 await new Promise((resolve) => setTimeout(resolve, (seconds - warmupSec) * 1000));
 measuring = false;
+const refreshMs = await refreshed;
 const elapsed = (Date.now() - measuredFrom) / 1000;
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = Date.now();
+  await work();
+  return Date.now() - started;
+}
 
 lags.sort((a, b) => a - b);
 const pct = (p: number) => (lags.length ? lags[Math.min(lags.length - 1, Math.floor((p / 100) * lags.length))]! : NaN);
@@ -121,9 +133,11 @@ const figures = {
   offered_checks_per_sec: services / intervalSec,
   measured_seconds: Math.round(elapsed),
   checks_per_sec: Math.round(checks / elapsed),
+  failed_checks: failed,
   lag_p50_ms: pct(50),
   lag_p99_ms: pct(99),
   db_commands_per_check: Math.round((commands / Math.max(checks, 1)) * 1000) / 1000,
+  ...(refresh ? { uptime_refresh_ms: refreshMs } : {}),
 };
 console.log(JSON.stringify(figures, null, 2));
 

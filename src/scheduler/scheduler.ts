@@ -4,7 +4,6 @@ import type { Db } from 'mongodb';
 import type { Logger } from '../common/logger.js';
 import type { CheckEngine } from '../modules/checks/engine.js';
 import type { UptimeService } from '../modules/history/uptime.service.js';
-import { ServiceModel } from '../modules/services/service.model.js';
 
 /** Job names and their data: a job missing here cannot be defined or scheduled. */
 export interface JobData {
@@ -50,14 +49,12 @@ export async function startScheduler(db: Db, engine: CheckEngine, uptime: Uptime
 
   for (let slot = 0; slot < settings.dispatchSlots; slot++) {
     const name: keyof JobData = `dispatch-due-checks:${slot}`;
-    agenda.define(name, () => dispatchFor(engine, settings, stopping.signal, logger), { concurrency: 1, lockLifetime: settings.lockLifetimeMs });
+    const until = () => sliceEnd(slot, settings.dispatchSlots, settings.dispatchSliceMs, Date.now());
+    agenda.define(name, () => dispatchFor(engine, until(), settings, stopping.signal, logger), { concurrency: 1, lockLifetime: settings.lockLifetimeMs });
   }
   agenda.define(
     'refresh-uptime-percentages',
-    async () => {
-      const ids = (await ServiceModel.find({}, { service_id: 1 }).lean()).map((s) => s.service_id);
-      for (let i = 0; i < ids.length; i += 500) await uptime.refreshStoredPercentages(ids.slice(i, i + 500));
-    },
+    () => uptime.refreshAllStoredPercentages({ signal: stopping.signal }),
     { concurrency: 1 },
   );
 
@@ -67,7 +64,8 @@ export async function startScheduler(db: Db, engine: CheckEngine, uptime: Uptime
   for (let slot = 0; slot < settings.dispatchSlots; slot++) {
     await agenda.create(`dispatch-due-checks:${slot}`, {}).repeatEvery(interval).unique({ name: `dispatch-due-checks:${slot}` }, { insertOnly: true }).save();
   }
-  await agenda.create('refresh-uptime-percentages', {}).repeatEvery('15 minutes').unique({ name: 'refresh-uptime-percentages' }, { insertOnly: true }).save();
+  // Stored percentages survive restarts; the first refresh can wait its interval instead of landing on a busy start-up.
+  await agenda.create('refresh-uptime-percentages', {}).repeatEvery('15 minutes', { skipImmediate: true }).unique({ name: 'refresh-uptime-percentages' }, { insertOnly: true }).save();
   logger.info('scheduler started', { dispatchSlots: settings.dispatchSlots });
 
   return {
@@ -80,9 +78,19 @@ export async function startScheduler(db: Db, engine: CheckEngine, uptime: Uptime
   };
 }
 
-/** Claims and checks due services for one slice of time, polling briefly when nothing is due. */
-async function dispatchFor(engine: CheckEngine, settings: SchedulerSettings, stop: AbortSignal, logger: Logger): Promise<void> {
-  const until = Date.now() + settings.dispatchSliceMs;
+/**
+ * When a slot's slice ends: each slot at its own phase of the slice length, so the
+ * slots a process holds never end together and are never all waiting for Agenda
+ * to run them again (up to processEvery later) at once. At least half a slice long.
+ */
+export function sliceEnd(slot: number, slots: number, sliceMs: number, now: number): number {
+  const phase = (slot * sliceMs) / slots;
+  const end = Math.floor((now - phase) / sliceMs) * sliceMs + phase + sliceMs;
+  return end - now < sliceMs / 2 ? end + sliceMs : end;
+}
+
+/** Claims and checks due services until the slice ends, polling briefly when nothing is due. */
+async function dispatchFor(engine: CheckEngine, until: number, settings: SchedulerSettings, stop: AbortSignal, logger: Logger): Promise<void> {
   const running = new Set<Promise<number>>();
   while (Date.now() < until && !stop.aborted) {
     const batch = engine.dispatchDue().catch((error: Error) => {

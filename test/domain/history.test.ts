@@ -211,6 +211,34 @@ describe('CheckRecorder: batches', () => {
   });
 });
 
+describe('CheckRecorder: leases', () => {
+  const leaseOf = (token: string, untilMs: number) => new Map([[SVC, { token, until: new Date(Date.now() + untilMs), next_check_at: minute(10) }]]);
+  const claim = (owner: string, untilMs: number) =>
+    ServiceModel.updateOne({ service_id: SVC }, { $set: { lease_owner: owner, lease_until: new Date(Date.now() + untilMs) } });
+
+  test("the holder of a lease far from running out writes the result and releases the lease with the next due time", async () => {
+    await hostWithService(domain, { serviceId: SVC });
+    await claim('worker-a', 60 * SECOND);
+    await domain.recorder.record([check(SVC, minute(0), 'stopped')], leaseOf('worker-a', 60 * SECOND));
+    expect(await serviceDoc(SVC)).toMatchObject({ current_status: 'stopped', lease_owner: null, lease_until: null, next_check_at: minute(10) });
+  });
+
+  test('a lease about to run out is checked in the write: a service another worker took over meanwhile is left to it', async () => {
+    await hostWithService(domain, { serviceId: SVC });
+    await claim('worker-b', 60 * SECOND);
+    await domain.recorder.record([check(SVC, minute(0), 'stopped')], leaseOf('worker-a', 2 * SECOND));
+    expect(await serviceDoc(SVC)).toMatchObject({ current_status: 'unknown', lease_owner: 'worker-b' });
+    expect(await MonitoringCheckModel.countDocuments({ service_id: SVC })).toBe(1);
+  });
+
+  test('a lease about to run out that is still held writes as usual', async () => {
+    await hostWithService(domain, { serviceId: SVC });
+    await claim('worker-a', 2 * SECOND);
+    await domain.recorder.record([check(SVC, minute(0), 'running')], leaseOf('worker-a', 2 * SECOND));
+    expect(await serviceDoc(SVC)).toMatchObject({ current_status: 'running', lease_owner: null, next_check_at: minute(10) });
+  });
+});
+
 describe('CheckRecorder: invalid input', () => {
   const expectNothingWritten = async (serviceBefore: unknown) => {
     expect(await MonitoringCheckModel.countDocuments()).toBe(0);

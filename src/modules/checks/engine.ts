@@ -127,7 +127,7 @@ export class CheckEngine {
     const results = await Promise.all(checkable.map((s) => runCheck(this.checkers[s.monitoring.method], s, hosts.get(s.host_id)!, this.stop.signal)));
     const now = Date.now();
     const leases = new Map(
-      options.keepSchedule ? [] : checkable.map((s) => [s.service_id, { token, next_check_at: nextDue(s, now) }] as const),
+      options.keepSchedule ? [] : checkable.map((s) => [s.service_id, { token, until: s.lease_until!, next_check_at: nextDue(s, now) }] as const),
     );
     const { recorded } = await this.recorder.record(results, leases);
     const runs = await Promise.all(
@@ -179,11 +179,14 @@ export class CheckEngine {
 }
 
 /**
- * One interval after this due time (a steady rate), unless the check ran so late
- * that the next would follow within half an interval; then one interval from now.
+ * One interval after this due time (a steady rate). A check run so late that the
+ * next would follow within half an interval skips the runs it missed but keeps
+ * its phase: rescheduling late services from "now" would put a whole late batch
+ * on one due time, and that clump would come back every interval.
  */
-function nextDue(service: Service, now: number): Date {
+export function nextDue(service: Pick<Service, 'next_check_at' | 'monitoring'>, now: number): Date {
   const intervalMs = service.monitoring.interval_sec * 1000;
   const onSchedule = +(service.next_check_at ?? now) + intervalMs;
-  return new Date(onSchedule - now < intervalMs / 2 ? now + intervalMs : onSchedule);
+  const missed = Math.max(0, Math.ceil((now + intervalMs / 2 - onSchedule) / intervalMs));
+  return new Date(onSchedule + missed * intervalMs);
 }

@@ -32,8 +32,19 @@ const DAY_MS = 86_400_000;
 /** A scheduled check's claim on its service, released when its result is written. */
 export interface Lease {
   token: string;
+  /** When the claim runs out and another worker may take the service over. */
+  until: Date;
   next_check_at: Date;
 }
+
+/**
+ * A lease this far from running out is surely still ours (no other process can
+ * claim before it ends, whatever its clock says within this skew), so its write
+ * needs no `lease_owner` filter and finds the service by its unique key alone.
+ * That matters on servers that only use unique indexes (mongo-java-server), where
+ * any other filter scans the collection.
+ */
+const LEASE_SAFETY_MARGIN_MS = 10_000;
 
 interface RollupIncrement extends UpDown {
   service_id: string;
@@ -181,9 +192,7 @@ export class CheckRecorder {
             updated_at: now,
           }
         : {};
-      // Only the lease holder writes; without a lease, never let an older result overwrite a newer one.
-      const guard = lease ? { lease_owner: lease.token } : { $or: [{ last_check: null }, { last_check: { $lt: s.last_check } }] };
-      return { updateOne: { filter: { service_id: s.service_id, ...guard }, update: { $set: { ...state, ...release } } } };
+      return { updateOne: { filter: { service_id: s.service_id, ...writeGuard(s, lease, +now) }, update: { $set: { ...state, ...release } } } };
     });
     await ServiceModel.collection.bulkWrite(ops, { ordered: false });
   }
@@ -211,6 +220,15 @@ export class CheckRecorder {
     }));
     await HostModel.collection.bulkWrite(ops, { ordered: false });
   }
+}
+
+/**
+ * Only the lease holder writes (checked in the filter unless the lease is surely
+ * still held); without a lease, an older result never overwrites a newer one.
+ */
+function writeGuard(state: ServiceState, lease: Lease | undefined, now: number): object {
+  if (!lease) return { $or: [{ last_check: null }, { last_check: { $lt: state.last_check } }] };
+  return +lease.until - now > LEASE_SAFETY_MARGIN_MS ? {} : { lease_owner: lease.token };
 }
 
 function addBuckets(

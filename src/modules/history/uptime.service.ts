@@ -105,6 +105,23 @@ export class UptimeService {
     );
   }
 
+  /**
+   * Refreshes every service's stored percentage in small batches, resting after
+   * each as long as it took: a background chore that must not hold the database
+   * against the checks (on servers without secondary indexes each batch scans
+   * history).
+   */
+  async refreshAllStoredPercentages(options: { batchSize?: number; signal?: AbortSignal } = {}): Promise<number> {
+    const batchSize = options.batchSize ?? 200;
+    const ids = (await ServiceModel.find({}, { service_id: 1 }).lean()).map((s) => s.service_id);
+    for (let i = 0; i < ids.length && !options.signal?.aborted; i += batchSize) {
+      const started = Date.now();
+      await this.refreshStoredPercentages(ids.slice(i, i + batchSize));
+      await new Promise((resolve) => setTimeout(resolve, Date.now() - started));
+    }
+    return ids.length;
+  }
+
   private async clocks(serviceIds: readonly string[]): Promise<ServiceClock[]> {
     const services = await ServiceModel.find(
       { service_id: { $in: [...new Set(serviceIds)] } },
