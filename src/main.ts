@@ -10,6 +10,7 @@ import { ApiKeyService } from './modules/auth/api-key.service.js';
 import { createMonitoring } from './modules/checks/monitoring.js';
 import { startRetentionSweep } from './modules/history/retention.js';
 import { createDomain } from './modules/domain.js';
+import { startLive, startLivePublisher } from './modules/live/live.js';
 import { startScheduler } from './scheduler/scheduler.js';
 
 /**
@@ -24,8 +25,9 @@ async function main(): Promise<void> {
     process.exit(69); // EX_UNAVAILABLE
   });
   const events = new EventBus((event, error) => logger.error('event listener failed', { event, reason: String(error) }));
-  const domain = createDomain(config);
+  const domain = createDomain(config, events);
   const monitoring = createMonitoring(domain, events, config);
+  const reportLiveError = (reason: unknown) => logger.error('live event failed', { reason: String(reason) });
   const stops: Stop[] = [
     { name: 'check connections', stop: () => monitoring.close() },
     { name: 'database', stop: () => database.close() },
@@ -39,7 +41,9 @@ async function main(): Promise<void> {
     stops.unshift({ name: 'scheduler', stop: () => scheduler.stop() });
   }
   if (config.processMode !== 'worker') {
-    const apiKeys = new ApiKeyService();
+    const live = await startLive(events, domain, config, reportLiveError);
+    stops.splice(stops.length - 1, 0, { name: 'live events', stop: () => live.close() });
+    const apiKeys = new ApiKeyService(events);
     await printFirstAdminKey(apiKeys);
     const api = await startApiServer({
       port: config.port,
@@ -51,10 +55,14 @@ async function main(): Promise<void> {
       maxDepth: config.graphqlMaxDepth,
       maxComplexity: config.graphqlMaxComplexity,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
+      live: { services: live, keepAliveMs: config.liveKeepAliveSec * 1000, maxQueuedEvents: config.liveMaxQueuedEvents },
     });
     stops.unshift({ name: 'HTTP server', stop: () => api.stop() });
     logger.info('service-monitor API listening', { url: api.url.replace('127.0.0.1', 'localhost'), server: database.server, mode: config.processMode });
   } else {
+    const publisher = await startLivePublisher(events, config.redisUrl, reportLiveError);
+    stops.splice(stops.length - 1, 0, { name: 'live events', stop: () => publisher.close() });
+    if (!config.redisUrl) logger.warn('REDIS_URL is not set: status changes found by this worker reach no API process');
     logger.info('service-monitor worker running checks', { server: database.server });
   }
   handleSignals(stops, logger);

@@ -41,6 +41,11 @@ const mongoUri = (raw: string): string => {
   return raw;
 };
 
+const redisUrl = (raw: string): string => {
+  if (!/^rediss?:\/\/\S+$/.test(raw)) throw new SettingError('must start with redis:// or rediss://');
+  return raw;
+};
+
 const databaseName = (raw: string): string => {
   if (!/^[A-Za-z0-9_-]{1,63}$/.test(raw)) throw new SettingError(`must be 1-63 letters, digits, '_' or '-', got '${raw}'`);
   return raw;
@@ -139,6 +144,20 @@ export const settings = {
     optionalFile,
   ),
   recoveryRecheckDelayMs: setting('RECOVERY_RECHECK_DELAY_MS', '5000', 'Wait after a recovery action before checking again.', integer(0, 600_000)),
+  redisUrl: setting(
+    'REDIS_URL',
+    undefined,
+    'Redis for live events across processes (workers to API processes); unset keeps them in this process.',
+    redisUrl,
+  ),
+  liveKeepAliveSec: setting('LIVE_KEEPALIVE_SEC', '30', 'Ping interval of live (WebSocket) connections; one that misses a pong is dropped.', integer(1, 3600)),
+  liveMaxQueuedEvents: setting(
+    'LIVE_MAX_QUEUED_EVENTS',
+    '1000',
+    'Events one live connection may have waiting; a client slower than that is disconnected (4413).',
+    integer(10, 1_000_000),
+  ),
+  liveReplayLimit: setting('LIVE_REPLAY_LIMIT', '1000', 'Most events replayed to a subscription that asks for what it missed (`since`).', integer(1, 100_000)),
   logLevel: setting('LOG_LEVEL', 'info', 'debug, info, warn or error.', oneOf<LogLevel>('debug', 'info', 'warn', 'error')),
 } as const;
 

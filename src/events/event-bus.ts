@@ -1,11 +1,22 @@
 import { EventEmitter } from 'node:events';
-import type { RecoverAction, ServiceStatus } from '../common/enums.js';
+import type { EnvironmentName, RecoverAction, ServiceStatus, Severity } from '../common/enums.js';
+
+/** What subscribers filter service events by, carried on each event so filtering needs no database read. */
+export interface ServiceLabels {
+  environment: EnvironmentName;
+  region: string;
+  service_type: string;
+  severity: Severity;
+}
+
+export type InventoryChangeKind = 'created' | 'updated' | 'deleted';
 
 /** Every domain event, by name. Adding one here is what makes it publishable and subscribable. */
 export interface DomainEvents {
   'service.status-changed': {
     service_id: string;
     host_id: string;
+    labels: ServiceLabels;
     previous_status: ServiceStatus;
     status: ServiceStatus;
     history_id: string;
@@ -14,6 +25,7 @@ export interface DomainEvents {
   'check.completed': {
     service_id: string;
     host_id: string;
+    labels: ServiceLabels;
     status: ServiceStatus;
     history_id: string;
     /** When the check started. */
@@ -24,11 +36,17 @@ export interface DomainEvents {
   'recovery.event': {
     service_id: string;
     host_id: string;
+    labels: ServiceLabels;
+    /** The check whose failure led to it; null for an operator's recovery without one. */
+    history_id: string | null;
     kind: 'attempted' | 'succeeded' | 'failed' | 'gave_up';
     action: RecoverAction | null;
     message: string | null;
     at: Date;
   };
+  'host.changed': { host_id: string; kind: InventoryChangeKind; at: Date };
+  'service.changed': { service_id: string; host_id: string; kind: InventoryChangeKind; at: Date };
+  'api-key.revoked': { key_id: string; at: Date };
 }
 
 export type DomainEventName = keyof DomainEvents;

@@ -1,6 +1,7 @@
 import type { Domain } from '../modules/domain.js';
 import type { ApiKeyService, Caller } from '../modules/auth/api-key.service.js';
 import type { CheckEngine } from '../modules/checks/engine.js';
+import type { LiveConnection } from '../modules/live/live-connection.js';
 import type { Loaders } from './loaders.js';
 
 /** What every resolver gets: the domain, who is calling, and this request's batching loaders. */
@@ -10,4 +11,6 @@ export interface GraphQLContext {
   engine: CheckEngine;
   caller: Caller;
   loaders: Loaders;
+  /** Only on a WebSocket (graphql-ws) connection: what its subscriptions draw on. */
+  live?: LiveConnection;
 }

@@ -16,7 +16,7 @@ import { ROLES } from '../modules/auth/roles.js';
  * GraphQL enums over the seed's stored strings: `PRODUCTION` in the API is
  * `production` in the database, so documents keep the seed's values.
  */
-function graphqlEnum<T extends string>(values: readonly T[], name: string, description: string): Record<string, T> {
+export function graphqlEnum<T extends string>(values: readonly T[], name: string, description: string): Record<string, T> {
   const enumObject = Object.fromEntries(values.map((value) => [value.toUpperCase(), value])) as Record<string, T>;
   registerEnumType(enumObject, { name, description });
   return enumObject;

@@ -25,6 +25,7 @@ export function createLoaders(domain: Domain) {
   return {
     hostById: new DataLoader<string, Host | null>(async (ids) => byKey(ids, await domain.hosts.getMany(ids), (h) => h.host_id)),
     serviceById: new DataLoader<string, Service | null>(async (ids) => byKey(ids, await domain.services.getMany(ids), (s) => s.service_id)),
+    checkById: new DataLoader<string, MonitoringCheck | null>(async (ids) => byKey(ids, await domain.history.getMany(ids), (c) => String(c._id))),
     servicesByHostId: new DataLoader<string, Service[]>(async (hostIds) => {
       const services = await domain.services.onHosts(hostIds);
       return hostIds.map((id) => services.filter((s) => s.host_id === id));

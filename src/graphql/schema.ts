@@ -7,6 +7,7 @@ import { DashboardResolver } from '../modules/dashboard/dashboard.resolver.js';
 import { EnvironmentResolver } from '../modules/environments/environment.resolver.js';
 import { HistoryResolver } from '../modules/history/history.resolver.js';
 import { HostResolver } from '../modules/hosts/host.resolver.js';
+import { liveResolvers } from '../modules/live/live.resolver.js';
 import { ImportResolver } from '../modules/migration/import.resolver.js';
 import { ServiceResolver } from '../modules/services/service.resolver.js';
 import { authChecker } from './auth-checker.js';
@@ -21,6 +22,7 @@ export const resolvers = [
   ImportResolver,
   ApiKeyResolver,
   CheckResolver,
+  ...liveResolvers,
 ] as const;
 
 export function buildApiSchema(): Promise<GraphQLSchema> {
@@ -30,8 +32,19 @@ export function buildApiSchema(): Promise<GraphQLSchema> {
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     // Input is validated by the domain layer (one set of rules for the API, the CLI and the engine).
     validate: false,
+    // Every subscription brings its own `subscribe` (src/modules/live); type-graphql still insists on a pub/sub.
+    pubSub: unusedPubSub,
   });
 }
+
+const unusedPubSub = {
+  publish: () => {
+    throw new Error('live events are published through the LiveHub');
+  },
+  subscribe: () => {
+    throw new Error('subscriptions subscribe through the LiveHub');
+  },
+};
 
 /** The SDL committed as schema/schema.graphql: sorted, so it only changes when the API does. */
 export function printApiSchema(schema: GraphQLSchema): string {

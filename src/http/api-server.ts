@@ -15,6 +15,7 @@ import { legacyJsonStatus } from '../graphql/http-status.js';
 import { complexityLimit, depthLimit } from '../graphql/limits.js';
 import { createLoaders } from '../graphql/loaders.js';
 import { buildApiSchema } from '../graphql/schema.js';
+import { startLiveSockets, type LiveServices, type LiveSockets } from './live-sockets.js';
 
 export interface ApiServerOptions {
   port: number;
@@ -29,17 +30,21 @@ export interface ApiServerOptions {
   maxDepth: number;
   maxComplexity: number;
   shutdownTimeoutMs: number;
+  /** Serves GraphQL subscriptions (graphql-ws) on /graphql when given. */
+  live?: { services: LiveServices; keepAliveMs: number; maxQueuedEvents: number };
 }
 
 export interface ApiServer {
   readonly url: string;
   readonly httpServer: Server;
   readonly schema: GraphQLSchema;
+  /** The WebSocket side, when live is on. */
+  readonly sockets: LiveSockets | null;
   /** Stops taking requests, lets in-flight ones finish (up to the shutdown timeout), then closes. */
   stop(): Promise<void>;
 }
 
-/** The HTTP process: /graphql (Apollo on Express), /healthz, /readyz. The same server will carry graphql-ws. */
+/** The HTTP process: /graphql (Apollo on Express; graphql-ws on the same path), /healthz, /readyz. */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const schema = await buildApiSchema();
   const app = express();
@@ -86,8 +91,32 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     httpServer.once('error', reject);
     httpServer.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
   });
+  const sockets = options.live
+    ? startLiveSockets({
+        httpServer,
+        path: '/graphql',
+        schema,
+        domain: options.domain,
+        apiKeys: options.apiKeys,
+        engine: options.engine,
+        live: options.live.services,
+        logger: options.logger,
+        maxDepth: options.maxDepth,
+        keepAliveMs: options.live.keepAliveMs,
+        maxQueuedEvents: options.live.maxQueuedEvents,
+      })
+    : null;
   const { port } = httpServer.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/graphql`, httpServer, schema, stop: () => apollo.stop() };
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    httpServer,
+    schema,
+    sockets,
+    async stop() {
+      await sockets?.stop();
+      await apollo.stop();
+    },
+  };
 }
 
 /** Every request needs a valid API key; the role decides what it may do (see the auth checker). */

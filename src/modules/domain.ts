@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import { EventBus } from '../events/event-bus.js';
 import { DashboardService } from './dashboard/dashboard.service.js';
 import { EnvironmentService } from './environments/environment.service.js';
 import { CheckRecorder } from './history/check-recorder.js';
@@ -22,9 +23,10 @@ export interface Domain {
   importer: ConfigImporter;
 }
 
-export function createDomain(settings: DomainSettings): Domain {
-  const hosts = new HostService();
-  const services = new ServiceService(settings);
+/** `events` hears every inventory change once it is written (the live API forwards them to subscribers). */
+export function createDomain(settings: DomainSettings, events = new EventBus()): Domain {
+  const hosts = new HostService(events);
+  const services = new ServiceService(settings, events);
   return {
     hosts,
     services,

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { InvalidInputError, NotFoundError } from '../../common/errors.js';
+import { EventBus } from '../../events/event-bus.js';
 import { ApiKeyModel, type ApiKey } from './api-key.model.js';
 import { ROLES, type Role } from './roles.js';
 
@@ -26,6 +27,9 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  * them (no password hashing needed): a database leak gives no usable key.
  */
 export class ApiKeyService {
+  /** `events` hears `api-key.revoked`, so live connections made with a revoked key are closed. */
+  constructor(private readonly events: EventBus = new EventBus()) {}
+
   async issue(name: string, role: Role): Promise<IssuedKey> {
     if (!ROLES.includes(role)) throw InvalidInputError.single('role', `must be one of ${ROLES.join(', ')}`);
     if (!name.trim() || name.length > 128) throw InvalidInputError.single('name', 'must be 1-128 characters');
@@ -41,7 +45,10 @@ export class ApiKeyService {
 
   async revoke(keyId: string, now = new Date()): Promise<ApiKey> {
     const key = await ApiKeyModel.findOneAndUpdate({ key_id: keyId, revoked_at: null }, { $set: { revoked_at: now } }, { returnDocument: 'after' }).lean<ApiKey>();
-    if (key) return key;
+    if (key) {
+      this.events.publish('api-key.revoked', { key_id: keyId, at: now });
+      return key;
+    }
     const existing = await ApiKeyModel.findOne({ key_id: keyId }).lean<ApiKey>();
     if (!existing) throw new NotFoundError('API key', keyId);
     return existing;

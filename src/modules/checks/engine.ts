@@ -8,6 +8,7 @@ import type { CheckResult, RecordedCheck } from '../history/check-result.js';
 import { HostModel, type Host } from '../hosts/host.model.js';
 import type { RecoveryOutcome, RecoveryService } from '../recovery/recovery.service.js';
 import { ServiceModel, type Service } from '../services/service.model.js';
+import { serviceLabels } from '../services/service-labels.js';
 import type { CheckerRegistry } from './registry.js';
 import { runCheck } from './run-check.js';
 
@@ -133,7 +134,7 @@ export class CheckEngine {
     const runs = await Promise.all(
       recorded.map(async (entry) => {
         const service = checkable.find((s) => s.service_id === entry.service_id)!;
-        this.announce(entry, options.keepSchedule ? null : service.next_check_at);
+        this.announce(entry, service, options.keepSchedule ? null : service.next_check_at);
         const result = results.find((r) => r.service_id === entry.service_id)!;
         return { result, recorded: entry, recovery: await this.recoverIfDown(service, hosts.get(service.host_id)!, entry) };
       }),
@@ -153,13 +154,13 @@ export class CheckEngine {
     const outcome = await this.recovery.recover(service, host, service.recovery.recover_action, entry.history_id);
     if (outcome.recheck) {
       const { recorded } = await this.recorder.record([outcome.recheck]);
-      recorded.forEach((r) => this.announce(r, null));
+      recorded.forEach((r) => this.announce(r, service, null));
     }
     return outcome;
   }
 
-  private announce(entry: RecordedCheck, dueAt: Date | null): void {
-    const base = { service_id: entry.service_id, host_id: entry.host_id, history_id: entry.history_id, at: entry.timestamp };
+  private announce(entry: RecordedCheck, service: Service, dueAt: Date | null): void {
+    const base = { service_id: entry.service_id, host_id: entry.host_id, labels: serviceLabels(service), history_id: entry.history_id, at: entry.timestamp };
     this.events.publish('check.completed', { ...base, status: entry.status, due_at: dueAt });
     if (entry.status_changed) this.events.publish('service.status-changed', { ...base, previous_status: entry.previous_status, status: entry.status });
   }

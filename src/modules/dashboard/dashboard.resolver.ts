@@ -12,7 +12,7 @@ class CountByKey {
 }
 
 @ObjectType('DashboardSummary', { description: 'Counts for the overview page.' })
-class DashboardSummaryType {
+export class DashboardSummaryType {
   @Field(() => Int, { name: 'totalHosts' }) total_hosts!: number;
   @Field(() => Int, { name: 'activeHosts' }) active_hosts!: number;
   @Field(() => Int, { name: 'totalServices' }) total_services!: number;
@@ -41,14 +41,17 @@ class StatusGroupType {
   @Field(() => [String], { name: 'serviceNames' }) service_names!: string[];
 }
 
+/** Environment keys as the API names them (PRODUCTION), so a key can be passed back as a filter. */
+export function summaryForApi(summary: DashboardSummary): DashboardSummary {
+  return { ...summary, by_environment: summary.by_environment.map((c) => ({ ...c, key: c.key?.toUpperCase() ?? null })) };
+}
+
 @Resolver()
 export class DashboardResolver {
   @Authorized('viewer')
   @Query(() => DashboardSummaryType)
   async dashboardSummary(@Ctx() { domain }: GraphQLContext): Promise<DashboardSummary> {
-    const summary = await domain.dashboard.summary();
-    // Environment keys as the API names them (PRODUCTION), so a key can be passed back as a filter.
-    return { ...summary, by_environment: summary.by_environment.map((c) => ({ ...c, key: c.key?.toUpperCase() ?? null })) };
+    return summaryForApi(await domain.dashboard.summary());
   }
 
   @Authorized('viewer')

@@ -85,6 +85,7 @@ export class CheckRecorder {
       if (result.host_contacted) hostsSeen.set(state.host_id, maxDate(hostsSeen.get(state.host_id), result.timestamp));
       const outcome = this.apply(state, result, String(historyDocs[i]!._id), rollups);
       if (outcome.late) historyDocs[i]!.late = true;
+      if (outcome.status_changed) historyDocs[i]!.previous_status = outcome.previous_status;
       return outcome;
     });
 

@@ -115,6 +115,14 @@ export class MonitoringCheck {
   /** Not in the seed: set on a result older than the service's latest check, which uptime must not read as a status change. */
   @prop({ type: Boolean, default: undefined })
   public late?: boolean;
+
+  /**
+   * Not in the seed: on a check that changed the service's status, the status
+   * before it, so status changes a live client missed can be replayed from
+   * history alone.
+   */
+  @prop({ type: String, default: undefined })
+  public previous_status?: ServiceStatus;
 }
 
 export const MonitoringCheckModel = getModelForClass(MonitoringCheck);

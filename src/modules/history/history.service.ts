@@ -29,6 +29,13 @@ export interface HistoryScope {
 }
 
 export class HistoryService {
+  /** Entries by id (unknown or malformed ids are left out). */
+  async getMany(ids: readonly string[]): Promise<MonitoringCheck[]> {
+    const valid = ids.filter((id) => Types.ObjectId.isValid(id) && String(new Types.ObjectId(id)) === id);
+    if (valid.length === 0) return [];
+    return MonitoringCheckModel.find({ _id: { $in: valid.map((id) => new Types.ObjectId(id)) } }).lean<MonitoringCheck[]>();
+  }
+
   /** One page of history, newest first, keyed on (timestamp, _id) so pages hold still while checks arrive. */
   async page(scope: HistoryScope, request: PageRequest): Promise<Page<MonitoringCheck>> {
     const size = pageSize(request.first);

@@ -4,6 +4,7 @@ import { toSetPaths } from '../../common/patch.js';
 import type { Page, PageRequest } from '../../common/pagination.js';
 import { containsText, pageByUniqueKey } from '../../db/keyset.js';
 import { translateWriteError } from '../../db/mongo-errors.js';
+import { EventBus, type InventoryChangeKind } from '../../events/event-bus.js';
 import { ServiceModel } from '../services/service.model.js';
 import { forgetDependencies } from '../services/service.service.js';
 import { HostModel, type Host } from './host.model.js';
@@ -20,17 +21,21 @@ export interface HostFilter {
 
 const duplicateHost = (key: Record<string, unknown>) => `host_id '${String(key.host_id)}' already exists`;
 
+/** Inventory of hosts; every change is announced (`host.changed`, and `service.changed` for services it touches) once written. */
 export class HostService {
+  constructor(private readonly events: EventBus = new EventBus()) {}
+
   async create(input: HostInput): Promise<Host> {
     const fields = toSetPaths({ ...input }, creatableHostFields, HostModel.schema);
+    const host = new HostModel({});
+    host.set(fields);
     try {
-      const host = new HostModel({});
-      host.set(fields);
       await host.save();
-      return host.toObject();
     } catch (error) {
       translateWriteError(error, duplicateHost, Object.keys(fields));
     }
+    this.announce(host.host_id, 'created');
+    return host.toObject();
   }
 
   async get(hostId: string): Promise<Host | null> {
@@ -80,7 +85,8 @@ export class HostService {
     } catch (error) {
       translateWriteError(error, duplicateHost, Object.keys(fields));
     }
-    if (host.isModified('environment') || host.isModified('region')) {
+    const relabelled = host.isModified('environment') || host.isModified('region');
+    if (relabelled) {
       await ServiceModel.updateMany(
         { host_id: hostId },
         { $set: { environment: host.environment, region: host.region, updated_at: new Date() } },
@@ -90,6 +96,11 @@ export class HostService {
       await host.save();
     } catch (error) {
       translateWriteError(error, duplicateHost, Object.keys(fields));
+    }
+    this.announce(hostId, 'updated');
+    if (relabelled) {
+      const services = await ServiceModel.find({ host_id: hostId }, { service_id: 1 }).lean();
+      this.announceServices(hostId, services.map((s) => s.service_id), 'updated');
     }
     return host.toObject();
   }
@@ -103,12 +114,23 @@ export class HostService {
     await ServiceModel.deleteMany({ host_id: hostId });
     await forgetDependencies(deletedServiceIds);
     await HostModel.deleteOne({ host_id: hostId });
+    this.announceServices(hostId, deletedServiceIds, 'deleted');
+    this.announce(hostId, 'deleted');
     return { deletedServiceIds };
   }
 
   /** Records a successful contact; never moves last_seen backwards. */
   async markSeen(hostId: string, at: Date): Promise<void> {
     await HostModel.updateOne({ host_id: hostId }, { $max: { last_seen: at } }, { timestamps: false });
+  }
+
+  private announce(hostId: string, kind: InventoryChangeKind): void {
+    this.events.publish('host.changed', { host_id: hostId, kind, at: new Date() });
+  }
+
+  private announceServices(hostId: string, serviceIds: string[], kind: InventoryChangeKind): void {
+    const at = new Date();
+    for (const serviceId of serviceIds) this.events.publish('service.changed', { service_id: serviceId, host_id: hostId, kind, at });
   }
 }
 

@@ -1,3 +1,4 @@
+import { serviceLabels } from '../services/service-labels.js';
 import type { RecoverAction } from '../../common/enums.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { CheckerRegistry } from '../checks/registry.js';
@@ -58,7 +59,7 @@ export class RecoveryService {
       { $set: { recovery_attempts: [...recent, now], recovery_gave_up_at: null } },
       { timestamps: false },
     );
-    this.events.publish('recovery.event', { service_id: service.service_id, host_id: host.host_id, kind: 'attempted', action, message: null, at: now });
+    this.events.publish('recovery.event', { ...about(service, historyId), kind: 'attempted', action, message: null, at: now });
     let message: string;
     let recheck: CheckResult | null = null;
     try {
@@ -73,8 +74,7 @@ export class RecoveryService {
     const success = recheck !== null && (recheck.status === 'running' || recheck.status === 'warning');
     await this.annotate(historyId, { recovery_attempted: true, recovery_action: action, recovery_success: success, recovery_message: message });
     this.events.publish('recovery.event', {
-      service_id: service.service_id,
-      host_id: host.host_id,
+      ...about(service, historyId),
       kind: success ? 'succeeded' : 'failed',
       action,
       message,
@@ -95,7 +95,7 @@ export class RecoveryService {
     await this.annotate(historyId, { recovery_attempted: false, recovery_message: message });
     if (!service.recovery_gave_up_at) {
       await ServiceModel.updateOne({ service_id: service.service_id }, { $set: { recovery_gave_up_at: now } }, { timestamps: false });
-      this.events.publish('recovery.event', { service_id: service.service_id, host_id: host.host_id, kind: 'gave_up', action: null, message, at: now });
+      this.events.publish('recovery.event', { ...about(service, historyId), kind: 'gave_up', action: null, message, at: now });
     }
     return { attempted: false, action: null, success: null, message, recheck: null, gaveUp: true };
   }
@@ -103,4 +103,8 @@ export class RecoveryService {
   private async annotate(historyId: string | null, fields: Record<string, unknown>): Promise<void> {
     if (historyId) await MonitoringCheckModel.updateOne({ _id: historyId }, { $set: fields });
   }
+}
+
+function about(service: Service, historyId: string | null) {
+  return { service_id: service.service_id, host_id: service.host_id, labels: serviceLabels(service), history_id: historyId };
 }

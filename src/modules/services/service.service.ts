@@ -5,6 +5,7 @@ import { toSetPaths } from '../../common/patch.js';
 import type { Page, PageRequest } from '../../common/pagination.js';
 import { containsText, pageByUniqueKey } from '../../db/keyset.js';
 import { translateWriteError } from '../../db/mongo-errors.js';
+import { EventBus, type InventoryChangeKind } from '../../events/event-bus.js';
 import { HostModel } from '../hosts/host.model.js';
 import { ServiceModel, type Service } from './service.model.js';
 import { creatableServiceFields, writableServiceFields, type ServiceInput, type ServicePatch } from './service.input.js';
@@ -33,8 +34,12 @@ const duplicateService = (key: Record<string, unknown>) => `service_id '${String
 
 type ServiceDocument = DocumentType<Service>;
 
+/** Inventory of services; every change is announced (`service.changed`) once written. */
 export class ServiceService {
-  constructor(private readonly settings: ServiceSettings) {}
+  constructor(
+    private readonly settings: ServiceSettings,
+    private readonly events: EventBus = new EventBus(),
+  ) {}
 
   /** Adds a service to an existing host, copying the host's environment and region. */
   async create(input: ServiceInput, now = new Date()): Promise<Service> {
@@ -52,6 +57,7 @@ export class ServiceService {
     } catch (error) {
       translateWriteError(error, duplicateService, Object.keys(fields));
     }
+    this.announce(service, 'created');
     return service.toObject();
   }
 
@@ -112,9 +118,14 @@ export class ServiceService {
   }
 
   async delete(serviceId: string): Promise<void> {
-    const { deletedCount } = await ServiceModel.deleteOne({ service_id: serviceId });
-    if (deletedCount === 0) throw new NotFoundError('service', serviceId);
+    const service = await ServiceModel.findOneAndDelete({ service_id: serviceId }, { projection: { service_id: 1, host_id: 1 } }).lean();
+    if (!service) throw new NotFoundError('service', serviceId);
     await forgetDependencies([serviceId]);
+    this.announce(service, 'deleted');
+  }
+
+  private announce(service: Pick<Service, 'service_id' | 'host_id'>, kind: InventoryChangeKind): void {
+    this.events.publish('service.changed', { service_id: service.service_id, host_id: service.host_id, kind, at: new Date() });
   }
 
   private async load(serviceId: string): Promise<ServiceDocument> {
@@ -136,6 +147,7 @@ export class ServiceService {
     } catch (error) {
       translateWriteError(error, duplicateService, setPaths);
     }
+    this.announce(service, 'updated');
     return service.toObject();
   }
 

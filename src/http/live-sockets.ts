@@ -1,0 +1,173 @@
+import type { IncomingMessage, Server } from 'node:http';
+import { GraphQLError, parse, specifiedRules, validate, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { CloseCode, type Context } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from '../common/logger.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { formatErrorFor } from '../graphql/errors.js';
+import { depthLimit } from '../graphql/limits.js';
+import { createLoaders } from '../graphql/loaders.js';
+import type { ApiKeyService, Caller } from '../modules/auth/api-key.service.js';
+import type { CheckEngine } from '../modules/checks/engine.js';
+import type { Domain } from '../modules/domain.js';
+import type { DashboardFeed } from '../modules/live/dashboard-feed.js';
+import { SendBudget } from '../modules/live/event-stream.js';
+import type { LiveHub } from '../modules/live/live-hub.js';
+import type { LiveReplay } from '../modules/live/replay.js';
+import { sharedSubscribe, type SharedExecutionStats } from '../modules/live/shared-execution.js';
+
+export interface LiveServices {
+  hub: LiveHub;
+  replay: LiveReplay;
+  dashboard: DashboardFeed;
+}
+
+export interface LiveSocketOptions {
+  httpServer: Server;
+  path: string;
+  schema: GraphQLSchema;
+  domain: Domain;
+  apiKeys: ApiKeyService;
+  engine: CheckEngine;
+  live: LiveServices;
+  logger: Logger;
+  maxDepth: number;
+  /** A socket that has not answered a ping within this long is dropped. */
+  keepAliveMs: number;
+  /** Events one connection may have waiting to be sent before it is dropped as too slow. */
+  maxQueuedEvents: number;
+}
+
+export interface LiveSockets {
+  readonly stats: SharedExecutionStats;
+  connections(): number;
+  /** Closes every socket (1001 going away) and stops accepting new ones. */
+  stop(): Promise<void>;
+}
+
+interface Connection extends Record<PropertyKey, unknown> {
+  socket: WebSocket;
+  request: IncomingMessage;
+  caller?: Caller;
+  budget?: SendBudget;
+}
+
+/** Close codes beyond graphql-ws's own: a slow consumer, a revoked key. */
+export const LIVE_CLOSE = { Unauthorized: CloseCode.Unauthorized, Forbidden: CloseCode.Forbidden, TooSlow: 4413 } as const;
+
+/**
+ * graphql-ws (protocol graphql-transport-ws) on the API's own port and path.
+ * The API key comes in `connection_init` (`{ authorization: "Bearer <key>" }`
+ * or `{ apiKey }`): none closes with 4401, a bad or revoked one with 4403, and
+ * revoking a key later closes its sockets (4403) on every process. Sockets are
+ * pinged; one that misses a pong is dropped. A client too slow to take its
+ * events is dropped (4413) rather than queued for without bound.
+ */
+export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
+  const wss = new WebSocketServer({ server: options.httpServer, path: options.path });
+  const connections = new Map<WebSocket, Connection>();
+  const stats: SharedExecutionStats = { deliveries: 0, executions: 0 };
+  const formatError = formatErrorFor(options.logger);
+  const rules = [...specifiedRules, depthLimit(options.maxDepth)];
+
+  const subscribe = sharedSubscribe(
+    (args) => (args.contextValue as GraphQLContext).caller.role,
+    (context) => ({ ...(context as GraphQLContext), loaders: createLoaders(options.domain) }),
+    stats,
+  );
+
+  const server = useServer<Record<string, unknown> | undefined, Connection>(
+    {
+      schema: options.schema,
+      subscribe,
+      onConnect: async (ctx) => {
+        const token = tokenFrom(ctx.connectionParams);
+        if (!token) {
+          ctx.extra.socket.close(LIVE_CLOSE.Unauthorized, 'Unauthorized: send { authorization: "Bearer <key>" } in connection_init');
+          return false;
+        }
+        const caller = await options.apiKeys.authenticate(token);
+        if (!caller) {
+          ctx.extra.socket.close(LIVE_CLOSE.Forbidden, 'Forbidden: the API key is not valid, or has been revoked');
+          return false;
+        }
+        ctx.extra.caller = caller;
+        ctx.extra.budget = new SendBudget(options.maxQueuedEvents, () => ctx.extra.socket.close(LIVE_CLOSE.TooSlow, 'Too slow: send queue full'));
+        connections.set(ctx.extra.socket, ctx.extra);
+        return true;
+      },
+      onSubscribe: (ctx, _id, payload) => executionArgs(ctx, payload, rules),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined,
+      onDisconnect: (ctx) => void connections.delete(ctx.extra.socket),
+      onClose: (ctx) => void connections.delete(ctx.extra.socket),
+    },
+    wss,
+  );
+
+  function executionArgs(ctx: Context<Record<string, unknown> | undefined, Connection>, payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null }, validationRules: typeof rules): ExecutionArgs | readonly GraphQLError[] {
+    let document;
+    try {
+      document = parse(payload.query);
+    } catch (error) {
+      return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
+    }
+    const errors = validate(options.schema, document, validationRules);
+    if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+    const contextValue: GraphQLContext = {
+      domain: options.domain,
+      apiKeys: options.apiKeys,
+      engine: options.engine,
+      caller: ctx.extra.caller!,
+      loaders: createLoaders(options.domain),
+      live: { ...options.live, budget: ctx.extra.budget! },
+    };
+    return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
+  }
+
+  const alive = new WeakSet<WebSocket>();
+  wss.on('connection', (socket) => {
+    alive.add(socket);
+    socket.on('pong', () => alive.add(socket));
+  });
+  const keepAlive = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (!alive.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      alive.delete(socket);
+      socket.ping();
+    }
+  }, options.keepAliveMs);
+  keepAlive.unref();
+
+  const stopRevocations = options.live.hub.listen('apiKeyRevoked', (event) => {
+    for (const connection of connections.values()) {
+      if (connection.caller?.keyId === event.key_id) connection.socket.close(LIVE_CLOSE.Forbidden, 'Forbidden: the API key has been revoked');
+    }
+  });
+
+  return {
+    stats,
+    connections: () => connections.size,
+    async stop() {
+      clearInterval(keepAlive);
+      stopRevocations();
+      await server.dispose();
+      for (const socket of wss.clients) socket.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+function tokenFrom(params: Record<string, unknown> | undefined): string | null {
+  const authorization = params?.authorization ?? params?.Authorization;
+  if (typeof authorization === 'string') return /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] ?? null;
+  return typeof params?.apiKey === 'string' ? params.apiKey : null;
+}
+
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { code } });
+}

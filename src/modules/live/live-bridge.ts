@@ -1,0 +1,25 @@
+import { Types } from 'mongoose';
+import type { EventBus } from '../../events/event-bus.js';
+import type { LiveHub } from './live-hub.js';
+
+const newId = () => new Types.ObjectId().toHexString();
+
+/**
+ * Forwards this process's domain events (published once their writes are
+ * acknowledged) to the live hub, and so to every process's subscribers.
+ * Check events take the history entry's id, which replay from history reuses.
+ */
+export function bridgeDomainEvents(events: EventBus, hub: LiveHub, onError: (reason: unknown) => void): () => void {
+  const send = (promise: Promise<void>) => void promise.catch(onError);
+  const stops = [
+    events.subscribe('service.status-changed', (e) => send(hub.publish('serviceStatusChanged', { ...e, id: e.history_id }))),
+    events.subscribe('check.completed', (e) => send(hub.publish('checkCompleted', { ...e, id: e.history_id }))),
+    events.subscribe('recovery.event', (e) =>
+      send(hub.publish('recoveryEvent', { ...e, id: e.history_id ? `${e.history_id}:${e.kind}` : newId() })),
+    ),
+    events.subscribe('host.changed', (e) => send(hub.publish('hostChanged', { ...e, id: newId() }))),
+    events.subscribe('service.changed', (e) => send(hub.publish('serviceChanged', { ...e, id: newId() }))),
+    events.subscribe('api-key.revoked', (e) => send(hub.publish('apiKeyRevoked', { ...e, id: newId() }))),
+  ];
+  return () => stops.forEach((stop) => stop());
+}

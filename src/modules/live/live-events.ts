@@ -1,0 +1,90 @@
+import type { RecoverAction, ServiceStatus } from '../../common/enums.js';
+import type { DomainEvents, InventoryChangeKind, ServiceLabels } from '../../events/event-bus.js';
+
+/** Every live event has an id (the same when replayed from history) and the time it happened. */
+export interface LiveEvent {
+  id: string;
+  at: Date;
+}
+
+export interface StatusChangeEvent extends LiveEvent {
+  service_id: string;
+  host_id: string;
+  /** Absent on a replayed event whose service has been deleted since. */
+  labels?: ServiceLabels;
+  previous_status: ServiceStatus;
+  status: ServiceStatus;
+  history_id: string;
+}
+
+export interface CheckEvent extends LiveEvent {
+  service_id: string;
+  host_id: string;
+  /** Absent on a replayed event whose service has been deleted since. */
+  labels?: ServiceLabels;
+  status: ServiceStatus;
+  history_id: string;
+  due_at: Date | null;
+}
+
+export interface RecoveryLiveEvent extends LiveEvent {
+  service_id: string;
+  host_id: string;
+  /** Absent on a replayed event whose service has been deleted since. */
+  labels?: ServiceLabels;
+  kind: DomainEvents['recovery.event']['kind'];
+  action: RecoverAction | null;
+  message: string | null;
+  history_id: string | null;
+}
+
+export interface HostChangeEvent extends LiveEvent {
+  host_id: string;
+  kind: InventoryChangeKind;
+}
+
+export interface ServiceChangeEvent extends LiveEvent {
+  service_id: string;
+  host_id: string;
+  kind: InventoryChangeKind;
+}
+
+export interface KeyRevokedEvent extends LiveEvent {
+  key_id: string;
+}
+
+/** Live topics, by name; each travels on its own pub/sub channel. */
+export interface LiveTopics {
+  serviceStatusChanged: StatusChangeEvent;
+  checkCompleted: CheckEvent;
+  recoveryEvent: RecoveryLiveEvent;
+  hostChanged: HostChangeEvent;
+  serviceChanged: ServiceChangeEvent;
+  apiKeyRevoked: KeyRevokedEvent;
+}
+
+export type LiveTopic = keyof LiveTopics;
+
+export const LIVE_TOPICS: readonly LiveTopic[] = ['serviceStatusChanged', 'checkCompleted', 'recoveryEvent', 'hostChanged', 'serviceChanged', 'apiKeyRevoked'];
+
+/** The labels a subscriber can select service events by; every given one must match. */
+export interface ServiceEventFilter {
+  service_id?: string | null;
+  host_id?: string | null;
+  environment?: string | null;
+  region?: string | null;
+  service_type?: string | null;
+  severity?: string | null;
+}
+
+export function matchesServiceFilter(event: { service_id: string; host_id: string; labels?: ServiceLabels }, filter: ServiceEventFilter = {}): boolean {
+  const labels = event.labels;
+  return (
+    (!filter.service_id || filter.service_id === event.service_id) &&
+    (!filter.host_id || filter.host_id === event.host_id) &&
+    (!filter.environment || filter.environment === labels?.environment) &&
+    (!filter.region || filter.region === labels?.region) &&
+    (!filter.service_type || filter.service_type === labels?.service_type) &&
+    (!filter.severity || filter.severity === labels?.severity)
+  );
+}
