@@ -9,6 +9,7 @@ import { createMonitoring, type MonitoringSettings } from '../../src/modules/che
 import { startApiServer, type ApiServer } from '../../src/http/api-server.js';
 import { ApiKeyService } from '../../src/modules/auth/api-key.service.js';
 import { createDomain, type Domain } from '../../src/modules/domain.js';
+import { startLive, type Live } from '../../src/modules/live/live.js';
 import type { Role } from '../../src/modules/auth/roles.js';
 import { useTestDatabase, type TestDatabase } from './database.js';
 
@@ -28,6 +29,10 @@ export interface TestApi {
   readonly domain: Domain;
   readonly apiKeys: ApiKeyService;
   readonly engine: CheckEngine;
+  /** The domain events bus shared by the domain, the engine and live. */
+  readonly events: EventBus;
+  /** The live services, when started with them. */
+  readonly live: Live | null;
   readonly url: string;
   readonly server: ApiServer;
   /** A key of each role, issued when the server started. */
@@ -38,6 +43,15 @@ export interface TestApi {
   data<TData, TVariables>(document: TypedDocumentNode<TData, TVariables>, variables?: TVariables, options?: RequestOptions): Promise<TData>;
   /** Posts a raw body (for protocol-level tests). */
   post(body: unknown, headers?: Record<string, string>): Promise<Response>;
+}
+
+/** Starts live (subscriptions over graphql-ws) with the server. */
+export interface LiveOptions {
+  redisUrl?: string;
+  keepAliveMs?: number;
+  maxQueuedEvents?: number;
+  replayLimit?: number;
+  dashboardPeriodMs?: number;
 }
 
 export const TEST_SETTINGS = { historyRetentionDays: 30, staleAfterIntervals: 3, highFailureThreshold: 3 } as const;
@@ -56,14 +70,16 @@ export const MONITORING_TEST_SETTINGS: MonitoringSettings = {
  * Starts the real API server (Apollo on Express, real HTTP on a free port)
  * against this test file's database, with one key per role.
  */
-export function useApiServer(testFile: string, limits: { maxDepth?: number; maxComplexity?: number } = {}): TestApi {
+export function useApiServer(testFile: string, limits: { maxDepth?: number; maxComplexity?: number } = {}, live?: LiveOptions): TestApi {
   const database = useTestDatabase(testFile);
-  const domain = createDomain(TEST_SETTINGS);
-  const apiKeys = new ApiKeyService();
-  const engine = createMonitoring(domain, new EventBus(), MONITORING_TEST_SETTINGS).engine;
-  const state = {} as { server: ApiServer; keys: Record<Role, string> };
+  const events = new EventBus();
+  const domain = createDomain(TEST_SETTINGS, events);
+  const apiKeys = new ApiKeyService(events);
+  const engine = createMonitoring(domain, events, MONITORING_TEST_SETTINGS).engine;
+  const state = {} as { server: ApiServer; keys: Record<Role, string>; live: Live | null };
 
   beforeAll(async () => {
+    state.live = live ? await startLive(events, domain, { redisUrl: live.redisUrl, liveReplayLimit: live.replayLimit ?? 1000, dashboardPeriodMs: live.dashboardPeriodMs }, () => {}) : null;
     state.server = await startApiServer({
       port: 0,
       host: '127.0.0.1',
@@ -75,6 +91,7 @@ export function useApiServer(testFile: string, limits: { maxDepth?: number; maxC
       maxDepth: limits.maxDepth ?? 10,
       maxComplexity: limits.maxComplexity ?? 20_000,
       shutdownTimeoutMs: 1_000,
+      live: state.live ? { services: state.live, keepAliveMs: live?.keepAliveMs ?? 30_000, maxQueuedEvents: live?.maxQueuedEvents ?? 1000 } : undefined,
     });
   });
   // After the database helper's clean-up, so every test starts with one fresh key per role.
@@ -83,6 +100,7 @@ export function useApiServer(testFile: string, limits: { maxDepth?: number; maxC
   });
   afterAll(async () => {
     await state.server?.stop();
+    await state.live?.close();
   });
 
   const authorization = (as: RequestOptions['as']): string | undefined => {
@@ -96,6 +114,10 @@ export function useApiServer(testFile: string, limits: { maxDepth?: number; maxC
     domain,
     apiKeys,
     engine,
+    events,
+    get live() {
+      return state.live;
+    },
     get url() {
       return state.server.url;
     },
