@@ -15,6 +15,7 @@ import { legacyJsonStatus } from '../graphql/http-status.js';
 import { complexityLimit, depthLimit } from '../graphql/limits.js';
 import { createLoaders } from '../graphql/loaders.js';
 import { buildApiSchema } from '../graphql/schema.js';
+import { noSubscriptionsOverHttp } from '../graphql/subscriptions-over-http.js';
 import { startLiveSockets, type LiveServices, type LiveSockets } from './live-sockets.js';
 
 export interface ApiServerOptions {
@@ -52,7 +53,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const httpServer = createServer(app);
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
-    validationRules: [depthLimit(options.maxDepth)],
+    validationRules: [depthLimit(options.maxDepth), noSubscriptionsOverHttp],
     formatError: formatErrorFor(options.logger),
     includeStacktraceInErrorResponses: false,
     plugins: [
