@@ -39,7 +39,7 @@ describe('eventStream', () => {
   test('live events arriving during the replay follow it, and those the replay already had are skipped', async () => {
     const s = source<{ id: string }>();
     let finishReplay!: (events: { id: string }[]) => void;
-    const stream = eventStream({ listen: s.listen, before: () => new Promise((resolve) => (finishReplay = resolve)), idOf: (e) => e.id }, null);
+    const stream = eventStream({ listen: s.listen, before: () => new Promise<{ id: string }[]>((resolve) => (finishReplay = resolve)), idOf: (e) => e.id }, null);
     s.push({ id: 'b' });
     s.push({ id: 'c' });
     finishReplay([{ id: 'a' }, { id: 'b' }]);
