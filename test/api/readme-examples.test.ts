@@ -1,19 +1,24 @@
-/** Every GraphQL example and the curl line in README.md run against the real server. */
+/** Every GraphQL example (subscriptions over graphql-ws) and the curl line in README.md run against the real server. */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { useApiServer } from '../helpers/api.js';
+import { liveClient, subscribe } from '../helpers/live-client.js';
 
-const api = useApiServer(import.meta.filename);
+const api = useApiServer(import.meta.filename, {}, {});
 const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
-const graphqlExamples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const examples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const isSubscription = (example: string) => /^subscription\b/m.test(example);
+const graphqlExamples = examples.filter((example) => !isSubscription(example));
+const subscriptionExamples = examples.filter(isSubscription);
 const curlLine = readme.split('\n').find((line) => line.startsWith('curl '))!;
 
 describe('README examples', () => {
   test('the README has the examples this test runs', () => {
     expect(graphqlExamples.length).toBeGreaterThanOrEqual(3);
+    expect(subscriptionExamples.length).toBeGreaterThanOrEqual(1);
     expect(curlLine).toContain('http://localhost:4000/graphql');
   });
 
@@ -23,6 +28,18 @@ describe('README examples', () => {
     expect(body.errors).toBeUndefined();
     expect(response.status).toBe(200);
     expect(body.data).toBeTruthy();
+  });
+
+  test.each(subscriptionExamples.map((query) => [query.split('\n')[0]!, query]))('%s (over graphql-ws)', async (_title, query) => {
+    const { client, dispose } = liveClient(api.url, api.keys.viewer);
+    try {
+      const feed = subscribe(client, query);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(feed.error).toBeUndefined();
+      expect(feed.completed).toBe(false);
+    } finally {
+      await dispose();
+    }
   });
 
   test('the curl line answers with hosts', async () => {

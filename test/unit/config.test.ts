@@ -39,9 +39,18 @@ describe('defaults', () => {
       retentionSweepIntervalSec: 300,
       staleAfterIntervals: 3,
       highFailureThreshold: 3,
+      liveKeepAliveSec: 30,
+      liveMaxQueuedEvents: 1000,
+      liveReplayLimit: 1000,
       logLevel: 'info',
     });
     expect(loadConfig({}).mongodbUri).toBeUndefined();
+    expect(loadConfig({}).redisUrl).toBeUndefined();
+  });
+
+  test('REDIS_URL must be a redis:// or rediss:// URL', () => {
+    expect(loadConfig({ REDIS_URL: 'rediss://cache.internal:6380/0' }).redisUrl).toBe('rediss://cache.internal:6380/0');
+    expect(() => loadConfig({ REDIS_URL: 'http://cache.internal' })).toThrow(/REDIS_URL/);
   });
 
   test('an empty string counts as unset', () => {
