@@ -7,8 +7,6 @@ import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { pingDatabase } from '../../src/db/connection.js';
-import { EventBus } from '../../src/events/event-bus.js';
-import { createMonitoring } from '../../src/modules/checks/monitoring.js';
 import { startApiServer, type ApiServer } from '../../src/http/api-server.js';
 import { DashboardPageDocument, DashboardSummaryDocument, HostsDeepDocument } from '../graphql/generated.js';
 import { useApiServer } from '../helpers/api.js';

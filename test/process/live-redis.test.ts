@@ -8,25 +8,15 @@
  * The check is a TCP check against a listener this test owns: open, the service
  * is RUNNING; closed, the next check finds it STOPPED.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../src/db/local-server.js';
+import { useProcesses } from '../helpers/processes.js';
 import { liveClient, subscribe, type Feed, type LiveClient } from '../helpers/live-client.js';
 import { startRedis, type RunningDatabase } from '../setup/databases.js';
 
-const dist = join(import.meta.dirname, '..', '..', 'dist', 'src');
-// As an operator starts it: without vitest's NODE_ENV=test, which changes how libraries behave (Apollo's signal handling).
-const cleanEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) => !key.startsWith('MONGODB_') && key !== 'EMBEDDED_DB' && key !== 'NODE_ENV' && !key.startsWith('VITEST')),
-);
-const children: ChildProcess[] = [];
+const { start } = useProcesses('live-redis');
 const liveClients: LiveClient[] = [];
-const dataDir = mkdtempSync(join(tmpdir(), 'service-monitor-live-redis-'));
 let redis: RunningDatabase;
 
 /** The TCP endpoint the service's check connects to: open means RUNNING, closed means STOPPED. */
@@ -48,10 +38,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(liveClients.map((live) => live.dispose().catch(() => {})));
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   await closeCheckedEndpoint();
   await redis?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 function closeCheckedEndpoint(): Promise<void> {
@@ -60,26 +48,6 @@ function closeCheckedEndpoint(): Promise<void> {
     checkedEndpoint.close(() => resolve());
     for (const socket of checkedEndpointSockets) socket.destroy();
   });
-}
-
-/** Starts dist/src/<script> as its own process on the shared embedded database; `ready` resolves at `readyLine` on stderr. */
-function start(script: string, env: Record<string, string>, readyLine: RegExp) {
-  const child = spawn(process.execPath, [join(dist, script)], {
-    env: { ...cleanEnv, DATA_DIR: dataDir, EMBEDDED_DB: 'mongo-java-server', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk.toString()));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}:\n${stderr.join('\n')}`)));
-    createInterface({ input: child.stderr! }).on('line', (line) => {
-      stderr.push(line);
-      if (readyLine.test(line)) resolve();
-    });
-  });
-  return { child, ready, stdout: () => stdout.join(''), stderr: () => stderr.join('\n') };
 }
 
 const STATUS_CHANGED = `subscription ($filter: ServiceEventFilterInput) {

@@ -3,22 +3,12 @@
  * and worker processes (npm run worker) sharing one database. A worker killed
  * with SIGKILL is replaced and checks go on.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../src/db/local-server.js';
+import { useProcesses } from '../helpers/processes.js';
 
-const dist = join(import.meta.dirname, '..', '..', 'dist', 'src');
-// As an operator starts it: without vitest's NODE_ENV=test, which changes how libraries behave (Apollo's signal handling).
-const cleanEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) => !key.startsWith('MONGODB_') && key !== 'EMBEDDED_DB' && key !== 'NODE_ENV' && !key.startsWith('VITEST')),
-);
-const children: ChildProcess[] = [];
-const dataDir = mkdtempSync(join(tmpdir(), 'service-monitor-workers-'));
+const { start } = useProcesses('workers');
 let listener: Server;
 let tcpPort: number;
 
@@ -28,27 +18,8 @@ beforeAll(async () => {
   tcpPort = (listener.address() as { port: number }).port;
 });
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   await new Promise<void>((resolve) => listener.close(() => resolve()));
-  rmSync(dataDir, { recursive: true, force: true });
 });
-
-function start(script: string, env: Record<string, string>, readyLine: RegExp) {
-  const child = spawn(process.execPath, [join(dist, script)], {
-    env: { ...cleanEnv, DATA_DIR: dataDir, EMBEDDED_DB: 'mongo-java-server', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const stdout: string[] = [];
-  child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk.toString()));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-    createInterface({ input: child.stderr! }).on('line', (line) => {
-      if (readyLine.test(line)) resolve();
-    });
-  });
-  return { child, ready, stdout: () => stdout.join('') };
-}
 
 async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const until = Date.now() + timeoutMs;
