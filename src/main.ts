@@ -20,10 +20,7 @@ import { startScheduler } from './scheduler/scheduler.js';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
-  const database = await openDatabase(config, logger).catch((error: Error) => {
-    logger.error(error.message);
-    process.exit(69); // EX_UNAVAILABLE
-  });
+  const database = await openDatabase(config, logger).catch(exitUnavailable(logger));
   const events = new EventBus((event, error) => logger.error('event listener failed', { event, reason: String(error) }));
   const domain = createDomain(config, events);
   const monitoring = createMonitoring(domain, events, config);
@@ -41,7 +38,7 @@ async function main(): Promise<void> {
     stops.unshift({ name: 'scheduler', stop: () => scheduler.stop() });
   }
   if (config.processMode !== 'worker') {
-    const live = await startLive(events, domain, config, reportLiveError);
+    const live = await startLive(events, domain, config, reportLiveError).catch(exitUnavailable(logger));
     stops.splice(stops.length - 1, 0, { name: 'live events', stop: () => live.close() });
     const apiKeys = new ApiKeyService(events);
     await printFirstAdminKey(apiKeys);
@@ -60,12 +57,20 @@ async function main(): Promise<void> {
     stops.unshift({ name: 'HTTP server', stop: () => api.stop() });
     logger.info('service-monitor API listening', { url: api.url.replace('127.0.0.1', 'localhost'), server: database.server, mode: config.processMode });
   } else {
-    const publisher = await startLivePublisher(events, config.redisUrl, reportLiveError);
+    const publisher = await startLivePublisher(events, config.redisUrl, reportLiveError).catch(exitUnavailable(logger));
     stops.splice(stops.length - 1, 0, { name: 'live events', stop: () => publisher.close() });
     if (!config.redisUrl) logger.warn('REDIS_URL is not set: status changes found by this worker reach no API process');
     logger.info('service-monitor worker running checks', { server: database.server });
   }
   handleSignals(stops, logger);
+}
+
+/** A service the process needs (the database, Redis) cannot be reached: say which, and exit EX_UNAVAILABLE. */
+function exitUnavailable(logger: Logger) {
+  return (error: Error): never => {
+    logger.error(error.message);
+    process.exit(69);
+  };
 }
 
 function loadConfigOrExit(): Config {

@@ -18,12 +18,19 @@ const reviveDates = (key: string, value: unknown) => (DATE_KEYS.has(key) && type
  * ioredis connections (a subscribing connection cannot publish), so an event
  * published by a worker reaches subscribers on every API process.
  */
-export async function createTransport(redisUrl: string | undefined): Promise<Transport> {
+export async function createTransport(redisUrl: string | undefined, onError: (reason: unknown) => void = () => {}): Promise<Transport> {
   if (!redisUrl) return { kind: 'memory', engine: new PubSub(), close: async () => {} };
-  const connect = () => new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  // After start-up ioredis reconnects (and resubscribes) by itself; its errors meanwhile are reported, not thrown.
+  const connect = () => new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 }).on('error', onError);
   const publisher = connect();
   const subscriber = connect();
-  await Promise.all([publisher.connect(), subscriber.connect()]);
+  try {
+    await Promise.all([publisher.connect(), subscriber.connect()]);
+  } catch (error) {
+    publisher.disconnect();
+    subscriber.disconnect();
+    throw new Error(`Cannot reach Redis at ${redacted(redisUrl)}: ${(error as Error).message}`);
+  }
   const engine = new RedisPubSub({ publisher, subscriber, reviver: reviveDates });
   return {
     kind: 'redis',
@@ -32,4 +39,8 @@ export async function createTransport(redisUrl: string | undefined): Promise<Tra
       await engine.close();
     },
   };
+}
+
+function redacted(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
 }

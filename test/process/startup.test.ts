@@ -43,6 +43,21 @@ describe('starting the server', () => {
     expect(run.stderr).toContain(`Cannot reach MongoDB at mongodb://user:***@127.0.0.1:${port}/`);
     expect(run.stderr).not.toContain('s3cret');
   });
+
+  test('gives up on an unreachable Redis (REDIS_URL) with a clear message and exit code 69', async () => {
+    const port = await freePort();
+    const dataDir = mkdtempSync(join(tmpdir(), 'service-monitor-redis-down-'));
+    const run = spawnSync(process.execPath, [mainJs], {
+      encoding: 'utf8',
+      env: { ...cleanEnv, DATA_DIR: dataDir, EMBEDDED_DB: 'mongo-java-server', EMBEDDED_DB_PORT: String(await freePort()), REDIS_URL: `redis://:s3cret@127.0.0.1:${port}/0` },
+      timeout: 30_000,
+    });
+    rmSync(dataDir, { recursive: true, force: true });
+    expect(run.status).toBe(69);
+    expect(run.stderr).toContain(`Cannot reach Redis at redis://***@127.0.0.1:${port}/0`);
+    expect(run.stderr).not.toContain('s3cret');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
 });
 
 describe('the embedded database (MONGODB_URI unset)', () => {

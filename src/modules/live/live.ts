@@ -25,7 +25,7 @@ export interface Live {
  * Redis when configured). A worker needs only this; see `startLive` for serving.
  */
 export async function startLivePublisher(events: EventBus, redisUrl: string | undefined, onError: (reason: unknown) => void) {
-  const hub = new LiveHub(await createTransport(redisUrl));
+  const hub = new LiveHub(await createTransport(redisUrl, onError));
   const stopBridge = bridgeDomainEvents(events, hub, onError);
   return {
     hub,
