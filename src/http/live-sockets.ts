@@ -73,7 +73,7 @@ export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
 
   const subscribe = sharedSubscribe(
     (args) => (args.contextValue as GraphQLContext).caller.role,
-    (context) => ({ ...(context as GraphQLContext), loaders: createLoaders(options.domain) }),
+    (context) => withFreshLoaders(context as GraphQLContext, options.domain),
     stats,
   );
 
@@ -115,14 +115,10 @@ export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
     }
     const errors = validate(options.schema, document, validationRules);
     if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
-    const contextValue: GraphQLContext = {
-      domain: options.domain,
-      apiKeys: options.apiKeys,
-      engine: options.engine,
-      caller: ctx.extra.caller!,
-      loaders: createLoaders(options.domain),
-      live: { ...options.live, budget: ctx.extra.budget! },
-    };
+    const contextValue = withFreshLoaders(
+      { domain: options.domain, apiKeys: options.apiKeys, engine: options.engine, caller: ctx.extra.caller!, live: { ...options.live, budget: ctx.extra.budget! } },
+      options.domain,
+    );
     return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
   }
 
@@ -158,6 +154,26 @@ export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
       await server.dispose();
       for (const socket of wss.clients) socket.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * A context whose batching loaders are made on first use: a subscription's own
+ * context never needs them (each event gets its own), queries sent over the
+ * socket do.
+ */
+function withFreshLoaders(context: Omit<GraphQLContext, 'loaders'>, domain: Domain): GraphQLContext {
+  let loaders: GraphQLContext['loaders'] | undefined;
+  const { apiKeys, engine, caller, live } = context;
+  return {
+    domain,
+    apiKeys,
+    engine,
+    caller,
+    live,
+    get loaders() {
+      return (loaders ??= createLoaders(domain));
     },
   };
 }
