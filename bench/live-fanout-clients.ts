@@ -13,7 +13,7 @@ export type ToClients =
   /** Opens `count` graphql-ws connections (connection_init acknowledged), `concurrency` at a time. */
   | { kind: 'connect'; url: string; key: string; count: number; concurrency: number }
   /** One subscription per connection; a host id filters that connection's subscription to the host, null takes every event. */
-  | { kind: 'subscribe'; hostFilters: (string | null)[] }
+  | { kind: 'subscribe'; hostFilters: (string | null)[]; ownSelection: boolean }
   /** Replies once `expected` events have arrived over all connections, or after `timeoutMs`. */
   | { kind: 'collect'; expected: number; timeoutMs: number }
   | { kind: 'close' };
@@ -101,11 +101,13 @@ async function connectAll(url: string, key: string, count: number, concurrency: 
   send({ kind: 'connected', connected: clients.length, failures });
 }
 
-function subscribeAll(hostFilters: (string | null)[]) {
+/** `ownSelection`: each subscription gets an operation name of its own, so the server cannot share one execution between them. */
+function subscribeAll(hostFilters: (string | null)[], ownSelection: boolean) {
   clients.forEach((client, index) => {
     const hostId = hostFilters[index] ?? null;
     const seen = new Set<string>();
     const request = hostId ? { query: FILTERED_STATUS_SUBSCRIPTION, variables: { filter: { hostId } } } : { query: STATUS_SUBSCRIPTION };
+    if (ownSelection) request.query = request.query.replace(/^subscription/, `subscription Dashboard_${process.pid}_${index}`);
     client.subscribe<StatusChange>(request, {
       next: (result) => {
         const receivedAt = Date.now();
@@ -158,7 +160,7 @@ async function closeAll() {
 
 process.on('message', (message: ToClients) => {
   if (message.kind === 'connect') void connectAll(message.url, message.key, message.count, message.concurrency);
-  else if (message.kind === 'subscribe') subscribeAll(message.hostFilters);
+  else if (message.kind === 'subscribe') subscribeAll(message.hostFilters, message.ownSelection);
   else if (message.kind === 'collect') void collect(message.expected, message.timeoutMs);
   else void closeAll();
 });

@@ -11,8 +11,9 @@
  *   npx tsc -p tsconfig.json && node --expose-gc dist/bench/live-fanout.js [subscribers=1000] [per_second=20] [seconds=20] [client_processes=1]
  *
  * Scenarios: "same selection" (every subscriber sends the same subscription,
- * the usual dashboard) and "mixed" (half of them filter by host: two distinct
- * selections per event). The subscribers run in child processes
+ * the usual dashboard), "mixed" (half of them filter by host: two distinct
+ * selections per event), and the same selection under a distinct operation
+ * name per subscriber (one execution per subscriber: what sharing saves). The subscribers run in child processes
  * (bench/live-fanout-clients.ts) so the server's event loop and memory carry
  * only the server. --expose-gc lets the memory figures follow a forced GC.
  *
@@ -191,7 +192,13 @@ interface IdleMemory {
  * publishes `perSecond` status changes a second for `seconds`, and waits for
  * every delivery.
  */
-async function runScenario(scenario: string, count: number, hostFilterOf: (subscriber: number) => string | null, measureIdleMemory: boolean): Promise<ScenarioFigures> {
+async function runScenario(
+  scenario: string,
+  count: number,
+  hostFilterOf: (subscriber: number) => string | null,
+  measureIdleMemory: boolean,
+  ownSelection = false,
+): Promise<ScenarioFigures> {
   const hostFilters = Array.from({ length: count }, (_, i) => hostFilterOf(i));
   const shares = Array.from({ length: clientProcesses }, (_, p) => hostFilters.filter((_, i) => i % clientProcesses === p));
   const processes = shares.map((share) => new ClientsProcess(share));
@@ -205,7 +212,7 @@ async function runScenario(scenario: string, count: number, hostFilterOf: (subsc
   await until(() => sockets.connections() === count, `${count} server-side connections`);
   const afterConnect = measureIdleMemory ? await serverMemory() : null;
 
-  await Promise.all(processes.map((p) => p.request({ kind: 'subscribe', hostFilters: p.hostFilters }, 'subscribed')));
+  await Promise.all(processes.map((p) => p.request({ kind: 'subscribe', hostFilters: p.hostFilters, ownSelection }, 'subscribed')));
   await until(() => statusListeners() === serverListeners + count, `${count} subscriptions on the hub`);
   const afterSubscribe = measureIdleMemory ? await serverMemory() : null;
 
@@ -315,6 +322,8 @@ const halfByHost = (subscriber: number) => (subscriber % 2 === 0 ? null : hostId
 await runScenario('warm-up', 20, everyone, false);
 const sameSelection = await runScenario('same selection', subscribers, everyone, true);
 const mixed = await runScenario('mixed: half filter by host', subscribers, halfByHost, false);
+// What sharing saves: the same subscription, but each with an operation name of its own, so every subscriber costs an execution.
+const unshared = await runScenario('same selection, each under its own operation name (no sharing)', subscribers, everyone, false, true);
 
 const cpu = cpus();
 const idle = sameSelection.idle_memory!.per_connection_kb.connected_and_subscribed;
@@ -329,7 +338,7 @@ console.log(
         idle_connection_under_50_kb: Math.max(idle.rss, idle.heapUsed) < 50,
         every_delivery_arrived: [sameSelection, mixed].every((s) => s.deliveries_received === s.deliveries_expected && s.duplicates === 0 && s.problems.length === 0),
       },
-      scenarios: [sameSelection, mixed],
+      scenarios: [sameSelection, mixed, unshared],
     },
     null,
     2,
