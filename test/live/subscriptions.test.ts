@@ -218,6 +218,19 @@ describe('inventory changes', () => {
     expect(deleted!.serviceChanged).toEqual({ serviceId: 'svc_gone', kind: 'DELETED', service: null });
   });
 
+  test('deleting a service others depend on announces those others as updated (their dependencies changed)', async () => {
+    await tcpService('svc_database', 'host_a');
+    await tcpService('svc_app', 'host_b');
+    await api.domain.services.update('svc_app', { dependencies: ['svc_database'] } as never);
+    const feed = subscribe(connect().client, `subscription { serviceChanged { serviceId kind service { dependencyIds } } }`);
+    await settle();
+    await api.domain.services.delete('svc_database');
+    expect((await feed.waitFor(2)).map((d) => d.serviceChanged)).toEqual([
+      { serviceId: 'svc_database', kind: 'DELETED', service: null },
+      { serviceId: 'svc_app', kind: 'UPDATED', service: { dependencyIds: [] } },
+    ]);
+  });
+
   test('deleting a host announces the deletion of each of its services, then of the host', async () => {
     await tcpService('svc_1', 'host_doomed');
     await tcpService('svc_2', 'host_doomed');

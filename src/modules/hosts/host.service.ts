@@ -112,9 +112,10 @@ export class HostService {
     const services = await ServiceModel.find({ host_id: hostId }, { service_id: 1 }).lean();
     const deletedServiceIds = services.map((s) => s.service_id);
     await ServiceModel.deleteMany({ host_id: hostId });
-    await forgetDependencies(deletedServiceIds);
+    const dependents = await forgetDependencies(deletedServiceIds);
     await HostModel.deleteOne({ host_id: hostId });
     this.announceServices(hostId, deletedServiceIds, 'deleted');
+    for (const dependent of dependents) this.announceServices(dependent.host_id, [dependent.service_id], 'updated');
     this.announce(hostId, 'deleted');
     return { deletedServiceIds };
   }

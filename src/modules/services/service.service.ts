@@ -120,8 +120,9 @@ export class ServiceService {
   async delete(serviceId: string): Promise<void> {
     const service = await ServiceModel.findOneAndDelete({ service_id: serviceId }, { projection: { service_id: 1, host_id: 1 } }).lean();
     if (!service) throw new NotFoundError('service', serviceId);
-    await forgetDependencies([serviceId]);
+    const dependents = await forgetDependencies([serviceId]);
     this.announce(service, 'deleted');
+    for (const dependent of dependents) this.announce(dependent, 'updated');
   }
 
   private announce(service: Pick<Service, 'service_id' | 'host_id'>, kind: InventoryChangeKind): void {
@@ -198,9 +199,13 @@ function pathTo(node: string, parent: Map<string, string>, start: string): strin
 }
 
 /** Removes deleted services from the dependency lists of the services that named them. */
-export async function forgetDependencies(serviceIds: string[]): Promise<void> {
-  if (serviceIds.length === 0) return;
+/** Removes deleted services from others' dependencies; returns the services that changed, to announce them. */
+export async function forgetDependencies(serviceIds: string[]): Promise<Pick<Service, 'service_id' | 'host_id'>[]> {
+  if (serviceIds.length === 0) return [];
+  const dependents = await ServiceModel.find({ dependencies: { $in: serviceIds } }, { service_id: 1, host_id: 1 }).lean();
+  if (dependents.length === 0) return [];
   await ServiceModel.updateMany({ dependencies: { $in: serviceIds } }, { $pull: { dependencies: { $in: serviceIds } } });
+  return dependents.filter((d) => !serviceIds.includes(d.service_id));
 }
 
 export function serviceQuery(filter: ServiceFilter): Record<string, unknown> {
