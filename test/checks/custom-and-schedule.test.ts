@@ -1,11 +1,11 @@
 /** Custom checks, custom-script recovery, live interval changes and recovery cooldowns over the real OpenSSH fixture. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeEach, describe, expect, test } from 'vitest';
 import { createDomain } from '../../src/modules/domain.js';
 import { MonitoringCheckModel } from '../../src/modules/history/history.model.js';
 import { ServiceModel } from '../../src/modules/services/service.model.js';
 import { useTestDatabase } from '../helpers/database.js';
-import { createTestEngine, keyFileFor } from '../helpers/engine.js';
-import { startSshd, type SshdFixture } from '../setup/sshd.js';
+import { createTestEngine } from '../helpers/engine.js';
+import { useSshHost } from '../helpers/ssh-host.js';
 
 useTestDatabase(import.meta.filename);
 const domain = createDomain({ historyRetentionDays: 30, staleAfterIntervals: 3, highFailureThreshold: 3 });
@@ -15,30 +15,16 @@ const customCommands = {
   restart_nginx: 'systemctl restart -- nginx.service',
   restart_db: 'systemctl restart -- db.service',
 };
-let sshd: SshdFixture;
-let keyFile: string;
+const ssh = useSshHost();
 let harness: ReturnType<typeof createTestEngine>;
 
-beforeAll(async () => {
-  sshd = await startSshd();
-  keyFile = keyFileFor(sshd);
-});
 afterAll(async () => {
   await harness?.close();
-  await sshd?.stop();
 });
 beforeEach(async () => {
   await harness?.close();
   harness = createTestEngine(domain, { customCommands });
-  sshd.clearCalls();
-  await domain.hosts.create({
-    host_id: 'host_ssh',
-    hostname: 'ssh-fixture',
-    ip_address: '127.0.0.1',
-    environment: 'dev',
-    region: 'lab',
-    ssh_config: { user: sshd.username, port: sshd.port, key_path: keyFile, host_key_fingerprint: sshd.hostKeyOpenSshFingerprint, use_sudo: false },
-  });
+  await domain.hosts.create(ssh.hostInput());
 });
 
 async function addService(serviceId: string, unit: string, extra: Record<string, unknown> = {}) {
@@ -83,13 +69,13 @@ describe('custom checks', () => {
     const run = await harness.engine.runNow('svc_disk');
     expect(run.recorded.status).toBe('error');
     expect(run.result.error).toMatch(/custom check "rm_rf" is not in the server's allow-list/);
-    expect(sshd.readCalls()).toEqual([]);
+    expect(ssh.sshd.readCalls()).toEqual([]);
   });
 });
 
 describe('custom-script recovery', () => {
   test('an allow-listed recovery script brings a failed unit back', async () => {
-    sshd.setUnitState('nginx.service', 'failed');
+    ssh.sshd.setUnitState('nginx.service', 'failed');
     await addService('svc_nginx', 'nginx.service', {
       recovery: { recover_on_down: true, recover_action: 'custom_script', custom_script: 'restart_nginx', max_recovery_attempts: 3, recovery_cooldown_sec: 300 },
     });
@@ -97,8 +83,8 @@ describe('custom-script recovery', () => {
     expect(run.recorded.status).toBe('error');
     expect(run.recovery).toMatchObject({ attempted: true, action: 'custom_script', success: true });
     expect(run.recovery!.message).toMatch(/custom_script done; re-check found running/);
-    expect(sshd.getUnitState('nginx.service')).toBe('active');
-    expect(sshd.readCalls()).toContain('restart -- nginx.service');
+    expect(ssh.sshd.getUnitState('nginx.service')).toBe('active');
+    expect(ssh.sshd.readCalls()).toContain('restart -- nginx.service');
     expect((await domain.services.require('svc_nginx')).current_status).toBe('running');
     expect(await MonitoringCheckModel.findOne({ service_id: 'svc_nginx', status: 'error' }).lean()).toMatchObject({
       recovery_attempted: true,
@@ -109,21 +95,21 @@ describe('custom-script recovery', () => {
   });
 
   test('a recovery script name that is not in the allow-list fails the attempt and runs nothing', async () => {
-    sshd.setUnitState('nginx.service', 'failed');
+    ssh.sshd.setUnitState('nginx.service', 'failed');
     await addService('svc_nginx', 'nginx.service', {
       recovery: { recover_on_down: true, recover_action: 'custom_script', custom_script: 'not_listed', max_recovery_attempts: 3, recovery_cooldown_sec: 300 },
     });
     const run = await harness.engine.runNow('svc_nginx');
     expect(run.recovery).toMatchObject({ attempted: true, success: false });
     expect(run.recovery!.message).toMatch(/not in the server's allow-list/);
-    expect(sshd.readCalls().some((c) => c.startsWith('restart'))).toBe(false);
-    expect(sshd.getUnitState('nginx.service')).toBe('failed');
+    expect(ssh.sshd.readCalls().some((c) => c.startsWith('restart'))).toBe(false);
+    expect(ssh.sshd.getUnitState('nginx.service')).toBe('failed');
   });
 });
 
 describe('schedule changes', () => {
   test('a new interval_sec moves next_check_at to max(last_check + interval, now), and the running engine follows it', async () => {
-    sshd.setUnitState('nginx.service', 'active');
+    ssh.sshd.setUnitState('nginx.service', 'active');
     await addService('svc_nginx', 'nginx.service');
     expect(await harness.engine.dispatchDue()).toBe(1);
     const checked = await domain.services.require('svc_nginx');
@@ -154,13 +140,13 @@ describe('schedule changes', () => {
 
 describe('recovery cooldown', () => {
   const brokenDb = async () => {
-    sshd.setUnitState('db.service', 'failed');
-    sshd.setUnitBroken('db.service', true);
+    ssh.sshd.setUnitState('db.service', 'failed');
+    ssh.sshd.setUnitBroken('db.service', true);
     await addService('svc_db', 'db.service', {
       recovery: { recover_on_down: true, recover_action: 'restart', max_recovery_attempts: 1, recovery_cooldown_sec: 2 },
     });
   };
-  const restarts = () => sshd.readCalls().filter((c) => c.includes('restart -- db.service')).length;
+  const restarts = () => ssh.sshd.readCalls().filter((c) => c.includes('restart -- db.service')).length;
 
   test('after the cooldown has passed a new attempt is made', async () => {
     await brokenDb();
@@ -175,7 +161,7 @@ describe('recovery cooldown', () => {
       const service = await domain.services.require('svc_db');
       expect(service.recovery_attempts).toHaveLength(1);
     } finally {
-      sshd.setUnitBroken('db.service', false);
+      ssh.sshd.setUnitBroken('db.service', false);
     }
   });
 
@@ -193,7 +179,7 @@ describe('recovery cooldown', () => {
       expect(restarts()).toBe(2);
       expect(recoveryKinds()).toEqual(['attempted', 'failed', 'gave_up', 'attempted', 'failed', 'gave_up']);
     } finally {
-      sshd.setUnitBroken('db.service', false);
+      ssh.sshd.setUnitBroken('db.service', false);
     }
   });
 });

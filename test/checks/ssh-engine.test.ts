@@ -1,43 +1,25 @@
 /** Checks and recovery over a real OpenSSH server whose systemctl is a script keeping unit states in files. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeEach, describe, expect, test } from 'vitest';
 import { createDomain } from '../../src/modules/domain.js';
 import { MonitoringCheckModel } from '../../src/modules/history/history.model.js';
 import { ServiceModel } from '../../src/modules/services/service.model.js';
 import { useTestDatabase } from '../helpers/database.js';
-import { createTestEngine, keyFileFor } from '../helpers/engine.js';
-import { startSshd, type SshdFixture } from '../setup/sshd.js';
+import { createTestEngine } from '../helpers/engine.js';
+import { useSshHost } from '../helpers/ssh-host.js';
 
 useTestDatabase(import.meta.filename);
 const domain = createDomain({ historyRetentionDays: 30, staleAfterIntervals: 3, highFailureThreshold: 3 });
-let sshd: SshdFixture;
-let keyFile: string;
+const ssh = useSshHost();
 let harness: ReturnType<typeof createTestEngine>;
 
-beforeAll(async () => {
-  sshd = await startSshd();
-  keyFile = keyFileFor(sshd);
-});
 afterAll(async () => {
   await harness?.close();
-  await sshd?.stop();
 });
 beforeEach(async () => {
   await harness?.close();
   harness = createTestEngine(domain);
-  sshd.clearCalls();
-  await addHost();
+  await domain.hosts.create(ssh.hostInput());
 });
-
-async function addHost(overrides: Record<string, unknown> = {}) {
-  await domain.hosts.create({
-    host_id: 'host_ssh',
-    hostname: 'ssh-fixture',
-    ip_address: '127.0.0.1',
-    environment: 'dev',
-    region: 'lab',
-    ssh_config: { user: sshd.username, port: sshd.port, key_path: keyFile, host_key_fingerprint: sshd.hostKeyOpenSshFingerprint, use_sudo: false, ...overrides },
-  });
-}
 
 async function addService(serviceId: string, unit: string, extra: Record<string, unknown> = {}) {
   return domain.services.create({
@@ -52,9 +34,9 @@ async function addService(serviceId: string, unit: string, extra: Record<string,
 
 describe('ssh checks', () => {
   test('an active unit is running, an inactive one stopped, a failed one error; metrics come with it', async () => {
-    sshd.setUnitState('nginx.service', 'active');
-    sshd.setUnitState('redis.service', 'inactive');
-    sshd.setUnitState('mysql.service', 'failed');
+    ssh.sshd.setUnitState('nginx.service', 'active');
+    ssh.sshd.setUnitState('redis.service', 'inactive');
+    ssh.sshd.setUnitState('mysql.service', 'failed');
     await addService('svc_nginx', 'nginx.service');
     await addService('svc_redis', 'redis.service');
     await addService('svc_mysql', 'mysql.service');
@@ -68,44 +50,44 @@ describe('ssh checks', () => {
     expect(nginx).toMatchObject({ status: 'running', status_code: 0, host_id: 'host_ssh' });
     expect(nginx!.metrics.custom).toMatchObject({ main_pid: expect.any(Number), attempts: 1 });
     expect((await domain.hosts.require('host_ssh')).last_seen).toBeInstanceOf(Date);
-    expect(sshd.readCalls().join('\n')).toContain("show --property=ActiveState,SubState,MainPID,ActiveEnterTimestamp,MemoryCurrent,CPUUsageNSec -- nginx.service");
+    expect(ssh.sshd.readCalls().join('\n')).toContain("show --property=ActiveState,SubState,MainPID,ActiveEnterTimestamp,MemoryCurrent,CPUUsageNSec -- nginx.service");
   });
 
   test('use_sudo runs systemctl through sudo -n, and a refused sudo is an unknown status with the reason', async () => {
     await domain.hosts.update('host_ssh', { ssh_config: { use_sudo: true } });
-    sshd.setUnitState('nginx.service', 'active');
+    ssh.sshd.setUnitState('nginx.service', 'active');
     await addService('svc_nginx', 'nginx.service');
     const run = await harness.engine.runNow('svc_nginx');
     expect(run.recorded.status).toBe('running');
-    sshd.setSudoAllowed(false);
+    ssh.sshd.setSudoAllowed(false);
     try {
       const refused = await harness.engine.runNow('svc_nginx');
       expect(refused.recorded.status).toBe('unknown');
       expect(refused.result.error_details).toContain('password is required');
     } finally {
-      sshd.setSudoAllowed(true);
+      ssh.sshd.setSudoAllowed(true);
     }
   });
 
   test('a check slower than its timeout is unknown and says it timed out; retries run before failure is declared', async () => {
-    sshd.setUnitState('slow.service', 'active');
-    sshd.setUnitDelay('slow.service', 3);
+    ssh.sshd.setUnitState('slow.service', 'active');
+    ssh.sshd.setUnitDelay('slow.service', 3);
     await addService('svc_slow', 'slow.service', { monitoring: { interval_sec: 60, timeout_sec: 1, retry_attempts: 2, retry_delay_sec: 0 } });
     const run = await harness.engine.runNow('svc_slow');
     expect(run.recorded.status).toBe('unknown');
     expect(run.result.error).toMatch(/timed out after 1 s/);
     expect(run.result.metrics?.custom).toMatchObject({ attempts: 3 });
-    sshd.setUnitDelay('slow.service', null);
+    ssh.sshd.setUnitDelay('slow.service', null);
   });
 
   test('a host key that does not match the pinned fingerprint is refused, not trusted', async () => {
     await domain.hosts.update('host_ssh', { ssh_config: { host_key_fingerprint: `SHA256:${'A'.repeat(43)}` } });
-    sshd.setUnitState('nginx.service', 'active');
+    ssh.sshd.setUnitState('nginx.service', 'active');
     await addService('svc_nginx', 'nginx.service');
     const run = await harness.engine.runNow('svc_nginx');
     expect(run.recorded.status).toBe('unknown');
     expect(run.result.error).toMatch(/host key of 127\.0\.0\.1:\d+ is not trusted/);
-    expect(sshd.readCalls()).toEqual([]);
+    expect(ssh.sshd.readCalls()).toEqual([]);
   });
 
   test('a hostile unit name that reached the database anyway never reaches the shell', async () => {
@@ -114,12 +96,12 @@ describe('ssh checks', () => {
     const run = await harness.engine.runNow('svc_ok');
     expect(run.recorded.status).toBe('unknown');
     expect(run.result.error).toMatch(/refusing unit name/);
-    expect(sshd.readCalls()).toEqual([]);
+    expect(ssh.sshd.readCalls()).toEqual([]);
   });
 
   test('one connection per host carries many concurrent checks', async () => {
     for (let i = 0; i < 20; i++) {
-      sshd.setUnitState(`app${i}.service`, 'active');
+      ssh.sshd.setUnitState(`app${i}.service`, 'active');
       await addService(`svc_app${i}`, `app${i}.service`);
     }
     expect(await harness.engine.dispatchDue()).toBe(20);
@@ -131,7 +113,7 @@ describe('ssh checks', () => {
 
 describe('recovery', () => {
   test('a down service with recover_on_down is restarted, re-checked, and the outcome is on the same history entry', async () => {
-    sshd.setUnitState('nginx.service', 'failed');
+    ssh.sshd.setUnitState('nginx.service', 'failed');
     await addService('svc_nginx', 'nginx.service', { recovery: { recover_on_down: true, recover_action: 'restart', max_recovery_attempts: 3, recovery_cooldown_sec: 300 } });
     await harness.engine.dispatchDue();
     const failedCheck = await MonitoringCheckModel.findOne({ service_id: 'svc_nginx', status: 'error' }).lean();
@@ -139,29 +121,29 @@ describe('recovery', () => {
     expect(failedCheck!.recovery_message).toMatch(/restart done; re-check found running/);
     expect(await MonitoringCheckModel.countDocuments({ service_id: 'svc_nginx', recovery_attempted: true })).toBe(1);
     expect((await domain.services.require('svc_nginx')).current_status).toBe('running');
-    expect(sshd.readCalls().some((c) => c.includes('restart -- nginx.service'))).toBe(true);
+    expect(ssh.sshd.readCalls().some((c) => c.includes('restart -- nginx.service'))).toBe(true);
     expect(harness.published.filter((e) => e.name === 'recovery.event').map((e) => (e.payload as { kind: string }).kind)).toEqual(['attempted', 'succeeded']);
   });
 
   test('at most max_recovery_attempts within the cooldown; then it gives up, marks the service and says so once', async () => {
-    sshd.setUnitState('db.service', 'failed');
-    sshd.setUnitBroken('db.service', true);
+    ssh.sshd.setUnitState('db.service', 'failed');
+    ssh.sshd.setUnitBroken('db.service', true);
     await addService('svc_db', 'db.service', { recovery: { recover_on_down: true, recover_action: 'restart', max_recovery_attempts: 2, recovery_cooldown_sec: 600 } });
     for (let i = 0; i < 4; i++) await harness.engine.runNow('svc_db');
-    const restarts = sshd.readCalls().filter((c) => c.includes('restart -- db.service'));
+    const restarts = ssh.sshd.readCalls().filter((c) => c.includes('restart -- db.service'));
     expect(restarts).toHaveLength(2);
     const service = await domain.services.require('svc_db');
     expect(service.recovery_gave_up_at).toBeInstanceOf(Date);
     const kinds = harness.published.filter((e) => e.name === 'recovery.event').map((e) => (e.payload as { kind: string }).kind);
     expect(kinds).toEqual(['attempted', 'failed', 'attempted', 'failed', 'gave_up']);
-    sshd.setUnitBroken('db.service', false);
+    ssh.sshd.setUnitBroken('db.service', false);
   });
 });
 
 describe('scheduling with leases', () => {
   test('two engines dispatching at once check each due service once, and set the next due time', async () => {
     for (let i = 0; i < 10; i++) {
-      sshd.setUnitState(`w${i}.service`, 'active');
+      ssh.sshd.setUnitState(`w${i}.service`, 'active');
       await addService(`svc_w${i}`, `w${i}.service`);
     }
     const other = createTestEngine(domain);
@@ -178,7 +160,7 @@ describe('scheduling with leases', () => {
   });
 
   test('a disabled service is not claimed; services of a host in maintenance are skipped and rescheduled', async () => {
-    sshd.setUnitState('a.service', 'active');
+    ssh.sshd.setUnitState('a.service', 'active');
     await addService('svc_a', 'a.service');
     await addService('svc_b', 'a.service', { monitoring: { enabled: false } });
     await domain.hosts.update('host_ssh', { status: 'maintenance' });
