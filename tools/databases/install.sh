@@ -6,6 +6,7 @@
 # services these packages bring are kept from starting during install and are
 # stopped and disabled afterwards.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/apt.sh"
 
 have_postgres() { compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null && compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
 have_redis() { [[ -x /usr/bin/redis-server ]]; }
@@ -17,25 +18,7 @@ have_postgres || need+=(postgresql)
 have_mariadb || need+=(mariadb-server)
 
 if ((${#need[@]})); then
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "databases/install.sh: please install ${need[*]} (needs root)" >&2
-    exit 1
-  fi
-  # Keep the packages' maintainer scripts from starting the system services:
-  # invoke-rc.d honours policy-rc.d exit code 101 ("action forbidden").
-  # An existing policy-rc.d (Docker images ship one) is left as it is.
-  policy=/usr/sbin/policy-rc.d
-  created_policy=0
-  if [[ ! -e $policy ]]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy"
-    chmod 755 "$policy"
-    created_policy=1
-  fi
-  trap '[[ $created_policy -eq 1 ]] && rm -f "$policy"' EXIT
-  export DEBIAN_FRONTEND=noninteractive
-  echo "databases/install.sh: installing ${need[*]}"
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${need[@]}" >/dev/null
+  apt_install_quietly databases/install.sh "${need[@]}"
 fi
 
 # The system services stay off: the tests only ever run their own instances.
