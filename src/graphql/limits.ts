@@ -3,6 +3,7 @@ import {
   GraphQLError,
   Kind,
   type ASTVisitor,
+  type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLSchema,
   type SelectionSetNode,
@@ -48,34 +49,45 @@ export function depthLimit(maxDepth: number): (context: ValidationContext) => AS
 }
 
 /**
- * Refuses, before anything runs, an operation that asks for more than
- * `maxComplexity`: each field costs 1, and a paginated list costs its page size
- * times what each item selects (declared on the fields).
+ * The error for an operation that asks for more than `maxComplexity` (each
+ * field costs 1, a paginated list its page size times what each item selects,
+ * as declared on the fields), or null when it is within bounds.
  */
+export function complexityError(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+  maxComplexity: number,
+): GraphQLError | null {
+  let complexity: number;
+  try {
+    complexity = getComplexity({
+      schema,
+      query: document,
+      operationName: operationName ?? undefined,
+      variables: variables ?? {},
+      estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
+    });
+  } catch (error) {
+    // Variables that do not fit their types: execution reports that properly (BAD_USER_INPUT).
+    if (error instanceof GraphQLError) return null;
+    throw error;
+  }
+  if (complexity <= maxComplexity) return null;
+  return new GraphQLError(`Query complexity ${complexity} exceeds the maximum of ${maxComplexity}; ask for smaller pages or fewer fields.`, {
+    extensions: { code: 'QUERY_TOO_COMPLEX', complexity, maxComplexity, http: { status: 400 } },
+  });
+}
+
+/** Refuses, before anything runs, an HTTP operation over the complexity limit. */
 export function complexityLimit(schema: GraphQLSchema, maxComplexity: number): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document }) {
-          let complexity: number;
-          try {
-            complexity = getComplexity({
-              schema,
-              query: document,
-              operationName: request.operationName ?? undefined,
-              variables: request.variables ?? {},
-              estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
-            });
-          } catch (error) {
-            // Variables that do not fit their types: execution reports that properly (BAD_USER_INPUT).
-            if (error instanceof GraphQLError) return;
-            throw error;
-          }
-          if (complexity > maxComplexity) {
-            throw new GraphQLError(`Query complexity ${complexity} exceeds the maximum of ${maxComplexity}; ask for smaller pages or fewer fields.`, {
-              extensions: { code: 'QUERY_TOO_COMPLEX', complexity, maxComplexity, http: { status: 400 } },
-            });
-          }
+          const error = complexityError(schema, document, request.operationName, request.variables, maxComplexity);
+          if (error) throw error;
         },
       };
     },

@@ -103,6 +103,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         live: options.live.services,
         logger: options.logger,
         maxDepth: options.maxDepth,
+        maxComplexity: options.maxComplexity,
         keepAliveMs: options.live.keepAliveMs,
         maxQueuedEvents: options.live.maxQueuedEvents,
       })

@@ -1,12 +1,12 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, parse, specifiedRules, validate, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { CloseCode, type Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../common/logger.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { formatErrorFor } from '../graphql/errors.js';
-import { depthLimit } from '../graphql/limits.js';
+import { complexityError, depthLimit } from '../graphql/limits.js';
 import { createLoaders } from '../graphql/loaders.js';
 import type { ApiKeyService, Caller } from '../modules/auth/api-key.service.js';
 import type { CheckEngine } from '../modules/checks/engine.js';
@@ -33,6 +33,7 @@ export interface LiveSocketOptions {
   live: LiveServices;
   logger: Logger;
   maxDepth: number;
+  maxComplexity: number;
   /** A socket that has not answered a ping within this long is dropped. */
   keepAliveMs: number;
   /** Events one connection may have waiting to be sent before it is dropped as too slow. */
@@ -56,16 +57,21 @@ interface Connection extends Record<PropertyKey, unknown> {
 /** Close codes beyond graphql-ws's own: a slow consumer, a revoked key. */
 export const LIVE_CLOSE = { Unauthorized: CloseCode.Unauthorized, Forbidden: CloseCode.Forbidden, TooSlow: 4413 } as const;
 
+// Messages are small GraphQL documents; the same cap as an HTTP body.
+const MAX_MESSAGE_BYTES = 1024 * 1024;
+
 /**
  * graphql-ws (protocol graphql-transport-ws) on the API's own port and path.
  * The API key comes in `connection_init` (`{ authorization: "Bearer <key>" }`
  * or `{ apiKey }`): none closes with 4401, a bad or revoked one with 4403, and
  * revoking a key later closes its sockets (4403) on every process. Sockets are
  * pinged; one that misses a pong is dropped. A client too slow to take its
- * events is dropped (4413) rather than queued for without bound.
+ * events is dropped (4413) rather than queued for without bound. Only
+ * subscriptions are taken here (queries and mutations go over HTTP), under the
+ * same depth and complexity limits as HTTP.
  */
 export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
-  const wss = new WebSocketServer({ server: options.httpServer, path: options.path });
+  const wss = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: MAX_MESSAGE_BYTES });
   const connections = new Map<WebSocket, Connection>();
   const stats: SharedExecutionStats = { deliveries: 0, executions: 0 };
   const formatError = formatErrorFor(options.logger);
@@ -87,7 +93,16 @@ export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
           ctx.extra.socket.close(LIVE_CLOSE.Unauthorized, 'Unauthorized: send { authorization: "Bearer <key>" } in connection_init');
           return false;
         }
-        const caller = await options.apiKeys.authenticate(token);
+        let caller: Caller | null;
+        try {
+          caller = await options.apiKeys.authenticate(token);
+        } catch (error) {
+          options.logger.error('live connection: the API key could not be checked', { reason: (error as Error).message });
+          ctx.extra.socket.close(CloseCode.InternalServerError, 'Internal server error');
+          return false;
+        }
+        // Closed while the key was being checked: graphql-ws has already said goodbye to it.
+        if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
         if (!caller) {
           ctx.extra.socket.close(LIVE_CLOSE.Forbidden, 'Forbidden: the API key is not valid, or has been revoked');
           return false;
@@ -97,47 +112,41 @@ export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
         connections.set(ctx.extra.socket, ctx.extra);
         return true;
       },
-      onSubscribe: (ctx, _id, payload) => executionArgs(ctx, payload, rules),
+      onSubscribe: (ctx, _id, payload) => executionArgs(ctx, payload),
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined,
       onDisconnect: (ctx) => void connections.delete(ctx.extra.socket),
       onClose: (ctx) => void connections.delete(ctx.extra.socket),
     },
     wss,
+    // graphql-ws pings every keepAliveMs and drops a socket that has not answered the previous ping.
+    options.keepAliveMs,
   );
 
-  function executionArgs(ctx: Context<Record<string, unknown> | undefined, Connection>, payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null }, validationRules: typeof rules): ExecutionArgs | readonly GraphQLError[] {
+  function executionArgs(
+    ctx: Context<Record<string, unknown> | undefined, Connection>,
+    payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
+  ): ExecutionArgs | readonly GraphQLError[] {
     let document;
     try {
       document = parse(payload.query);
     } catch (error) {
       return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
     }
-    const errors = validate(options.schema, document, validationRules);
+    const errors = validate(options.schema, document, rules);
     if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+    const operation = getOperationAST(document, payload.operationName);
+    if (operation && operation.operation !== 'subscription') {
+      return [new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP to this same URL.', { extensions: { code: 'BAD_REQUEST' } })];
+    }
+    const tooComplex = complexityError(options.schema, document, payload.operationName, payload.variables, options.maxComplexity);
+    if (tooComplex) return [tooComplex];
     const contextValue = withFreshLoaders(
       { domain: options.domain, apiKeys: options.apiKeys, engine: options.engine, caller: ctx.extra.caller!, live: { ...options.live, budget: ctx.extra.budget! } },
       options.domain,
     );
     return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
   }
-
-  const alive = new WeakSet<WebSocket>();
-  wss.on('connection', (socket) => {
-    alive.add(socket);
-    socket.on('pong', () => alive.add(socket));
-  });
-  const keepAlive = setInterval(() => {
-    for (const socket of wss.clients) {
-      if (!alive.has(socket)) {
-        socket.terminate();
-        continue;
-      }
-      alive.delete(socket);
-      socket.ping();
-    }
-  }, options.keepAliveMs);
-  keepAlive.unref();
 
   const stopRevocations = options.live.hub.listen('apiKeyRevoked', (event) => {
     for (const connection of connections.values()) {
@@ -149,11 +158,10 @@ export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
     stats,
     connections: () => connections.size,
     async stop() {
-      clearInterval(keepAlive);
       stopRevocations();
-      await server.dispose();
+      // Terminated first: a graceful close waits for each client's reply (up to 30 s) and would hold up shutdown.
       for (const socket of wss.clients) socket.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await server.dispose();
     },
   };
 }

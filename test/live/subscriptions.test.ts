@@ -239,7 +239,8 @@ describe('inventory changes', () => {
     const services = subscribe(client, `subscription { serviceChanged(hostId: "host_doomed") { serviceId kind } }`);
     await settle();
     await api.domain.hosts.delete('host_doomed');
-    expect((await services.waitFor(2)).map((d) => d.serviceChanged)).toEqual([
+    const byId = (a: unknown, b: unknown) => (a as { serviceId: string }).serviceId.localeCompare((b as { serviceId: string }).serviceId);
+    expect((await services.waitFor(2)).map((d) => d.serviceChanged).sort(byId)).toEqual([
       { serviceId: 'svc_1', kind: 'DELETED' },
       { serviceId: 'svc_2', kind: 'DELETED' },
     ]);
@@ -305,6 +306,30 @@ describe('protocol and errors', () => {
     await settle();
     await api.domain.hosts.create(hostInput({ host_id: 'host_x' }));
     await good.waitFor(1);
+  });
+
+  test('queries and mutations over the socket are refused, pointing to HTTP', async () => {
+    const feed = subscribe(connect().client, `query { dashboardSummary { totalHosts } }`);
+    await eventually(() => feed.completed, 3_000, 'the refusal');
+    expect(feed.error).toEqual([expect.objectContaining({ message: expect.stringMatching(/HTTP/), extensions: { code: 'BAD_REQUEST' } })]);
+  });
+
+  test('the complexity limit applies to subscriptions as it does over HTTP', async () => {
+    const feed = subscribe(connect().client, `subscription { serviceStatusChanged { service { host { services { serviceId } } } } }`);
+    await settle();
+    expect(feed.error).toBeUndefined();
+    const costly = subscribe(
+      connect().client,
+      `subscription { serviceStatusChanged { service { host { services { dependencies { history(first: 500) { edges { node { id status error } } } } } } } } }`,
+    );
+    await eventually(() => costly.completed, 3_000, 'the refusal');
+    expect(costly.error).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }) })]);
+  });
+
+  test('a message over 1 MiB closes the socket (1009) before anything reads it', async () => {
+    const { socket, closed } = await rawSocket(api.url);
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(1_100_000) } }));
+    expect((await closed).code).toBe(1009);
   });
 
   test('a subscription sent over HTTP is refused with a clear error', async () => {

@@ -75,6 +75,29 @@ describe('SendBudget', () => {
     expect(dropped).not.toHaveBeenCalled();
   });
 
+  test('a replay longer than the budget is delivered whole: what the client asked for is not charged', async () => {
+    const dropped = vi.fn();
+    const budget = new SendBudget(10, dropped);
+    const s = source<{ id: string }>();
+    const replay = Array.from({ length: 1000 }, (_, i) => ({ id: `r${i}` }));
+    const stream = eventStream({ listen: s.listen, before: async () => replay, idOf: (e) => e.id }, budget);
+    s.push({ id: 'live' });
+    const ids: string[] = [];
+    for (let i = 0; i < 1001; i++) ids.push(((await stream.next()).value as { id: string }).id);
+    expect(ids.at(0)).toBe('r0');
+    expect(ids.at(-1)).toBe('live');
+    expect(dropped).not.toHaveBeenCalled();
+  });
+
+  test('live events piling up while a replay loads are charged', async () => {
+    const dropped = vi.fn();
+    const budget = new SendBudget(5, dropped);
+    const s = source<{ id: string }>();
+    eventStream({ listen: s.listen, before: () => new Promise<{ id: string }[]>(() => {}), idOf: (e) => e.id }, budget);
+    for (let i = 0; i < 10; i++) s.push({ id: `live${i}` });
+    expect(dropped).toHaveBeenCalledOnce();
+  });
+
   test('the limit counts every subscription of the connection together', () => {
     const dropped = vi.fn();
     const budget = new SendBudget(4, dropped);

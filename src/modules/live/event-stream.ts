@@ -35,60 +35,81 @@ export interface StreamSource<T> {
 
 /**
  * A pull-based async iterator over pushed events, as GraphQL subscriptions
- * consume them. Live events arriving while `before` is still loading are held
- * and yielded after it, without duplicates. Every queued event is charged to
- * the connection's budget.
+ * consume them. A replay (`before`) is yielded first; live events arriving
+ * meanwhile are held and yielded after it, without the ones it already had.
+ * Live events waiting for the consumer are charged to the connection's budget;
+ * a replay is not (it is what the client asked for, bounded by the replay
+ * limit), so reconnecting with `since` never trips the budget by itself.
  */
 export function eventStream<T>(source: StreamSource<T>, budget: SendBudget | null): AsyncIterableIterator<T> {
+  let replayed: T[] = [];
   const queue: T[] = [];
+  const held: T[] = [];
+  let replaying = Boolean(source.before);
   let waiting: ((result: IteratorResult<T>) => void) | null = null;
   let done = false;
-  let replaying = Boolean(source.before);
-  const held: T[] = [];
 
-  const push = (event: T) => {
-    if (done) return;
-    if (waiting) {
-      const resolve = waiting;
-      waiting = null;
-      resolve({ value: event, done: false });
-      return;
-    }
-    if (budget && !budget.take()) return void finish();
-    queue.push(event);
+  const charge = () => !budget || budget.take();
+  const handOver = (event: T): boolean => {
+    if (!waiting) return false;
+    const resolve = waiting;
+    waiting = null;
+    resolve({ value: event, done: false });
+    return true;
   };
-  const stop = source.listen((event) => (replaying ? held.push(event) : push(event)));
-
   const finish = (): IteratorResult<T> => {
     if (!done) {
       done = true;
       stop();
-      if (budget) for (let i = 0; i < queue.length; i++) budget.give();
+      for (let i = 0; i < queue.length + held.length; i++) budget?.give();
       queue.length = 0;
+      held.length = 0;
+      replayed = [];
       waiting?.({ value: undefined, done: true });
       waiting = null;
     }
     return { value: undefined, done: true };
   };
+  const take = (): T | undefined => {
+    if (replayed.length > 0) return replayed.shift();
+    if (queue.length === 0) return undefined;
+    budget?.give();
+    return queue.shift();
+  };
+
+  const stop = source.listen((event) => {
+    if (done) return;
+    if (!replaying && handOver(event)) return;
+    if (!charge()) return void finish();
+    (replaying ? held : queue).push(event);
+  });
 
   if (source.before) {
     source
       .before()
-      .then((replayed) => {
-        const seen = new Set(source.idOf ? replayed.map(source.idOf) : []);
-        replaying = false;
-        for (const event of replayed) push(event);
-        for (const event of held) if (!source.idOf || !seen.has(source.idOf(event))) push(event);
+      .then((events) => {
+        if (done) return;
+        const seen = new Set(source.idOf ? events.map(source.idOf) : []);
+        replayed = events;
+        for (const event of held) {
+          if (source.idOf && seen.has(source.idOf(event))) budget?.give();
+          else queue.push(event);
+        }
         held.length = 0;
+        replaying = false;
+        if (waiting) {
+          const next = take();
+          if (next !== undefined) handOver(next);
+        }
       })
       .catch(() => finish());
   }
 
   return {
     next: () => {
-      if (queue.length > 0) {
-        budget?.give();
-        return Promise.resolve({ value: queue.shift()!, done: false });
+      if (!replaying) {
+        const next = take();
+        if (next !== undefined) return Promise.resolve({ value: next, done: false });
       }
       if (done) return Promise.resolve({ value: undefined, done: true });
       return new Promise((resolve) => (waiting = resolve));
