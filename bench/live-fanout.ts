@@ -274,6 +274,7 @@ async function publishStatusChanges(total: number): Promise<string[]> {
       status: service.status,
       history_id: new Types.ObjectId().toHexString(),
       at: new Date(),
+      recorded_at: new Date(),
     });
     hosts.push(service.host_id);
   }

@@ -20,7 +20,10 @@ export interface DomainEvents {
     previous_status: ServiceStatus;
     status: ServiceStatus;
     history_id: string;
+    /** When the check started. */
     at: Date;
+    /** When its result was written. */
+    recorded_at: Date;
   };
   'check.completed': {
     service_id: string;
@@ -30,6 +33,8 @@ export interface DomainEvents {
     history_id: string;
     /** When the check started. */
     at: Date;
+    /** When its result was written. */
+    recorded_at: Date;
     /** When it was due by the schedule; null for on-demand checks. */
     due_at: Date | null;
   };

@@ -129,6 +129,17 @@ describe('serviceStatusChanged', () => {
     expect(all[2]!.serviceStatusChanged).toMatchObject({ serviceId: 'svc_flap', previousStatus: 'RUNNING' });
   });
 
+  test('`since` compares with when a result was written, so a slow check that started before it is not lost', async () => {
+    await tcpService('svc_slow', 'host_a');
+    const since = new Date();
+    // A check that started a minute ago (retries, timeouts) and is written now.
+    await api.domain.recorder.record([{ service_id: 'svc_slow', timestamp: new Date(Date.now() - 60_000), status: 'stopped' }]);
+    const feed = subscribe(connect().client, STATUS_CHANGED, { since: since.toISOString() });
+    const [replayed] = await feed.waitFor(1);
+    expect(replayed!.serviceStatusChanged).toMatchObject({ serviceId: 'svc_slow', previousStatus: 'UNKNOWN', status: 'STOPPED' });
+    expect(+new Date((replayed!.serviceStatusChanged as { at: string }).at)).toBeGreaterThanOrEqual(+since);
+  });
+
   test('`since` replays only changes after that instant, and only those the filter selects', async () => {
     await tcpService('svc_old', 'host_a');
     await tcpService('svc_new_a', 'host_a');

@@ -160,7 +160,7 @@ export class CheckEngine {
   }
 
   private announce(entry: RecordedCheck, service: Service, dueAt: Date | null): void {
-    const base = { service_id: entry.service_id, host_id: entry.host_id, labels: serviceLabels(service), history_id: entry.history_id, at: entry.timestamp };
+    const base = { service_id: entry.service_id, host_id: entry.host_id, labels: serviceLabels(service), history_id: entry.history_id, at: entry.timestamp, recorded_at: entry.recorded_at };
     this.events.publish('check.completed', { ...base, status: entry.status, due_at: dueAt });
     if (entry.status_changed) this.events.publish('service.status-changed', { ...base, previous_status: entry.previous_status, status: entry.status });
   }

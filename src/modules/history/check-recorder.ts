@@ -78,12 +78,14 @@ export class CheckRecorder {
     if (known.length === 0) return { recorded: [], unknownServiceIds };
 
     const historyDocs = await this.validatedHistory(known, states);
+    const recordedAt = new Date();
     const rollups = new Map<string, RollupIncrement>();
     const hostsSeen = new Map<string, Date>();
     const recorded = known.map(({ result }, i) => {
       const state = states.get(result.service_id)!;
       if (result.host_contacted) hostsSeen.set(state.host_id, maxDate(hostsSeen.get(state.host_id), result.timestamp));
-      const outcome = this.apply(state, result, String(historyDocs[i]!._id), rollups);
+      const outcome = this.apply(state, result, String(historyDocs[i]!._id), recordedAt, rollups);
+      historyDocs[i]!.recorded_at = recordedAt;
       if (outcome.late) historyDocs[i]!.late = true;
       if (outcome.status_changed) historyDocs[i]!.previous_status = outcome.previous_status;
       return outcome;
@@ -149,7 +151,7 @@ export class CheckRecorder {
   }
 
   /** Moves one service's in-memory state forward by one result and adds the elapsed interval to the rollups. */
-  private apply(state: ServiceState, result: CheckResult, historyId: string, rollups: Map<string, RollupIncrement>): RecordedCheck {
+  private apply(state: ServiceState, result: CheckResult, historyId: string, recordedAt: Date, rollups: Map<string, RollupIncrement>): RecordedCheck {
     const previous = state.current_status;
     const late = state.last_check !== null && +result.timestamp <= +state.last_check;
     if (!late) {
@@ -169,6 +171,7 @@ export class CheckRecorder {
       service_id: state.service_id,
       host_id: state.host_id,
       timestamp: result.timestamp,
+      recorded_at: recordedAt,
       previous_status: previous,
       status: late ? previous : result.status,
       status_changed: !late && result.status !== previous,

@@ -26,6 +26,8 @@ export interface RecordedCheck {
   service_id: string;
   host_id: string;
   timestamp: Date;
+  /** When the result was written: what live events carry as `at` and `since` compares with. */
+  recorded_at: Date;
   previous_status: ServiceStatus;
   status: ServiceStatus;
   status_changed: boolean;

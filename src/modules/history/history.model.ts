@@ -123,6 +123,14 @@ export class MonitoringCheck {
    */
   @prop({ type: String, default: undefined })
   public previous_status?: ServiceStatus;
+
+  /** Not in the seed: when the result was written (a slow check is written long after its `timestamp`); live replay reads it. */
+  @prop({ type: Date, default: undefined })
+  public recorded_at?: Date;
+
+  /** Not in the seed: when a recovery outcome (or the first give-up) was written on this entry; live replay reads it. */
+  @prop({ type: Date, default: undefined })
+  public recovery_at?: Date;
 }
 
 export const MonitoringCheckModel = getModelForClass(MonitoringCheck);

@@ -7,13 +7,14 @@ const newId = () => new Types.ObjectId().toHexString();
 /**
  * Forwards this process's domain events (published once their writes are
  * acknowledged) to the live hub, and so to every process's subscribers.
- * Check events take the history entry's id, which replay from history reuses.
+ * Check events take the history entry's id and the time the result was
+ * written, which replay from history reuses (`since` compares with it).
  */
 export function bridgeDomainEvents(events: EventBus, hub: LiveHub, onError: (reason: unknown) => void): () => void {
   const send = (promise: Promise<void>) => void promise.catch(onError);
   const stops = [
-    events.subscribe('service.status-changed', (e) => send(hub.publish('serviceStatusChanged', { ...e, id: e.history_id }))),
-    events.subscribe('check.completed', (e) => send(hub.publish('checkCompleted', { ...e, id: e.history_id }))),
+    events.subscribe('service.status-changed', ({ recorded_at, ...e }) => send(hub.publish('serviceStatusChanged', { ...e, id: e.history_id, at: recorded_at }))),
+    events.subscribe('check.completed', ({ recorded_at, ...e }) => send(hub.publish('checkCompleted', { ...e, id: e.history_id, at: recorded_at }))),
     events.subscribe('recovery.event', (e) =>
       send(hub.publish('recoveryEvent', { ...e, id: e.history_id ? `${e.history_id}:${e.kind}` : newId() })),
     ),

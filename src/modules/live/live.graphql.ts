@@ -31,7 +31,7 @@ export function toServiceEventFilter(input: ServiceEventFilterInput | null | und
 @ObjectType({ description: "A service's status changed; `check` is the check that found it." })
 export class ServiceStatusChangeEvent {
   @Field(() => ID, { description: 'The id of the check (history entry) that changed the status; the same when replayed.' }) id!: string;
-  @Field(() => Date) at!: Date;
+  @Field(() => Date, { description: 'When the change was written (what `since` compares with).' }) at!: Date;
   @Field({ name: 'serviceId' }) service_id!: string;
   @Field({ name: 'hostId' }) host_id!: string;
   @Field(() => ServiceStatusEnum, { name: 'previousStatus' }) previous_status!: ServiceStatus;
@@ -42,7 +42,7 @@ export class ServiceStatusChangeEvent {
 @ObjectType({ description: 'A check finished (scheduled or on demand).' })
 export class CheckCompletedEvent {
   @Field(() => ID, { description: 'The id of the history entry; the same when replayed.' }) id!: string;
-  @Field(() => Date, { description: 'When the check started.' }) at!: Date;
+  @Field(() => Date, { description: 'When the result was written (what `since` compares with); the check started at `check.timestamp`.' }) at!: Date;
   @Field({ name: 'serviceId' }) service_id!: string;
   @Field({ name: 'hostId' }) host_id!: string;
   @Field(() => ServiceStatusEnum) status!: ServiceStatus;

@@ -26,7 +26,8 @@ interface ServiceEventArgs {
   since?: Date | null;
 }
 
-const SINCE = 'Also deliver, first, what happened after this instant (from history), then the live events, without duplicates.';
+const SINCE =
+  'Also deliver, first, what was written at or after this instant (from history; pass the `at` of the last event seen: it comes again), then the live events, without duplicates.';
 
 function liveOf(context: GraphQLContext): LiveConnection {
   if (context.live) return context.live;
@@ -82,7 +83,7 @@ export class LiveResolver {
 
   @Authorized('viewer')
   @Subscription(() => RecoveryEvent, {
-    description: 'Recoveries attempted, succeeded, failed or given up. Replayed ones carry the time of the check that led to them.',
+    description: 'Recoveries attempted, succeeded, failed or given up (replay: the outcomes, not the attempts).',
     subscribe: serviceEvents('recoveryEvent', (live, filter, since) => live.replay.recoveries(filter, since)),
   })
   recoveryEvent(

@@ -72,14 +72,9 @@ export class RecoveryService {
       message = `${action} failed: ${(error as Error).message}`;
     }
     const success = recheck !== null && (recheck.status === 'running' || recheck.status === 'warning');
-    await this.annotate(historyId, { recovery_attempted: true, recovery_action: action, recovery_success: success, recovery_message: message });
-    this.events.publish('recovery.event', {
-      ...about(service, historyId),
-      kind: success ? 'succeeded' : 'failed',
-      action,
-      message,
-      at: new Date(),
-    });
+    const at = new Date();
+    await this.annotate(historyId, { recovery_attempted: true, recovery_action: action, recovery_success: success, recovery_message: message, recovery_at: at });
+    this.events.publish('recovery.event', { ...about(service, historyId), kind: success ? 'succeeded' : 'failed', action, message, at });
     return { attempted: true, action, success, message, recheck, gaveUp: false };
   }
 
@@ -92,7 +87,8 @@ export class RecoveryService {
 
   private async giveUp(service: Service, host: Host, historyId: string | null, attempts: number, now: Date): Promise<RecoveryOutcome> {
     const message = `gave up: ${attempts} attempts within ${service.recovery.recovery_cooldown_sec} s`;
-    await this.annotate(historyId, { recovery_attempted: false, recovery_message: message });
+    // Every check in the cooldown says so; only the first give-up is an event (and is what replay finds).
+    await this.annotate(historyId, { recovery_attempted: false, recovery_message: message, ...(service.recovery_gave_up_at ? {} : { recovery_at: now }) });
     if (!service.recovery_gave_up_at) {
       await ServiceModel.updateOne({ service_id: service.service_id }, { $set: { recovery_gave_up_at: now } }, { timestamps: false });
       this.events.publish('recovery.event', { ...about(service, historyId), kind: 'gave_up', action: null, message, at: now });
