@@ -125,6 +125,22 @@ describe('recovery', () => {
     expect(harness.published.filter((e) => e.name === 'recovery.event').map((e) => (e.payload as { kind: string }).kind)).toEqual(['attempted', 'succeeded']);
   });
 
+  test('a scheduled recovery keeps the lease until it is done: an operator check meanwhile is refused, and afterwards the service is free', async () => {
+    ssh.sshd.setUnitState('nginx.service', 'failed');
+    ssh.sshd.setUnitDelay('nginx.service', 1);
+    await addService('svc_nginx', 'nginx.service', { recovery: { recover_on_down: true, recover_action: 'restart', max_recovery_attempts: 3, recovery_cooldown_sec: 300 } });
+    const dispatch = harness.engine.dispatchDue();
+    // The failed check is written first; the restart and the re-check (each delayed 1 s) follow.
+    for (let i = 0; i < 100 && (await MonitoringCheckModel.countDocuments({ service_id: 'svc_nginx' })) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await expect(harness.engine.runNow('svc_nginx')).rejects.toMatchObject({ code: 'CONFLICT' });
+    await dispatch;
+    ssh.sshd.setUnitDelay('nginx.service', null);
+    const service = await ServiceModel.findOne({ service_id: 'svc_nginx' }).lean();
+    expect(service).toMatchObject({ lease_owner: null, current_status: 'running' });
+    expect(+service!.next_check_at!).toBeGreaterThan(Date.now());
+    expect((await harness.engine.runNow('svc_nginx')).recorded.status).toBe('running');
+  });
+
   test('at most max_recovery_attempts within the cooldown; then it gives up, marks the service and says so once', async () => {
     ssh.sshd.setUnitState('db.service', 'failed');
     ssh.sshd.setUnitBroken('db.service', true);

@@ -212,21 +212,24 @@ describe('CheckRecorder: batches', () => {
 });
 
 describe('CheckRecorder: leases', () => {
-  const leaseOf = (token: string, untilMs: number) => new Map([[SVC, { token, until: new Date(Date.now() + untilMs), next_check_at: minute(10) }]]);
+  // A 120 s lease: the write skips the owner check while over half of it remains.
+  const LEASE_MS = 120 * SECOND;
+  const leaseOf = (token: string, untilMs: number, release = true) =>
+    new Map([[SVC, { token, until: new Date(Date.now() + untilMs), unguarded_until: new Date(Date.now() + untilMs - LEASE_MS / 2), next_check_at: minute(10), release }]]);
   const claim = (owner: string, untilMs: number) =>
     ServiceModel.updateOne({ service_id: SVC }, { $set: { lease_owner: owner, lease_until: new Date(Date.now() + untilMs) } });
 
   test("the holder of a lease far from running out writes the result and releases the lease with the next due time", async () => {
     await hostWithService(domain, { serviceId: SVC });
-    await claim('worker-a', 60 * SECOND);
-    await domain.recorder.record([check(SVC, minute(0), 'stopped')], leaseOf('worker-a', 60 * SECOND));
+    await claim('worker-a', 110 * SECOND);
+    await domain.recorder.record([check(SVC, minute(0), 'stopped')], leaseOf('worker-a', 110 * SECOND));
     expect(await serviceDoc(SVC)).toMatchObject({ current_status: 'stopped', lease_owner: null, lease_until: null, next_check_at: minute(10) });
   });
 
-  test('a lease about to run out is checked in the write: a service another worker took over meanwhile is left to it', async () => {
+  test('a lease with under half its time left is checked in the write: a service another worker took over meanwhile is left to it', async () => {
     await hostWithService(domain, { serviceId: SVC });
     await claim('worker-b', 60 * SECOND);
-    await domain.recorder.record([check(SVC, minute(0), 'stopped')], leaseOf('worker-a', 2 * SECOND));
+    await domain.recorder.record([check(SVC, minute(0), 'stopped')], leaseOf('worker-a', 50 * SECOND));
     expect(await serviceDoc(SVC)).toMatchObject({ current_status: 'unknown', lease_owner: 'worker-b' });
     expect(await MonitoringCheckModel.countDocuments({ service_id: SVC })).toBe(1);
   });
@@ -236,6 +239,14 @@ describe('CheckRecorder: leases', () => {
     await claim('worker-a', 2 * SECOND);
     await domain.recorder.record([check(SVC, minute(0), 'running')], leaseOf('worker-a', 2 * SECOND));
     expect(await serviceDoc(SVC)).toMatchObject({ current_status: 'running', lease_owner: null, next_check_at: minute(10) });
+  });
+
+  test('a lease not to be released (a recovery follows) is kept by the write', async () => {
+    await hostWithService(domain, { serviceId: SVC });
+    await claim('worker-a', 110 * SECOND);
+    const before = await serviceDoc(SVC);
+    await domain.recorder.record([check(SVC, minute(0), 'stopped')], leaseOf('worker-a', 110 * SECOND, false));
+    expect(await serviceDoc(SVC)).toMatchObject({ current_status: 'stopped', lease_owner: 'worker-a', next_check_at: before!.next_check_at });
   });
 });
 

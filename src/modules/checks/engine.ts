@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError } from '../../common/errors.js';
 import { isFailureStatus, type RecoverAction } from '../../common/enums.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { CheckRecorder } from '../history/check-recorder.js';
+import type { Lease } from '../history/check-recorder.js';
 import type { CheckResult, RecordedCheck } from '../history/check-result.js';
 import { HostModel, type Host } from '../hosts/host.model.js';
 import type { RecoveryOutcome, RecoveryService } from '../recovery/recovery.service.js';
@@ -77,6 +78,25 @@ export class CheckEngine {
 
   /** An operator's check now, outside the schedule; refused while a scheduled one holds the service. */
   async runNow(serviceId: string): Promise<CheckRun> {
+    return this.holding(serviceId, async (service, token) => (await this.checkBatch([service], token, { keepSchedule: true }))[0]!);
+  }
+
+  /**
+   * An operator's recovery now, whatever the service's recovery settings say; subject to the same limits.
+   * The check and the recovery run under one lease, so no other process checks or recovers it meanwhile.
+   */
+  async recoverNow(serviceId: string, action: RecoverAction): Promise<RecoveryOutcome> {
+    return this.holding(serviceId, async (claimed, token) => {
+      const [run] = await this.checkBatch([claimed], token, { keepSchedule: true });
+      if (run!.recovery) return run!.recovery;
+      const service = await ServiceModel.findOne({ service_id: serviceId }).lean<Service>();
+      const host = await HostModel.findOne({ host_id: service!.host_id }).lean<Host>();
+      return this.recovery.recover(service!, host!, action, run!.recorded.history_id);
+    });
+  }
+
+  /** Claims one service for an operator's action (CONFLICT while a check holds it), runs it, then lets it go. */
+  private async holding<T>(serviceId: string, work: (service: Service, token: string) => Promise<T>): Promise<T> {
     const token = randomUUID();
     const now = new Date();
     const service = await ServiceModel.findOneAndUpdate(
@@ -89,19 +109,10 @@ export class CheckEngine {
       throw new ConflictError(`a check of ${serviceId} is running; try again in a moment`);
     }
     try {
-      const [run] = await this.checkBatch([service], token, { keepSchedule: true });
-      return run!;
+      return await work(service, token);
     } finally {
       await ServiceModel.updateOne({ service_id: serviceId, lease_owner: token }, { $set: { lease_owner: null, lease_until: null } }, { timestamps: false });
     }
-  }
-
-  /** An operator's recovery now, whatever the service's recovery settings say; subject to the same limits. */
-  async recoverNow(serviceId: string, action: RecoverAction): Promise<RecoveryOutcome> {
-    const run = await this.runNow(serviceId);
-    const service = await ServiceModel.findOne({ service_id: serviceId }).lean<Service>();
-    const host = await HostModel.findOne({ host_id: service!.host_id }).lean<Host>();
-    return run.recovery ?? this.recovery.recover(service!, host!, action, run.recorded.history_id);
   }
 
   shutdown(): void {
@@ -126,9 +137,14 @@ export class CheckEngine {
     );
     const checkable = services.filter((s) => hosts.get(s.host_id)?.status === CHECKED_HOST_STATUS || options.keepSchedule);
     const results = await Promise.all(checkable.map((s) => runCheck(this.checkers[s.monitoring.method], s, hosts.get(s.host_id)!, this.stop.signal)));
+    // A service about to be recovered keeps its lease until the recovery is done: no other process may check or
+    // recover it meanwhile.
+    const heldForRecovery = new Set(checkable.filter((s, i) => mayRecover(s, hosts.get(s.host_id)!, results[i]!.status)).map((s) => s.service_id));
     const now = Date.now();
     const leases = new Map(
-      options.keepSchedule ? [] : checkable.map((s) => [s.service_id, { token, until: s.lease_until!, next_check_at: nextDue(s, now) }] as const),
+      options.keepSchedule
+        ? []
+        : checkable.map((s) => [s.service_id, this.leaseOf(s, token, nextDue(s, now), !heldForRecovery.has(s.service_id))] as const),
     );
     const { recorded } = await this.recorder.record(results, leases);
     const runs = await Promise.all(
@@ -139,10 +155,19 @@ export class CheckEngine {
         return { result, recorded: entry, recovery: await this.recoverIfDown(service, hosts.get(service.host_id)!, entry) };
       }),
     );
-    // Services checked were released with their results; the rest (hosts in maintenance, deleted meanwhile) here.
-    const released = new Set(recorded.map((r) => r.service_id));
+    // Services checked were released with their results; the rest (recovered, hosts in maintenance, deleted meanwhile) here.
+    const released = new Set(recorded.map((r) => r.service_id).filter((id) => !heldForRecovery.has(id)));
     if (!options.keepSchedule) await this.release(services.filter((s) => !released.has(s.service_id)), token);
     return runs;
+  }
+
+  /**
+   * The claim as the recorder sees it: the write may skip the `lease_owner` filter while over half the lease
+   * remains (no other process can have claimed the service; a wide margin for clock skew and slow writes).
+   */
+  private leaseOf(service: Service, token: string, nextCheckAt: Date, release: boolean): Lease {
+    const until = service.lease_until!;
+    return { token, until, unguarded_until: new Date(+until - this.settings.leaseMs / 2), next_check_at: nextCheckAt, release };
   }
 
   private async recoverIfDown(service: Service, host: Host, entry: RecordedCheck): Promise<RecoveryOutcome | null> {
@@ -150,7 +175,7 @@ export class CheckEngine {
       if (service.recovery_gave_up_at) await ServiceModel.updateOne({ service_id: service.service_id }, { $set: { recovery_gave_up_at: null, recovery_attempts: [] } });
       return null;
     }
-    if (!service.recovery.recover_on_down || entry.late || host.status !== CHECKED_HOST_STATUS) return null;
+    if (!mayRecover(service, host, entry.status) || entry.late) return null;
     const outcome = await this.recovery.recover(service, host, service.recovery.recover_action, entry.history_id);
     if (outcome.recheck) {
       const { recorded } = await this.recorder.record([outcome.recheck]);
@@ -177,6 +202,10 @@ export class CheckEngine {
     }));
     await ServiceModel.collection.bulkWrite(ops, { ordered: false });
   }
+}
+
+function mayRecover(service: Service, host: Host, status: RecordedCheck['status']): boolean {
+  return isFailureStatus(status) && service.recovery.recover_on_down && host.status === CHECKED_HOST_STATUS;
 }
 
 /**

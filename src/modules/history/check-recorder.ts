@@ -29,22 +29,21 @@ interface ServiceState {
 
 const DAY_MS = 86_400_000;
 
-/** A scheduled check's claim on its service, released when its result is written. */
+/** A scheduled check's claim on its service, released when its result is written (unless `release` is false). */
 export interface Lease {
   token: string;
   /** When the claim runs out and another worker may take the service over. */
   until: Date;
+  /**
+   * Until then the claim is surely still ours (no other process may claim before `until`, and the margin
+   * covers clock skew and slow writes), so the write finds the service by its unique key alone. That
+   * matters on servers that only use unique indexes (mongo-java-server): any other filter scans.
+   */
+  unguarded_until: Date;
   next_check_at: Date;
+  /** False keeps the claim after the write (a recovery follows; the engine releases it afterwards). */
+  release?: boolean;
 }
-
-/**
- * A lease this far from running out is surely still ours (no other process can
- * claim before it ends, whatever its clock says within this skew), so its write
- * needs no `lease_owner` filter and finds the service by its unique key alone.
- * That matters on servers that only use unique indexes (mongo-java-server), where
- * any other filter scans the collection.
- */
-const LEASE_SAFETY_MARGIN_MS = 10_000;
 
 interface RollupIncrement extends UpDown {
   service_id: string;
@@ -185,7 +184,7 @@ export class CheckRecorder {
     const now = new Date();
     const ops: AnyBulkWriteOperation[] = states.map((s) => {
       const lease = leases.get(s.service_id);
-      const release = lease ? { lease_owner: null, lease_until: null, next_check_at: lease.next_check_at } : {};
+      const release = lease && lease.release !== false ? { lease_owner: null, lease_until: null, next_check_at: lease.next_check_at } : {};
       const state = s.touched
         ? {
             current_status: s.current_status,
@@ -232,7 +231,7 @@ export class CheckRecorder {
  */
 function writeGuard(state: ServiceState, lease: Lease | undefined, now: number): object {
   if (!lease) return { $or: [{ last_check: null }, { last_check: { $lt: state.last_check } }] };
-  return +lease.until - now > LEASE_SAFETY_MARGIN_MS ? {} : { lease_owner: lease.token };
+  return now < +lease.unguarded_until ? {} : { lease_owner: lease.token };
 }
 
 function addBuckets(
