@@ -33,13 +33,16 @@ async function main(): Promise<void> {
   if (!database.capabilities.ttlMonitor) {
     stops.unshift({ name: 'retention sweep', stop: startRetentionSweep(domain.history, config.retentionSweepIntervalSec * 1000, logger) });
   }
+  // Live first: an unreachable Redis stops start-up before the scheduler has claimed any service.
+  const live = config.processMode === 'worker' ? null : await startLive(events, domain, config, reportLiveError).catch(exitUnavailable(logger));
+  const publisher = live ? null : await startLivePublisher(events, config.redisUrl, reportLiveError).catch(exitUnavailable(logger));
+  stops.splice(stops.length - 1, 0, { name: 'live events', stop: () => (live ?? publisher)!.close() });
+
   if (config.processMode !== 'api') {
     const scheduler = await startScheduler(mongoose.connection.db!, monitoring.engine, domain.uptime, schedulerSettings(config), logger);
     stops.unshift({ name: 'scheduler', stop: () => scheduler.stop() });
   }
-  if (config.processMode !== 'worker') {
-    const live = await startLive(events, domain, config, reportLiveError).catch(exitUnavailable(logger));
-    stops.splice(stops.length - 1, 0, { name: 'live events', stop: () => live.close() });
+  if (live) {
     const apiKeys = new ApiKeyService(events);
     await printFirstAdminKey(apiKeys);
     const api = await startApiServer({
@@ -57,8 +60,6 @@ async function main(): Promise<void> {
     stops.unshift({ name: 'HTTP server', stop: () => api.stop() });
     logger.info('service-monitor API listening', { url: api.url.replace('127.0.0.1', 'localhost'), server: database.server, mode: config.processMode });
   } else {
-    const publisher = await startLivePublisher(events, config.redisUrl, reportLiveError).catch(exitUnavailable(logger));
-    stops.splice(stops.length - 1, 0, { name: 'live events', stop: () => publisher.close() });
     if (!config.redisUrl) logger.warn('REDIS_URL is not set: status changes found by this worker reach no API process');
     logger.info('service-monitor worker running checks', { server: database.server });
   }

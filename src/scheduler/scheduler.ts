@@ -55,7 +55,8 @@ export async function startScheduler(db: Db, engine: CheckEngine, uptime: Uptime
   agenda.define(
     'refresh-uptime-percentages',
     () => uptime.refreshAllStoredPercentages({ signal: stopping.signal }),
-    { concurrency: 1 },
+    // Paced, it can take minutes on a large fleet; Agenda must not think it died and start another.
+    { concurrency: 1, lockLifetime: 60 * 60_000 },
   );
 
   await agenda.start();

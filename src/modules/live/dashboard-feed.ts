@@ -13,6 +13,7 @@ export class DashboardFeed {
   private readonly listeners = new Set<(summary: DashboardSummary) => void>();
   private last: string | null = null;
   private dirty = true;
+  private refreshing = false;
   private timer: NodeJS.Timeout | null = null;
   private readonly stopListening: (() => void)[];
 
@@ -51,8 +52,10 @@ export class DashboardFeed {
   }
 
   private async refresh(): Promise<void> {
-    if (!this.dirty || this.listeners.size === 0) return;
+    // One computation at a time: overlapping ones could deliver an older summary after a newer one.
+    if (!this.dirty || this.refreshing || this.listeners.size === 0) return;
     this.dirty = false;
+    this.refreshing = true;
     try {
       const summary = await this.dashboard.summary();
       const text = JSON.stringify(summary);
@@ -62,6 +65,8 @@ export class DashboardFeed {
     } catch (error) {
       this.dirty = true;
       this.onError(error);
+    } finally {
+      this.refreshing = false;
     }
   }
 }
