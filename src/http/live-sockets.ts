@@ -148,17 +148,26 @@ export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
     return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
   }
 
-  const stopRevocations = options.live.hub.listen('apiKeyRevoked', (event) => {
+  const closeRevoked = (keyIds: ReadonlySet<string>) => {
     for (const connection of connections.values()) {
-      if (connection.caller?.keyId === event.key_id) connection.socket.close(LIVE_CLOSE.Forbidden, 'Forbidden: the API key has been revoked');
+      if (connection.caller && keyIds.has(connection.caller.keyId)) connection.socket.close(LIVE_CLOSE.Forbidden, 'Forbidden: the API key has been revoked');
     }
-  });
+  };
+  const stopRevocations = options.live.hub.listen('apiKeyRevoked', (event) => closeRevoked(new Set([event.key_id])));
+  // The revocation event may be lost (Redis down at that moment): the keys in use are checked again every keep-alive period.
+  const recheckKeys = setInterval(() => {
+    const keyIds = [...new Set([...connections.values()].flatMap((c) => (c.caller ? [c.caller.keyId] : [])))];
+    if (keyIds.length === 0) return;
+    options.apiKeys.unusable(keyIds).then(closeRevoked, (error: Error) => options.logger.warn('live: could not re-check API keys', { reason: error.message }));
+  }, options.keepAliveMs);
+  recheckKeys.unref();
 
   return {
     stats,
     connections: () => connections.size,
     async stop() {
       stopRevocations();
+      clearInterval(recheckKeys);
       // Terminated first: a graceful close waits for each client's reply (up to 30 s) and would hold up shutdown.
       for (const socket of wss.clients) socket.terminate();
       await server.dispose();

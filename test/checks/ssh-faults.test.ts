@@ -2,12 +2,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createDomain } from '../../src/modules/domain.js';
 import { useTestDatabase } from '../helpers/database.js';
 import { createTestEngine, type TestEngineOptions } from '../helpers/engine.js';
-import { startFaultSshServer, type FaultMode, type FaultSshServer } from '../setup/fault-ssh-server.js';
+import { parseableEd25519KeyPair, startFaultSshServer, type FaultMode, type FaultSshServer } from '../setup/fault-ssh-server.js';
 
 useTestDatabase(import.meta.filename);
 const domain = createDomain({ historyRetentionDays: 30, staleAfterIntervals: 3, highFailureThreshold: 3 });
@@ -18,7 +17,7 @@ const cleanups: (() => Promise<void> | void)[] = [];
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'sm-ssh-faults-'));
   keyFile = join(dir, 'id_ed25519');
-  writeFileSync(keyFile, utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+  writeFileSync(keyFile, parseableEd25519KeyPair().private, { mode: 0o600 });
 });
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

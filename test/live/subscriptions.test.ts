@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { DeleteServiceDocument, RevokeApiKeyDocument, RunCheckDocument } from '../graphql/generated.js';
+import { ApiKeyModel } from '../../src/modules/auth/api-key.model.js';
 import { useApiServer } from '../helpers/api.js';
 import { hostInput, serviceInput } from '../helpers/fixtures.js';
 import { eventually, liveClient, rawSocket, subscribe, type LiveClient } from '../helpers/live-client.js';
@@ -293,6 +294,14 @@ describe('authentication', () => {
     await api.data(RevokeApiKeyDocument, { keyId: issued.apiKey.key_id });
     expect(await closed).toMatchObject({ code: 4403, reason: expect.stringMatching(/revoked/) });
     await eventually(() => feed.completed, 2_000, 'the subscription to end');
+  });
+
+  test('a key revoked without the event reaching this process (Redis down) is still disconnected within a keep-alive period', async () => {
+    const issued = await api.apiKeys.issue('dashboard', 'viewer');
+    const { closed } = connect(issued.secret);
+    await settle();
+    await ApiKeyModel.updateOne({ key_id: issued.apiKey.key_id }, { $set: { revoked_at: new Date() } });
+    expect(await closed).toMatchObject({ code: 4403 });
   });
 
   test('revoking one key leaves connections of other keys open', async () => {

@@ -54,6 +54,13 @@ export class ApiKeyService {
     return existing;
   }
 
+  /** Which of these keys may no longer be used (revoked, or gone). */
+  async unusable(keyIds: readonly string[]): Promise<Set<string>> {
+    const usable = await ApiKeyModel.find({ key_id: { $in: [...keyIds] }, revoked_at: null }, { key_id: 1 }).lean();
+    const stillGood = new Set(usable.map((k) => k.key_id));
+    return new Set(keyIds.filter((id) => !stillGood.has(id)));
+  }
+
   /** The caller a bearer key stands for, or null for a malformed, unknown or revoked key. */
   async authenticate(presented: string, now = new Date()): Promise<Caller | null> {
     const match = KEY_FORMAT.exec(presented);
