@@ -59,6 +59,8 @@ export const LIVE_CLOSE = { Unauthorized: CloseCode.Unauthorized, Forbidden: Clo
 
 // Messages are small GraphQL documents; the same cap as an HTTP body.
 const MAX_MESSAGE_BYTES = 1024 * 1024;
+// A dashboard holds a handful; the cap keeps one connection from holding thousands of queues and listeners.
+export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 100;
 
 /**
  * graphql-ws (protocol graphql-transport-ws) on the API's own port and path.
@@ -127,6 +129,10 @@ export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
     ctx: Context<Record<string, unknown> | undefined, Connection>,
     payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
   ): ExecutionArgs | readonly GraphQLError[] {
+    // graphql-ws has already registered this one.
+    if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+      return [new GraphQLError(`At most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection; complete some first.`, { extensions: { code: 'BAD_REQUEST' } })];
+    }
     let document;
     try {
       document = parse(payload.query);

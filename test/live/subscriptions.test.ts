@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { DeleteServiceDocument, RevokeApiKeyDocument, RunCheckDocument } from '../graphql/generated.js';
 import { ApiKeyModel } from '../../src/modules/auth/api-key.model.js';
+import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../../src/http/live-sockets.js';
 import { useApiServer } from '../helpers/api.js';
 import { hostInput, serviceInput } from '../helpers/fixtures.js';
 import { eventually, liveClient, rawSocket, subscribe, type LiveClient } from '../helpers/live-client.js';
@@ -344,6 +345,17 @@ describe('protocol and errors', () => {
     );
     await eventually(() => costly.completed, 3_000, 'the refusal');
     expect(costly.error).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }) })]);
+  });
+
+  test(`a connection holds at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions; one more is refused and the others go on`, async () => {
+    const { client } = connect();
+    const feeds = Array.from({ length: MAX_SUBSCRIPTIONS_PER_CONNECTION }, () => subscribe(client, `subscription { hostChanged { hostId } }`));
+    await settle();
+    const extra = subscribe(client, `subscription { hostChanged { hostId } }`);
+    await eventually(() => extra.completed, 3_000, 'the refusal');
+    expect(extra.error).toEqual([expect.objectContaining({ extensions: { code: 'BAD_REQUEST' } })]);
+    await api.domain.hosts.create(hostInput({ host_id: 'host_many' }));
+    await Promise.all(feeds.map((feed) => feed.waitFor(1)));
   });
 
   test('a message over 1 MiB closes the socket (1009) before anything reads it', async () => {
