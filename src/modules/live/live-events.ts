@@ -1,5 +1,6 @@
 import type { RecoverAction, ServiceStatus } from '../../common/enums.js';
 import type { DomainEvents, InventoryChangeKind, ServiceLabels } from '../../events/event-bus.js';
+import type { ServiceFilter } from '../services/service.service.js';
 
 /** Every live event has an id (the same when replayed from history) and the time it happened. */
 export interface LiveEvent {
@@ -68,14 +69,7 @@ export type LiveTopic = keyof LiveTopics;
 export const LIVE_TOPICS: readonly LiveTopic[] = ['serviceStatusChanged', 'checkCompleted', 'recoveryEvent', 'hostChanged', 'serviceChanged', 'apiKeyRevoked'];
 
 /** The labels a subscriber can select service events by; every given one must match. */
-export interface ServiceEventFilter {
-  service_id?: string | null;
-  host_id?: string | null;
-  environment?: string | null;
-  region?: string | null;
-  service_type?: string | null;
-  severity?: string | null;
-}
+export type ServiceEventFilter = Pick<ServiceFilter, 'service_id' | 'host_id' | 'environment' | 'region' | 'service_type' | 'severity'>;
 
 export function matchesServiceFilter(event: { service_id: string; host_id: string; labels?: ServiceLabels }, filter: ServiceEventFilter = {}): boolean {
   const labels = event.labels;

@@ -19,12 +19,12 @@ export class ServiceEventFilterInput {
 
 export function toServiceEventFilter(input: ServiceEventFilterInput | null | undefined): ServiceEventFilter {
   return {
-    service_id: input?.serviceId,
-    host_id: input?.hostId,
-    environment: input?.environment,
-    region: input?.region,
-    service_type: input?.serviceType,
-    severity: input?.severity,
+    service_id: input?.serviceId ?? undefined,
+    host_id: input?.hostId ?? undefined,
+    environment: input?.environment ?? undefined,
+    region: input?.region ?? undefined,
+    service_type: input?.serviceType ?? undefined,
+    severity: input?.severity ?? undefined,
   };
 }
 

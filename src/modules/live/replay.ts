@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import type { ServiceLabels } from '../../events/event-bus.js';
 import { MonitoringCheckModel, type MonitoringCheck } from '../history/history.model.js';
 import { ServiceModel } from '../services/service.model.js';
+import { serviceQuery } from '../services/service.service.js';
 import { serviceLabels } from '../services/service-labels.js';
 import type { CheckEvent, RecoveryLiveEvent, ServiceEventFilter, StatusChangeEvent } from './live-events.js';
 
@@ -66,15 +67,4 @@ export class LiveReplay {
     const newest = await MonitoringCheckModel.find(query).sort({ [writtenAt]: -1, _id: -1 }).limit(this.limit).lean<MonitoringCheck[]>();
     return { entries: newest.reverse(), labels };
   }
-}
-
-function serviceQuery(filter: ServiceEventFilter): Record<string, unknown> {
-  const query: Record<string, unknown> = {};
-  if (filter.service_id) query.service_id = filter.service_id;
-  if (filter.host_id) query.host_id = filter.host_id;
-  if (filter.environment) query.environment = filter.environment;
-  if (filter.region) query.region = filter.region;
-  if (filter.service_type) query.service_type = filter.service_type;
-  if (filter.severity) query['alerting.severity'] = filter.severity;
-  return query;
 }

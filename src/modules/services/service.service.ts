@@ -1,5 +1,5 @@
 import type { DocumentType } from '@typegoose/typegoose';
-import type { EnvironmentName, ServiceStatus } from '../../common/enums.js';
+import type { EnvironmentName, ServiceStatus, Severity } from '../../common/enums.js';
 import { InvalidInputError, NotFoundError } from '../../common/errors.js';
 import { toSetPaths } from '../../common/patch.js';
 import type { Page, PageRequest } from '../../common/pagination.js';
@@ -12,10 +12,13 @@ import { creatableServiceFields, writableServiceFields, type ServiceInput, type 
 import { staleAt } from './staleness.js';
 
 export interface ServiceFilter {
+  service_id?: string;
   host_id?: string;
   service_type?: string;
   environment?: EnvironmentName;
   region?: string;
+  /** The service's alert severity. */
+  severity?: Severity;
   status?: ServiceStatus;
   enabled?: boolean;
   tag?: string;
@@ -121,12 +124,12 @@ export class ServiceService {
     const service = await ServiceModel.findOneAndDelete({ service_id: serviceId }, { projection: { service_id: 1, host_id: 1 } }).lean();
     if (!service) throw new NotFoundError('service', serviceId);
     const dependents = await forgetDependencies([serviceId]);
-    this.announce(service, 'deleted');
-    for (const dependent of dependents) this.announce(dependent, 'updated');
+    announceServiceChanges(this.events, [service], 'deleted');
+    announceServiceChanges(this.events, dependents, 'updated');
   }
 
   private announce(service: Pick<Service, 'service_id' | 'host_id'>, kind: InventoryChangeKind): void {
-    this.events.publish('service.changed', { service_id: service.service_id, host_id: service.host_id, kind, at: new Date() });
+    announceServiceChanges(this.events, [service], kind);
   }
 
   private async load(serviceId: string): Promise<ServiceDocument> {
@@ -199,6 +202,12 @@ function pathTo(node: string, parent: Map<string, string>, start: string): strin
 }
 
 /** Removes deleted services from the dependency lists of the services that named them. */
+/** One `service.changed` event per service, for this module and for the host changes that touch services. */
+export function announceServiceChanges(events: EventBus, services: readonly Pick<Service, 'service_id' | 'host_id'>[], kind: InventoryChangeKind): void {
+  const at = new Date();
+  for (const service of services) events.publish('service.changed', { service_id: service.service_id, host_id: service.host_id, kind, at });
+}
+
 /** Removes deleted services from others' dependencies; returns the services that changed, to announce them. */
 export async function forgetDependencies(serviceIds: string[]): Promise<Pick<Service, 'service_id' | 'host_id'>[]> {
   if (serviceIds.length === 0) return [];
@@ -211,10 +220,12 @@ export async function forgetDependencies(serviceIds: string[]): Promise<Pick<Ser
 export function serviceQuery(filter: ServiceFilter): Record<string, unknown> {
   const query: Record<string, unknown> = {};
   const alternatives: Record<string, unknown>[] = [];
+  if (filter.service_id) query.service_id = filter.service_id;
   if (filter.host_id) query.host_id = filter.host_id;
   if (filter.service_type) query.service_type = filter.service_type;
   if (filter.environment) query.environment = filter.environment;
   if (filter.region) query.region = filter.region;
+  if (filter.severity) query['alerting.severity'] = filter.severity;
   if (filter.status) query.current_status = filter.status;
   if (filter.enabled !== undefined) query['monitoring.enabled'] = filter.enabled;
   if (filter.tag) query.tags = filter.tag;
