@@ -6,7 +6,7 @@ import { containsText, pageByUniqueKey } from '../../db/keyset.js';
 import { translateWriteError } from '../../db/mongo-errors.js';
 import { EventBus, type InventoryChangeKind } from '../../events/event-bus.js';
 import { ServiceModel } from '../services/service.model.js';
-import { forgetDependencies } from '../services/service.service.js';
+import { announceServiceChanges, forgetDependencies } from '../services/service.service.js';
 import { HostModel, type Host } from './host.model.js';
 import { creatableHostFields, writableHostFields, type HostInput, type HostPatch } from './host.input.js';
 
@@ -99,8 +99,7 @@ export class HostService {
     }
     this.announce(hostId, 'updated');
     if (relabelled) {
-      const services = await ServiceModel.find({ host_id: hostId }, { service_id: 1 }).lean();
-      this.announceServices(hostId, services.map((s) => s.service_id), 'updated');
+      announceServiceChanges(this.events, await ServiceModel.find({ host_id: hostId }, { service_id: 1, host_id: 1 }).lean(), 'updated');
     }
     return host.toObject();
   }
@@ -109,13 +108,13 @@ export class HostService {
   async delete(hostId: string): Promise<{ deletedServiceIds: string[] }> {
     const host = await HostModel.exists({ host_id: hostId });
     if (!host) throw new NotFoundError('host', hostId);
-    const services = await ServiceModel.find({ host_id: hostId }, { service_id: 1 }).lean();
+    const services = await ServiceModel.find({ host_id: hostId }, { service_id: 1, host_id: 1 }).lean();
     const deletedServiceIds = services.map((s) => s.service_id);
     await ServiceModel.deleteMany({ host_id: hostId });
     const dependents = await forgetDependencies(deletedServiceIds);
     await HostModel.deleteOne({ host_id: hostId });
-    this.announceServices(hostId, deletedServiceIds, 'deleted');
-    for (const dependent of dependents) this.announceServices(dependent.host_id, [dependent.service_id], 'updated');
+    announceServiceChanges(this.events, services, 'deleted');
+    announceServiceChanges(this.events, dependents, 'updated');
     this.announce(hostId, 'deleted');
     return { deletedServiceIds };
   }
@@ -127,11 +126,6 @@ export class HostService {
 
   private announce(hostId: string, kind: InventoryChangeKind): void {
     this.events.publish('host.changed', { host_id: hostId, kind, at: new Date() });
-  }
-
-  private announceServices(hostId: string, serviceIds: string[], kind: InventoryChangeKind): void {
-    const at = new Date();
-    for (const serviceId of serviceIds) this.events.publish('service.changed', { service_id: serviceId, host_id: hostId, kind, at });
   }
 }
 
