@@ -215,7 +215,7 @@ describe('CheckRecorder: leases', () => {
   // A 120 s lease: the write skips the owner check while over half of it remains.
   const LEASE_MS = 120 * SECOND;
   const leaseOf = (token: string, untilMs: number, release = true) =>
-    new Map([[SVC, { token, until: new Date(Date.now() + untilMs), unguarded_until: new Date(Date.now() + untilMs - LEASE_MS / 2), next_check_at: minute(10), release }]]);
+    new Map([[SVC, { token, unguarded_until: new Date(Date.now() + untilMs - LEASE_MS / 2), next_check_at: minute(10), release }]]);
   const claim = (owner: string, untilMs: number) =>
     ServiceModel.updateOne({ service_id: SVC }, { $set: { lease_owner: owner, lease_until: new Date(Date.now() + untilMs) } });
 

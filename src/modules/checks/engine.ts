@@ -3,8 +3,7 @@ import type { AnyBulkWriteOperation } from 'mongodb';
 import { ConflictError, NotFoundError } from '../../common/errors.js';
 import { isFailureStatus, type RecoverAction } from '../../common/enums.js';
 import type { EventBus } from '../../events/event-bus.js';
-import type { CheckRecorder } from '../history/check-recorder.js';
-import type { Lease } from '../history/check-recorder.js';
+import type { CheckRecorder, Lease } from '../history/check-recorder.js';
 import type { CheckResult, RecordedCheck } from '../history/check-result.js';
 import { HostModel, type Host } from '../hosts/host.model.js';
 import type { RecoveryOutcome, RecoveryService } from '../recovery/recovery.service.js';
@@ -166,8 +165,7 @@ export class CheckEngine {
    * remains (no other process can have claimed the service; a wide margin for clock skew and slow writes).
    */
   private leaseOf(service: Service, token: string, nextCheckAt: Date, release: boolean): Lease {
-    const until = service.lease_until!;
-    return { token, until, unguarded_until: new Date(+until - this.settings.leaseMs / 2), next_check_at: nextCheckAt, release };
+    return { token, unguarded_until: new Date(+service.lease_until! - this.settings.leaseMs / 2), next_check_at: nextCheckAt, release };
   }
 
   private async recoverIfDown(service: Service, host: Host, entry: RecordedCheck): Promise<RecoveryOutcome | null> {

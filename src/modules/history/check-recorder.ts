@@ -32,10 +32,8 @@ const DAY_MS = 86_400_000;
 /** A scheduled check's claim on its service, released when its result is written (unless `release` is false). */
 export interface Lease {
   token: string;
-  /** When the claim runs out and another worker may take the service over. */
-  until: Date;
   /**
-   * Until then the claim is surely still ours (no other process may claim before `until`, and the margin
+   * Until then the claim is surely still ours (no other process may claim before its `lease_until`, and the margin
    * covers clock skew and slow writes), so the write finds the service by its unique key alone. That
    * matters on servers that only use unique indexes (mongo-java-server): any other filter scans.
    */
