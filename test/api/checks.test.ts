@@ -9,13 +9,7 @@ const ssh = useSshHost();
 
 beforeEach(async () => {
   await api.domain.hosts.create(ssh.hostInput());
-  await api.domain.services.create({
-    service_id: 'svc_nginx',
-    host_id: 'host_ssh',
-    service_name: 'nginx.service',
-    service_type: 'nginx',
-    monitoring: { interval_sec: 60, timeout_sec: 5, retry_attempts: 0, retry_delay_sec: 0 },
-  });
+  await api.domain.services.create(ssh.serviceInput('svc_nginx', 'nginx.service'));
 });
 
 describe('runCheck', () => {

@@ -27,16 +27,7 @@ beforeEach(async () => {
   await domain.hosts.create(ssh.hostInput());
 });
 
-async function addService(serviceId: string, unit: string, extra: Record<string, unknown> = {}) {
-  return domain.services.create({
-    service_id: serviceId,
-    host_id: 'host_ssh',
-    service_name: unit,
-    service_type: unit.split('.')[0]!,
-    monitoring: { interval_sec: 60, timeout_sec: 5, retry_attempts: 0, retry_delay_sec: 0 },
-    ...extra,
-  });
-}
+const addService = (serviceId: string, unit: string, extra: Record<string, unknown> = {}) => domain.services.create(ssh.serviceInput(serviceId, unit, extra));
 
 const custom = (name: string) => ({
   monitoring: { method: 'custom', interval_sec: 60, timeout_sec: 5, retry_attempts: 0, retry_delay_sec: 0 },

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { HostInput } from '../../src/modules/hosts/host.input.js';
+import type { ServiceInput } from '../../src/modules/services/service.input.js';
 import { startSshd, type SshdFixture } from '../setup/sshd.js';
 import { keyFileFor } from './engine.js';
 
@@ -14,6 +15,8 @@ export interface SshHost {
   readonly keyFile: string;
   /** A host reaching the fixture with a pinned host key; `ssh` overrides ssh_config fields. */
   hostInput(ssh?: Partial<HostInput['ssh_config']>): HostInput;
+  /** A service on that host checking `unit` every minute (5 s timeout, no retries); `extra` overrides fields. */
+  serviceInput(serviceId: string, unit: string, extra?: Record<string, unknown>): ServiceInput;
 }
 
 export function useSshHost(): SshHost {
@@ -45,6 +48,14 @@ export function useSshHost(): SshHost {
         use_sudo: false,
         ...ssh,
       },
+    }),
+    serviceInput: (serviceId, unit, extra = {}) => ({
+      service_id: serviceId,
+      host_id: SSH_HOST_ID,
+      service_name: unit,
+      service_type: unit.split('.')[0]!,
+      monitoring: { interval_sec: 60, timeout_sec: 5, retry_attempts: 0, retry_delay_sec: 0 },
+      ...extra,
     }),
   };
 }
