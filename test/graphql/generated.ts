@@ -313,26 +313,26 @@ export type ServicesByStatusQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type ServicesByStatusQuery = { servicesByStatus: Array<{ status: ServiceStatus, count: number, serviceNames: Array<string> }> };
 
-export type EnvironmentFieldsFragment = { name: EnvironmentName, description: string | null, color: string | null, alertSeverity: Severity, approvalRequired: boolean, createdAt: string, updatedAt: string, maintenanceWindow: { day: Weekday, startTime: string, endTime: string, timezone: string } | null };
+export type EnvironmentFieldsFragment = { name: EnvironmentName | null, description: string | null, color: string | null, alertSeverity: Severity | null, approvalRequired: boolean, createdAt: string, updatedAt: string, maintenanceWindow: { day: Weekday | null, startTime: string, endTime: string, timezone: string } | null };
 
 export type EnvironmentQueryVariables = Exact<{
   name: EnvironmentName;
 }>;
 
 
-export type EnvironmentQuery = { environment: { name: EnvironmentName, description: string | null, color: string | null, alertSeverity: Severity, approvalRequired: boolean, createdAt: string, updatedAt: string, maintenanceWindow: { day: Weekday, startTime: string, endTime: string, timezone: string } | null } | null };
+export type EnvironmentQuery = { environment: { name: EnvironmentName | null, description: string | null, color: string | null, alertSeverity: Severity | null, approvalRequired: boolean, createdAt: string, updatedAt: string, maintenanceWindow: { day: Weekday | null, startTime: string, endTime: string, timezone: string } | null } | null };
 
 export type EnvironmentsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type EnvironmentsQuery = { environments: Array<{ name: EnvironmentName, description: string | null, color: string | null, alertSeverity: Severity, approvalRequired: boolean, createdAt: string, updatedAt: string, maintenanceWindow: { day: Weekday, startTime: string, endTime: string, timezone: string } | null }> };
+export type EnvironmentsQuery = { environments: Array<{ name: EnvironmentName | null, description: string | null, color: string | null, alertSeverity: Severity | null, approvalRequired: boolean, createdAt: string, updatedAt: string, maintenanceWindow: { day: Weekday | null, startTime: string, endTime: string, timezone: string } | null }> };
 
 export type CreateEnvironmentMutationVariables = Exact<{
   input: EnvironmentCreateInput;
 }>;
 
 
-export type CreateEnvironmentMutation = { createEnvironment: { name: EnvironmentName, description: string | null, color: string | null, alertSeverity: Severity, approvalRequired: boolean, createdAt: string, updatedAt: string, maintenanceWindow: { day: Weekday, startTime: string, endTime: string, timezone: string } | null } };
+export type CreateEnvironmentMutation = { createEnvironment: { name: EnvironmentName | null, description: string | null, color: string | null, alertSeverity: Severity | null, approvalRequired: boolean, createdAt: string, updatedAt: string, maintenanceWindow: { day: Weekday | null, startTime: string, endTime: string, timezone: string } | null } };
 
 export type UpdateEnvironmentMutationVariables = Exact<{
   name: EnvironmentName;
@@ -340,7 +340,7 @@ export type UpdateEnvironmentMutationVariables = Exact<{
 }>;
 
 
-export type UpdateEnvironmentMutation = { updateEnvironment: { name: EnvironmentName, description: string | null, color: string | null, alertSeverity: Severity, approvalRequired: boolean, createdAt: string, updatedAt: string, maintenanceWindow: { day: Weekday, startTime: string, endTime: string, timezone: string } | null } };
+export type UpdateEnvironmentMutation = { updateEnvironment: { name: EnvironmentName | null, description: string | null, color: string | null, alertSeverity: Severity | null, approvalRequired: boolean, createdAt: string, updatedAt: string, maintenanceWindow: { day: Weekday | null, startTime: string, endTime: string, timezone: string } | null } };
 
 export type DeleteEnvironmentMutationVariables = Exact<{
   name: EnvironmentName;
@@ -349,7 +349,7 @@ export type DeleteEnvironmentMutationVariables = Exact<{
 
 export type DeleteEnvironmentMutation = { deleteEnvironment: EnvironmentName };
 
-export type CheckFieldsFragment = { id: string, serviceId: string, hostId: string, timestamp: string, checkType: CheckType, status: ServiceStatus, statusCode: number | null, responseTimeMs: number | null, error: string | null, errorDetails: string | null, recoveryAttempted: boolean, recoveryAction: RecoverAction | null, recoverySuccess: boolean | null, recoveryMessage: string | null, expiresAt: string, metrics: { cpuUsage: number | null, memoryUsage: number | null, diskUsage: number | null, connections: number | null, uptimeSeconds: number | null, custom: unknown } };
+export type CheckFieldsFragment = { id: string, serviceId: string, hostId: string, timestamp: string, checkType: CheckType | null, status: ServiceStatus, statusCode: number | null, responseTimeMs: number | null, error: string | null, errorDetails: string | null, recoveryAttempted: boolean, recoveryAction: RecoverAction | null, recoverySuccess: boolean | null, recoveryMessage: string | null, expiresAt: string, metrics: { cpuUsage: number | null, memoryUsage: number | null, diskUsage: number | null, connections: number | null, uptimeSeconds: number | null, custom: unknown } };
 
 export type ServiceHistoryQueryVariables = Exact<{
   serviceId: string;
@@ -359,7 +359,7 @@ export type ServiceHistoryQueryVariables = Exact<{
 }>;
 
 
-export type ServiceHistoryQuery = { serviceHistory: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, serviceId: string, hostId: string, timestamp: string, checkType: CheckType, status: ServiceStatus, statusCode: number | null, responseTimeMs: number | null, error: string | null, errorDetails: string | null, recoveryAttempted: boolean, recoveryAction: RecoverAction | null, recoverySuccess: boolean | null, recoveryMessage: string | null, expiresAt: string, metrics: { cpuUsage: number | null, memoryUsage: number | null, diskUsage: number | null, connections: number | null, uptimeSeconds: number | null, custom: unknown } } }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, endCursor: string | null } } };
+export type ServiceHistoryQuery = { serviceHistory: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, serviceId: string, hostId: string, timestamp: string, checkType: CheckType | null, status: ServiceStatus, statusCode: number | null, responseTimeMs: number | null, error: string | null, errorDetails: string | null, recoveryAttempted: boolean, recoveryAction: RecoverAction | null, recoverySuccess: boolean | null, recoveryMessage: string | null, expiresAt: string, metrics: { cpuUsage: number | null, memoryUsage: number | null, diskUsage: number | null, connections: number | null, uptimeSeconds: number | null, custom: unknown } } }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, endCursor: string | null } } };
 
 export type HostHistoryQueryVariables = Exact<{
   hostId: string;
@@ -369,7 +369,7 @@ export type HostHistoryQueryVariables = Exact<{
 }>;
 
 
-export type HostHistoryQuery = { hostHistory: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, serviceId: string, hostId: string, timestamp: string, checkType: CheckType, status: ServiceStatus, statusCode: number | null, responseTimeMs: number | null, error: string | null, errorDetails: string | null, recoveryAttempted: boolean, recoveryAction: RecoverAction | null, recoverySuccess: boolean | null, recoveryMessage: string | null, expiresAt: string, metrics: { cpuUsage: number | null, memoryUsage: number | null, diskUsage: number | null, connections: number | null, uptimeSeconds: number | null, custom: unknown } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type HostHistoryQuery = { hostHistory: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, serviceId: string, hostId: string, timestamp: string, checkType: CheckType | null, status: ServiceStatus, statusCode: number | null, responseTimeMs: number | null, error: string | null, errorDetails: string | null, recoveryAttempted: boolean, recoveryAction: RecoverAction | null, recoverySuccess: boolean | null, recoveryMessage: string | null, expiresAt: string, metrics: { cpuUsage: number | null, memoryUsage: number | null, diskUsage: number | null, connections: number | null, uptimeSeconds: number | null, custom: unknown } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type RecentFailuresQueryVariables = Exact<{
   hours?: number | null | undefined;
@@ -378,7 +378,7 @@ export type RecentFailuresQueryVariables = Exact<{
 }>;
 
 
-export type RecentFailuresQuery = { recentFailures: { totalCount: number, edges: Array<{ node: { id: string, serviceId: string, hostId: string, timestamp: string, checkType: CheckType, status: ServiceStatus, statusCode: number | null, responseTimeMs: number | null, error: string | null, errorDetails: string | null, recoveryAttempted: boolean, recoveryAction: RecoverAction | null, recoverySuccess: boolean | null, recoveryMessage: string | null, expiresAt: string, metrics: { cpuUsage: number | null, memoryUsage: number | null, diskUsage: number | null, connections: number | null, uptimeSeconds: number | null, custom: unknown } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type RecentFailuresQuery = { recentFailures: { totalCount: number, edges: Array<{ node: { id: string, serviceId: string, hostId: string, timestamp: string, checkType: CheckType | null, status: ServiceStatus, statusCode: number | null, responseTimeMs: number | null, error: string | null, errorDetails: string | null, recoveryAttempted: boolean, recoveryAction: RecoverAction | null, recoverySuccess: boolean | null, recoveryMessage: string | null, expiresAt: string, metrics: { cpuUsage: number | null, memoryUsage: number | null, diskUsage: number | null, connections: number | null, uptimeSeconds: number | null, custom: unknown } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type ServiceUptimeQueryVariables = Exact<{
   serviceId: string;
@@ -388,14 +388,14 @@ export type ServiceUptimeQueryVariables = Exact<{
 
 export type ServiceUptimeQuery = { serviceUptime: { serviceId: string, from: string, to: string, upMs: number, downMs: number, percentage: number | null } };
 
-export type HostFieldsFragment = { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName, region: string, status: HostStatus, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null }, metadata: { os: string | null, purpose: string | null, tags: Array<string> } };
+export type HostFieldsFragment = { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName | null, region: string, status: HostStatus | null, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null }, metadata: { os: string | null, purpose: string | null, tags: Array<string> } };
 
 export type HostQueryVariables = Exact<{
   hostId: string;
 }>;
 
 
-export type HostQuery = { host: { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName, region: string, status: HostStatus, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, services: Array<{ serviceId: string, currentStatus: ServiceStatus }>, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null }, metadata: { os: string | null, purpose: string | null, tags: Array<string> } } | null };
+export type HostQuery = { host: { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName | null, region: string, status: HostStatus | null, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, services: Array<{ serviceId: string, currentStatus: ServiceStatus }>, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null }, metadata: { os: string | null, purpose: string | null, tags: Array<string> } } | null };
 
 export type HostsQueryVariables = Exact<{
   filter?: HostFilterInput | null | undefined;
@@ -404,7 +404,7 @@ export type HostsQueryVariables = Exact<{
 }>;
 
 
-export type HostsQuery = { hosts: { totalCount: number, edges: Array<{ cursor: string, node: { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName, region: string, status: HostStatus, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null }, metadata: { os: string | null, purpose: string | null, tags: Array<string> } } }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null } } };
+export type HostsQuery = { hosts: { totalCount: number, edges: Array<{ cursor: string, node: { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName | null, region: string, status: HostStatus | null, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null }, metadata: { os: string | null, purpose: string | null, tags: Array<string> } } }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null } } };
 
 export type HostsWithServicesQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -418,7 +418,7 @@ export type CreateHostMutationVariables = Exact<{
 }>;
 
 
-export type CreateHostMutation = { createHost: { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName, region: string, status: HostStatus, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null }, metadata: { os: string | null, purpose: string | null, tags: Array<string> } } };
+export type CreateHostMutation = { createHost: { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName | null, region: string, status: HostStatus | null, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null }, metadata: { os: string | null, purpose: string | null, tags: Array<string> } } };
 
 export type UpdateHostMutationVariables = Exact<{
   hostId: string;
@@ -426,7 +426,7 @@ export type UpdateHostMutationVariables = Exact<{
 }>;
 
 
-export type UpdateHostMutation = { updateHost: { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName, region: string, status: HostStatus, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, services: Array<{ serviceId: string, environment: EnvironmentName, region: string }>, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null }, metadata: { os: string | null, purpose: string | null, tags: Array<string> } } };
+export type UpdateHostMutation = { updateHost: { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName | null, region: string, status: HostStatus | null, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, services: Array<{ serviceId: string, environment: EnvironmentName | null, region: string }>, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null }, metadata: { os: string | null, purpose: string | null, tags: Array<string> } } };
 
 export type DeleteHostMutationVariables = Exact<{
   hostId: string;
@@ -447,7 +447,7 @@ export type InventoryCreateServiceBriefMutationVariables = Exact<{
 }>;
 
 
-export type InventoryCreateServiceBriefMutation = { createService: { serviceId: string, hostId: string, environment: EnvironmentName, region: string } };
+export type InventoryCreateServiceBriefMutation = { createService: { serviceId: string, hostId: string, environment: EnvironmentName | null, region: string } };
 
 export type InventorySetDependenciesMutationVariables = Exact<{
   serviceId: string;
@@ -462,7 +462,7 @@ export type InventoryServiceRelationsQueryVariables = Exact<{
 }>;
 
 
-export type InventoryServiceRelationsQuery = { service: { serviceId: string, host: { hostId: string, hostname: string, environment: EnvironmentName, region: string } | null, dependencies: Array<{ serviceId: string, serviceName: string, host: { hostId: string } | null }> } | null };
+export type InventoryServiceRelationsQuery = { service: { serviceId: string, host: { hostId: string, hostname: string, environment: EnvironmentName | null, region: string } | null, dependencies: Array<{ serviceId: string, serviceName: string, host: { hostId: string } | null }> } | null };
 
 export type InventoryServiceDependencyIdsQueryVariables = Exact<{
   serviceId: string;
@@ -541,7 +541,7 @@ export type RecentFailuresCoreQueryVariables = Exact<{
 
 export type RecentFailuresCoreQuery = { recentFailures: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, serviceId: string, hostId: string, timestamp: string, status: ServiceStatus, statusCode: number | null } }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null } } };
 
-export type ServiceFieldsFragment = { serviceId: string, hostId: string, serviceName: string, serviceType: string, displayName: string | null, description: string | null, currentStatus: ServiceStatus, lastCheck: string | null, lastStatusChange: string | null, uptimePercentage: number | null, consecutiveFailures: number, environment: EnvironmentName, region: string, tags: Array<string>, dependencyIds: Array<string>, staleAt: string | null, createdAt: string, updatedAt: string, monitoring: { method: CheckMethod, enabled: boolean, intervalSec: number, timeoutSec: number, retryAttempts: number, retryDelaySec: number, target: string | null, expectedStatus: Array<number>, bodyContains: string | null, jsonField: string | null, jsonValue: string | null, tlsExpiryWarningDays: number }, recovery: { recoverOnDown: boolean, recoverAction: RecoverAction, customScript: string | null, maxRecoveryAttempts: number, recoveryCooldownSec: number, notifyBeforeRecovery: boolean }, alerting: { enabled: boolean, channels: Array<AlertChannel>, severity: Severity, escalationPolicy: string | null, muteUntil: string | null }, healthCheck: { enabled: boolean, endpoint: string | null, expectedResponse: string | null, customCheck: string | null } };
+export type ServiceFieldsFragment = { serviceId: string, hostId: string, serviceName: string, serviceType: string, displayName: string | null, description: string | null, currentStatus: ServiceStatus, lastCheck: string | null, lastStatusChange: string | null, uptimePercentage: number | null, consecutiveFailures: number, environment: EnvironmentName | null, region: string, tags: Array<string>, dependencyIds: Array<string>, staleAt: string | null, createdAt: string, updatedAt: string, monitoring: { method: CheckMethod | null, enabled: boolean, intervalSec: number, timeoutSec: number, retryAttempts: number, retryDelaySec: number, target: string | null, expectedStatus: Array<number>, bodyContains: string | null, jsonField: string | null, jsonValue: string | null, tlsExpiryWarningDays: number }, recovery: { recoverOnDown: boolean, recoverAction: RecoverAction | null, customScript: string | null, maxRecoveryAttempts: number, recoveryCooldownSec: number, notifyBeforeRecovery: boolean }, alerting: { enabled: boolean, channels: Array<AlertChannel>, severity: Severity | null, escalationPolicy: string | null, muteUntil: string | null }, healthCheck: { enabled: boolean, endpoint: string | null, expectedResponse: string | null, customCheck: string | null } };
 
 export type ServiceQueryVariables = Exact<{
   serviceId: string;
@@ -552,7 +552,7 @@ export type ServiceQueryVariables = Exact<{
 }>;
 
 
-export type ServiceQuery = { service: { serviceId: string, hostId: string, serviceName: string, serviceType: string, displayName: string | null, description: string | null, currentStatus: ServiceStatus, lastCheck: string | null, lastStatusChange: string | null, uptimePercentage: number | null, consecutiveFailures: number, environment: EnvironmentName, region: string, tags: Array<string>, dependencyIds: Array<string>, staleAt: string | null, createdAt: string, updatedAt: string, host: { hostId: string, hostname: string } | null, dependencies: Array<{ serviceId: string }>, history: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, status: ServiceStatus, timestamp: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, uptime: { serviceId: string, from: string, to: string, upMs: number, downMs: number, percentage: number | null } | null, monitoring: { method: CheckMethod, enabled: boolean, intervalSec: number, timeoutSec: number, retryAttempts: number, retryDelaySec: number, target: string | null, expectedStatus: Array<number>, bodyContains: string | null, jsonField: string | null, jsonValue: string | null, tlsExpiryWarningDays: number }, recovery: { recoverOnDown: boolean, recoverAction: RecoverAction, customScript: string | null, maxRecoveryAttempts: number, recoveryCooldownSec: number, notifyBeforeRecovery: boolean }, alerting: { enabled: boolean, channels: Array<AlertChannel>, severity: Severity, escalationPolicy: string | null, muteUntil: string | null }, healthCheck: { enabled: boolean, endpoint: string | null, expectedResponse: string | null, customCheck: string | null } } | null };
+export type ServiceQuery = { service: { serviceId: string, hostId: string, serviceName: string, serviceType: string, displayName: string | null, description: string | null, currentStatus: ServiceStatus, lastCheck: string | null, lastStatusChange: string | null, uptimePercentage: number | null, consecutiveFailures: number, environment: EnvironmentName | null, region: string, tags: Array<string>, dependencyIds: Array<string>, staleAt: string | null, createdAt: string, updatedAt: string, host: { hostId: string, hostname: string } | null, dependencies: Array<{ serviceId: string }>, history: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, status: ServiceStatus, timestamp: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, uptime: { serviceId: string, from: string, to: string, upMs: number, downMs: number, percentage: number | null } | null, monitoring: { method: CheckMethod | null, enabled: boolean, intervalSec: number, timeoutSec: number, retryAttempts: number, retryDelaySec: number, target: string | null, expectedStatus: Array<number>, bodyContains: string | null, jsonField: string | null, jsonValue: string | null, tlsExpiryWarningDays: number }, recovery: { recoverOnDown: boolean, recoverAction: RecoverAction | null, customScript: string | null, maxRecoveryAttempts: number, recoveryCooldownSec: number, notifyBeforeRecovery: boolean }, alerting: { enabled: boolean, channels: Array<AlertChannel>, severity: Severity | null, escalationPolicy: string | null, muteUntil: string | null }, healthCheck: { enabled: boolean, endpoint: string | null, expectedResponse: string | null, customCheck: string | null } } | null };
 
 export type ServicesQueryVariables = Exact<{
   filter?: ServiceFilterInput | null | undefined;
@@ -561,14 +561,14 @@ export type ServicesQueryVariables = Exact<{
 }>;
 
 
-export type ServicesQuery = { services: { totalCount: number, edges: Array<{ cursor: string, node: { serviceId: string, hostId: string, serviceName: string, serviceType: string, displayName: string | null, description: string | null, currentStatus: ServiceStatus, lastCheck: string | null, lastStatusChange: string | null, uptimePercentage: number | null, consecutiveFailures: number, environment: EnvironmentName, region: string, tags: Array<string>, dependencyIds: Array<string>, staleAt: string | null, createdAt: string, updatedAt: string, monitoring: { method: CheckMethod, enabled: boolean, intervalSec: number, timeoutSec: number, retryAttempts: number, retryDelaySec: number, target: string | null, expectedStatus: Array<number>, bodyContains: string | null, jsonField: string | null, jsonValue: string | null, tlsExpiryWarningDays: number }, recovery: { recoverOnDown: boolean, recoverAction: RecoverAction, customScript: string | null, maxRecoveryAttempts: number, recoveryCooldownSec: number, notifyBeforeRecovery: boolean }, alerting: { enabled: boolean, channels: Array<AlertChannel>, severity: Severity, escalationPolicy: string | null, muteUntil: string | null }, healthCheck: { enabled: boolean, endpoint: string | null, expectedResponse: string | null, customCheck: string | null } } }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null } } };
+export type ServicesQuery = { services: { totalCount: number, edges: Array<{ cursor: string, node: { serviceId: string, hostId: string, serviceName: string, serviceType: string, displayName: string | null, description: string | null, currentStatus: ServiceStatus, lastCheck: string | null, lastStatusChange: string | null, uptimePercentage: number | null, consecutiveFailures: number, environment: EnvironmentName | null, region: string, tags: Array<string>, dependencyIds: Array<string>, staleAt: string | null, createdAt: string, updatedAt: string, monitoring: { method: CheckMethod | null, enabled: boolean, intervalSec: number, timeoutSec: number, retryAttempts: number, retryDelaySec: number, target: string | null, expectedStatus: Array<number>, bodyContains: string | null, jsonField: string | null, jsonValue: string | null, tlsExpiryWarningDays: number }, recovery: { recoverOnDown: boolean, recoverAction: RecoverAction | null, customScript: string | null, maxRecoveryAttempts: number, recoveryCooldownSec: number, notifyBeforeRecovery: boolean }, alerting: { enabled: boolean, channels: Array<AlertChannel>, severity: Severity | null, escalationPolicy: string | null, muteUntil: string | null }, healthCheck: { enabled: boolean, endpoint: string | null, expectedResponse: string | null, customCheck: string | null } } }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null } } };
 
 export type CreateServiceMutationVariables = Exact<{
   input: ServiceCreateInput;
 }>;
 
 
-export type CreateServiceMutation = { createService: { serviceId: string, hostId: string, serviceName: string, serviceType: string, displayName: string | null, description: string | null, currentStatus: ServiceStatus, lastCheck: string | null, lastStatusChange: string | null, uptimePercentage: number | null, consecutiveFailures: number, environment: EnvironmentName, region: string, tags: Array<string>, dependencyIds: Array<string>, staleAt: string | null, createdAt: string, updatedAt: string, monitoring: { method: CheckMethod, enabled: boolean, intervalSec: number, timeoutSec: number, retryAttempts: number, retryDelaySec: number, target: string | null, expectedStatus: Array<number>, bodyContains: string | null, jsonField: string | null, jsonValue: string | null, tlsExpiryWarningDays: number }, recovery: { recoverOnDown: boolean, recoverAction: RecoverAction, customScript: string | null, maxRecoveryAttempts: number, recoveryCooldownSec: number, notifyBeforeRecovery: boolean }, alerting: { enabled: boolean, channels: Array<AlertChannel>, severity: Severity, escalationPolicy: string | null, muteUntil: string | null }, healthCheck: { enabled: boolean, endpoint: string | null, expectedResponse: string | null, customCheck: string | null } } };
+export type CreateServiceMutation = { createService: { serviceId: string, hostId: string, serviceName: string, serviceType: string, displayName: string | null, description: string | null, currentStatus: ServiceStatus, lastCheck: string | null, lastStatusChange: string | null, uptimePercentage: number | null, consecutiveFailures: number, environment: EnvironmentName | null, region: string, tags: Array<string>, dependencyIds: Array<string>, staleAt: string | null, createdAt: string, updatedAt: string, monitoring: { method: CheckMethod | null, enabled: boolean, intervalSec: number, timeoutSec: number, retryAttempts: number, retryDelaySec: number, target: string | null, expectedStatus: Array<number>, bodyContains: string | null, jsonField: string | null, jsonValue: string | null, tlsExpiryWarningDays: number }, recovery: { recoverOnDown: boolean, recoverAction: RecoverAction | null, customScript: string | null, maxRecoveryAttempts: number, recoveryCooldownSec: number, notifyBeforeRecovery: boolean }, alerting: { enabled: boolean, channels: Array<AlertChannel>, severity: Severity | null, escalationPolicy: string | null, muteUntil: string | null }, healthCheck: { enabled: boolean, endpoint: string | null, expectedResponse: string | null, customCheck: string | null } } };
 
 export type UpdateServiceMutationVariables = Exact<{
   serviceId: string;
@@ -576,7 +576,7 @@ export type UpdateServiceMutationVariables = Exact<{
 }>;
 
 
-export type UpdateServiceMutation = { updateService: { serviceId: string, hostId: string, serviceName: string, serviceType: string, displayName: string | null, description: string | null, currentStatus: ServiceStatus, lastCheck: string | null, lastStatusChange: string | null, uptimePercentage: number | null, consecutiveFailures: number, environment: EnvironmentName, region: string, tags: Array<string>, dependencyIds: Array<string>, staleAt: string | null, createdAt: string, updatedAt: string, monitoring: { method: CheckMethod, enabled: boolean, intervalSec: number, timeoutSec: number, retryAttempts: number, retryDelaySec: number, target: string | null, expectedStatus: Array<number>, bodyContains: string | null, jsonField: string | null, jsonValue: string | null, tlsExpiryWarningDays: number }, recovery: { recoverOnDown: boolean, recoverAction: RecoverAction, customScript: string | null, maxRecoveryAttempts: number, recoveryCooldownSec: number, notifyBeforeRecovery: boolean }, alerting: { enabled: boolean, channels: Array<AlertChannel>, severity: Severity, escalationPolicy: string | null, muteUntil: string | null }, healthCheck: { enabled: boolean, endpoint: string | null, expectedResponse: string | null, customCheck: string | null } } };
+export type UpdateServiceMutation = { updateService: { serviceId: string, hostId: string, serviceName: string, serviceType: string, displayName: string | null, description: string | null, currentStatus: ServiceStatus, lastCheck: string | null, lastStatusChange: string | null, uptimePercentage: number | null, consecutiveFailures: number, environment: EnvironmentName | null, region: string, tags: Array<string>, dependencyIds: Array<string>, staleAt: string | null, createdAt: string, updatedAt: string, monitoring: { method: CheckMethod | null, enabled: boolean, intervalSec: number, timeoutSec: number, retryAttempts: number, retryDelaySec: number, target: string | null, expectedStatus: Array<number>, bodyContains: string | null, jsonField: string | null, jsonValue: string | null, tlsExpiryWarningDays: number }, recovery: { recoverOnDown: boolean, recoverAction: RecoverAction | null, customScript: string | null, maxRecoveryAttempts: number, recoveryCooldownSec: number, notifyBeforeRecovery: boolean }, alerting: { enabled: boolean, channels: Array<AlertChannel>, severity: Severity | null, escalationPolicy: string | null, muteUntil: string | null }, healthCheck: { enabled: boolean, endpoint: string | null, expectedResponse: string | null, customCheck: string | null } } };
 
 export type DeleteServiceMutationVariables = Exact<{
   serviceId: string;

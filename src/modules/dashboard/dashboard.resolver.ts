@@ -30,8 +30,19 @@ export class DashboardSummaryType {
 class ServicesNeedingAttentionType {
   @Field(() => [Service], { name: 'downServices', description: 'Stopped or in error.' }) down_services!: Service[];
   @Field(() => [Service], { name: 'highFailureRate', description: 'Failing several checks in a row.' }) high_failure_rate!: Service[];
-  @Field(() => [Service], { name: 'staleChecks', description: 'Enabled but not checked within several of their intervals.' }) stale_checks!: Service[];
+  @Field(() => [Service], { name: 'staleChecks', description: 'Enabled but not checked within several of their intervals (without a stored staleAt: by the last check, or creation, and the interval).' }) stale_checks!: Service[];
   @Field(() => [Service], { name: 'recoveryGaveUp', description: 'Recovery reached its attempt limit and stopped trying.' }) recovery_gave_up!: Service[];
+  @Field(() => [Service], {
+    name: 'checksNotRunning',
+    description:
+      'Monitoring is on but the latest check could not run: status UNKNOWN after a check (no SSH key, an unknown host key, an unknown check method...). Its history says why. Services not checked yet are not here; staleChecks has them once overdue.',
+  })
+  checks_not_running!: Service[];
+  @Field(() => [Service], {
+    description:
+      'Stored data this server cannot use as it is, whoever wrote it (unknown enum values, missing required values, wrong types, a check without its target): each service’s `problems` says what. `npm run db:doctor` lists them and fixes what can be derived.',
+  })
+  misconfigured!: Service[];
 }
 
 @ObjectType('StatusGroup', { description: 'Services sharing one status.' })

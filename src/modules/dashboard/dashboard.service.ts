@@ -1,5 +1,6 @@
-import type { ServiceStatus } from '../../common/enums.js';
+import { SERVICE_STATUSES, type ServiceStatus } from '../../common/enums.js';
 import { HostModel } from '../hosts/host.model.js';
+import { readService } from '../services/service-read.js';
 import { ServiceModel, type Service } from '../services/service.model.js';
 
 export interface CountByKey {
@@ -27,6 +28,10 @@ export interface ServicesNeedingAttention {
   stale_checks: Service[];
   /** Recovery reached its attempt limit and stopped: a person has to look. */
   recovery_gave_up: Service[];
+  /** Monitoring is on but the latest check could not run (`unknown` after a check): a broken check must not hide. */
+  checks_not_running: Service[];
+  /** Stored data this server cannot use as it is (each service's `problems` says what), whoever wrote it. */
+  misconfigured: Service[];
 }
 
 export interface StatusGroup {
@@ -38,7 +43,10 @@ export interface StatusGroup {
 
 export interface DashboardSettings {
   readonly highFailureThreshold: number;
+  readonly staleAfterIntervals: number;
 }
+
+const isKnownStatus = (status: unknown): status is ServiceStatus => (SERVICE_STATUSES as readonly unknown[]).includes(status);
 
 export class DashboardService {
   constructor(private readonly settings: DashboardSettings) {}
@@ -51,7 +59,9 @@ export class DashboardService {
       countBy(ServiceModel, 'region'),
       countBy(ServiceModel, 'service_type'),
     ]);
-    const status = (s: ServiceStatus) => servicesByStatus.find((c) => c.key === s)?.count ?? 0;
+    // A status this server does not know (written by another tool) reads as unknown, here as on the service itself.
+    const status = (s: ServiceStatus) =>
+      servicesByStatus.filter((c) => c.key === s || (s === 'unknown' && !isKnownStatus(c.key))).reduce((sum, c) => sum + c.count, 0);
     return {
       total_hosts: total(hostsByStatus),
       active_hosts: hostsByStatus.find((c) => c.key === 'active')?.count ?? 0,
@@ -74,20 +84,49 @@ export class DashboardService {
         { $group: { _id: '$current_status', count: { $sum: 1 }, service_names: { $push: '$service_name' } } },
       ])
       .toArray();
-    return groups
-      .map((g) => ({ status: g._id, count: g.count, service_names: [...g.service_names].sort() }))
+    // Statuses this server does not know (another tool wrote them) join `unknown`, as each such service reads.
+    const merged = new Map<ServiceStatus, StatusGroup>();
+    for (const g of groups) {
+      const status = isKnownStatus(g._id) ? g._id : 'unknown';
+      const into = merged.get(status) ?? { status, count: 0, service_names: [] };
+      into.count += g.count;
+      into.service_names.push(...g.service_names.filter((n) => typeof n === 'string'));
+      merged.set(status, into);
+    }
+    return [...merged.values()]
+      .map((g) => ({ ...g, service_names: g.service_names.sort() }))
       .sort((a, b) => b.count - a.count || a.status.localeCompare(b.status));
   }
 
-  /** Services an operator should look at: down, failing repeatedly, or not checked for several of their intervals. */
+  /**
+   * Services an operator should look at: down, failing repeatedly, not checked for several of their intervals,
+   * given up on, checks that cannot run, stored data that cannot be used. Services written by other tools count
+   * too: one without `stale_at` is stale by its last check (or creation) and interval, as if it had one.
+   */
   async needingAttention(now = new Date()): Promise<ServicesNeedingAttention> {
-    const [down, failing, stale, gaveUp] = await Promise.all([
-      ServiceModel.find({ current_status: { $in: ['stopped', 'error'] } }).sort({ service_id: 1 }).lean<Service[]>(),
-      ServiceModel.find({ consecutive_failures: { $gte: this.settings.highFailureThreshold } }).sort({ service_id: 1 }).lean<Service[]>(),
-      ServiceModel.find({ 'monitoring.enabled': true, stale_at: { $lt: now } }).sort({ service_id: 1 }).lean<Service[]>(),
-      ServiceModel.find({ recovery_gave_up_at: { $ne: null } }).sort({ service_id: 1 }).lean<Service[]>(),
+    const find = async (filter: Record<string, unknown>) =>
+      (await ServiceModel.find(filter).sort({ service_id: 1 }).lean<Service[]>()).map((s) => readService(s, this.settings, now));
+    const [down, failing, stale, staleUnmarked, gaveUp, notRunning, everyService] = await Promise.all([
+      find({ current_status: { $in: ['stopped', 'error'] } }),
+      find({ consecutive_failures: { $gte: this.settings.highFailureThreshold } }),
+      find({ 'monitoring.enabled': true, stale_at: { $lt: now } }),
+      // Enabled unless it says otherwise: a missing `monitoring.enabled` reads as its default, true.
+      find({ stale_at: null, 'monitoring.enabled': { $ne: false } }),
+      find({ recovery_gave_up_at: { $ne: null } }),
+      // After at least one check (consecutive_failures counts unknown too): a service not yet checked is not broken.
+      find({ 'monitoring.enabled': { $ne: false }, current_status: 'unknown', consecutive_failures: { $gte: 1 } }),
+      // Problems are found by reading each document (types, vocabularies, rules), which no query can express.
+      find({}),
     ]);
-    return { down_services: down, high_failure_rate: failing, stale_checks: stale, recovery_gave_up: gaveUp };
+    const staleByDerivation = staleUnmarked.filter((s) => s.monitoring.enabled && s.stale_at !== null && +s.stale_at < +now);
+    return {
+      down_services: down,
+      high_failure_rate: failing,
+      stale_checks: [...stale, ...staleByDerivation].sort((a, b) => a.service_id.localeCompare(b.service_id)),
+      recovery_gave_up: gaveUp,
+      checks_not_running: notRunning.filter((s) => s.monitoring.enabled),
+      misconfigured: everyService.filter((s) => (s.problems?.length ?? 0) > 0),
+    };
   }
 }
 

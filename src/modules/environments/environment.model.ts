@@ -1,13 +1,13 @@
 import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoose';
 import { Field, ObjectType } from 'type-graphql';
 import { ENVIRONMENTS, SEVERITIES, WEEKDAYS, type EnvironmentName, type Severity, type Weekday } from '../../common/enums.js';
-import { isTimeZone, patterns } from '../../common/validation.js';
+import { isTimeZone, patterns, type DataProblem } from '../../common/validation.js';
 import { matches, oneOf, satisfies } from '../../db/validators.js';
 import { EnvironmentEnum, SeverityEnum, WeekdayEnum } from '../../graphql/enums.js';
 
 @ObjectType({ description: 'A weekly window in which alerts and recovery hold off; end before start wraps past midnight.' })
 export class MaintenanceWindow {
-  @Field(() => WeekdayEnum)
+  @Field(() => WeekdayEnum, { nullable: true, description: 'Null when the stored day is not one this server knows (see Environment.problems).' })
   @prop({ required: true, type: String, validate: oneOf(WEEKDAYS) })
   public day!: Weekday;
 
@@ -35,7 +35,7 @@ export class MaintenanceWindow {
 @index({ env_name: 1 }, { unique: true })
 @ObjectType({ description: 'Reference data for an environment.' })
 export class Environment {
-  @Field(() => EnvironmentEnum, { name: 'name' })
+  @Field(() => EnvironmentEnum, { name: 'name', nullable: true, description: 'Null when the stored name is not one this server knows (see problems).' })
   @prop({ required: true, type: String, validate: oneOf(ENVIRONMENTS) })
   public env_name!: EnvironmentName;
 
@@ -47,7 +47,7 @@ export class Environment {
   @prop({ type: String, default: null, validate: matches(patterns.hexColor, 'a colour #RRGGBB') })
   public color!: string | null;
 
-  @Field(() => SeverityEnum, { name: 'alertSeverity' })
+  @Field(() => SeverityEnum, { name: 'alertSeverity', nullable: true, description: 'Null when the stored severity is not one this server knows (see problems).' })
   @prop({ required: true, type: String, default: 'medium', validate: oneOf(SEVERITIES) })
   public alert_severity!: Severity;
 
@@ -65,6 +65,9 @@ export class Environment {
 
   @Field(() => Date, { name: 'updatedAt' })
   public updated_at!: Date;
+
+  /** Not stored: what reading the document found wrong with it; served as `problems`. */
+  public problems?: DataProblem[];
 }
 
 export const EnvironmentModel = getModelForClass(Environment);

@@ -1,4 +1,6 @@
-import { Arg, Authorized, Ctx, Field, InputType, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Field, FieldResolver, InputType, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { DataProblemType, toApiProblems } from '../../graphql/data-problem.js';
+import { readEnvironment } from './environment-read.js';
 import type { EnvironmentName, Severity, Weekday } from '../../common/enums.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { EnvironmentEnum, SeverityEnum, WeekdayEnum } from '../../graphql/enums.js';
@@ -51,6 +53,12 @@ export class EnvironmentResolver {
   @Query(() => [Environment])
   environments(@Ctx() { domain }: GraphQLContext): Promise<Environment[]> {
     return domain.environments.list();
+  }
+
+  @Authorized('viewer')
+  @FieldResolver(() => [DataProblemType], { description: 'What is wrong with this environment as stored (written by another tool or an older version); empty when nothing.' })
+  problems(@Root() environment: Environment): DataProblemType[] {
+    return toApiProblems(environment.problems ?? readEnvironment(environment).problems);
   }
 
   @Authorized('admin')

@@ -3,6 +3,7 @@ import { NotFoundError } from '../../common/errors.js';
 import { toSetPaths, type WritableFields } from '../../common/patch.js';
 import { translateWriteError } from '../../db/mongo-errors.js';
 import { EnvironmentModel, type Environment, type MaintenanceWindow } from './environment.model.js';
+import { readEnvironment } from './environment-read.js';
 
 export interface EnvironmentInput {
   env_name: EnvironmentName;
@@ -32,18 +33,19 @@ export class EnvironmentService {
     try {
       const environment = new EnvironmentModel(fields);
       await environment.save();
-      return environment.toObject();
+      return readEnvironment(environment.toObject());
     } catch (error) {
       translateWriteError(error, duplicateEnvironment, Object.keys(fields));
     }
   }
 
   async get(name: string): Promise<Environment | null> {
-    return EnvironmentModel.findOne({ env_name: name as EnvironmentName }).lean<Environment>();
+    const found = await EnvironmentModel.findOne({ env_name: name as EnvironmentName }).lean<Environment>();
+    return found && readEnvironment(found);
   }
 
   async list(): Promise<Environment[]> {
-    return EnvironmentModel.find().sort({ env_name: 1 }).lean<Environment[]>();
+    return (await EnvironmentModel.find().sort({ env_name: 1 }).lean<Environment[]>()).map(readEnvironment);
   }
 
   async update(name: string, patch: EnvironmentPatch): Promise<Environment> {
@@ -56,7 +58,7 @@ export class EnvironmentService {
     } catch (error) {
       translateWriteError(error, duplicateEnvironment, Object.keys(fields));
     }
-    return environment.toObject();
+    return readEnvironment(environment.toObject());
   }
 
   async delete(name: string): Promise<void> {

@@ -3,7 +3,7 @@ import mongoose, { type Types } from 'mongoose';
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { CHECK_TYPES, RECOVER_ACTIONS, SERVICE_STATUSES, type CheckType, type RecoverAction, type ServiceStatus } from '../../common/enums.js';
-import { patterns } from '../../common/validation.js';
+import { creationTime, patterns, readStored, storedShape, type DataProblem, type StoredRead, type StoredShape } from '../../common/validation.js';
 import { matches, oneOf } from '../../db/validators.js';
 import { CheckTypeEnum, RecoverActionEnum, ServiceStatusEnum } from '../../graphql/enums.js';
 
@@ -63,7 +63,7 @@ export class MonitoringCheck {
   @prop({ required: true })
   public timestamp!: Date;
 
-  @Field(() => CheckTypeEnum, { name: 'checkType' })
+  @Field(() => CheckTypeEnum, { name: 'checkType', nullable: true, description: 'Null when the stored type is not one this server knows (see problems).' })
   @prop({ required: true, type: String, default: 'status_check', validate: oneOf(CHECK_TYPES) })
   public check_type!: CheckType;
 
@@ -131,6 +131,53 @@ export class MonitoringCheck {
   /** Not in the seed: when a recovery outcome (or the first give-up) was written on this entry; live replay reads it. */
   @prop({ type: Date, default: undefined })
   public recovery_at?: Date;
+
+  /** Not stored: what reading the entry found wrong with it; served as `problems`. */
+  public problems?: DataProblem[];
 }
 
 export const MonitoringCheckModel = getModelForClass(MonitoringCheck);
+
+let shape: StoredShape | undefined;
+const DAY_MS = 86_400_000;
+
+/**
+ * A stored history entry as the API serves it, whoever wrote it: a status this
+ * server does not know reads as `unknown`, a missing timestamp is the entry's
+ * creation (its ObjectId), a missing expiry is `retentionDays` after the check.
+ */
+export function readCheckDocument(raw: unknown, retentionDays = 30): StoredRead<MonitoringCheck> {
+  shape ??= storedShape(MonitoringCheckModel.schema, {
+    enums: {
+      check_type: { values: CHECK_TYPES },
+      status: { values: SERVICE_STATUSES, unknownAs: 'unknown' },
+      recovery_action: { values: RECOVER_ACTIONS },
+    },
+    integers: ['status_code'],
+    ignore: ['late', 'previous_status', 'recorded_at', 'recovery_at'],
+  });
+  const read = readStored<MonitoringCheck>(raw, shape);
+  const check = read.doc;
+  if (!(check.timestamp instanceof Date)) {
+    const created = creationTime(check);
+    if (created) {
+      check.timestamp = created;
+      read.filled.push({ field: 'timestamp', value: created, how: 'derived' });
+    }
+  }
+  if (!(check.expires_at instanceof Date) && check.timestamp instanceof Date) {
+    check.expires_at = new Date(+check.timestamp + retentionDays * DAY_MS);
+    read.filled.push({ field: 'expires_at', value: check.expires_at, how: 'derived' });
+  }
+  // Served fields must not stay empty: with no ObjectId either, the epoch says "unknown time" plainly.
+  check.timestamp ??= new Date(0);
+  check.expires_at ??= new Date(0);
+  // Not served and not checked, but kept: live replay and uptime read them from the same objects.
+  return read;
+}
+
+export function readCheck(raw: unknown, retentionDays = 30): MonitoringCheck {
+  const { doc, problems } = readCheckDocument(raw, retentionDays);
+  doc.problems = problems;
+  return doc;
+}

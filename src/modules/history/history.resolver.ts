@@ -2,7 +2,8 @@ import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Qu
 import { perPage, toConnection, type ConnectionShape } from '../../graphql/connection.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { checkedDays, checkedHours, MonitoringCheckConnection, UptimeReportType } from './history.graphql.js';
-import { CheckMetrics, MonitoringCheck } from './history.model.js';
+import { DataProblemType, toApiProblems } from '../../graphql/data-problem.js';
+import { CheckMetrics, MonitoringCheck, readCheck } from './history.model.js';
 import type { UptimeReport } from './uptime.service.js';
 
 const HOUR_MS = 3_600_000;
@@ -34,6 +35,12 @@ export class HistoryResolver {
   metrics(@Root() check: MonitoringCheck): CheckMetrics {
     // Documents written without metrics (by other tools, or before minimize: false) have no object at all.
     return check.metrics ?? {};
+  }
+
+  @Authorized('viewer')
+  @FieldResolver(() => [DataProblemType], { description: 'What is wrong with this entry as stored (written by another tool); empty when nothing.' })
+  problems(@Root() check: MonitoringCheck): DataProblemType[] {
+    return toApiProblems(check.problems ?? readCheck(check).problems);
   }
 
   @Authorized('viewer')

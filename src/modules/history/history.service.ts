@@ -3,7 +3,7 @@ import { InvalidInputError, NotFoundError } from '../../common/errors.js';
 import { decodeCursor, encodeCursor, pageSize, type Page, type PageRequest } from '../../common/pagination.js';
 import { HostModel } from '../hosts/host.model.js';
 import { ServiceModel } from '../services/service.model.js';
-import { MonitoringCheckModel, type MonitoringCheck } from './history.model.js';
+import { MonitoringCheckModel, readCheck, type MonitoringCheck } from './history.model.js';
 
 export const FAILURE_STATUSES = ['stopped', 'error', 'unknown'] as const;
 
@@ -33,7 +33,7 @@ export class HistoryService {
   async getMany(ids: readonly string[]): Promise<MonitoringCheck[]> {
     const valid = ids.filter((id) => Types.ObjectId.isValid(id) && String(new Types.ObjectId(id)) === id);
     if (valid.length === 0) return [];
-    return MonitoringCheckModel.find({ _id: { $in: valid.map((id) => new Types.ObjectId(id)) } }).lean<MonitoringCheck[]>();
+    return (await MonitoringCheckModel.find({ _id: { $in: valid.map((id) => new Types.ObjectId(id)) } }).lean<MonitoringCheck[]>()).map((c) => readCheck(c));
   }
 
   /** One page of history, newest first, keyed on (timestamp, _id) so pages hold still while checks arrive. */
@@ -47,7 +47,10 @@ export class HistoryService {
       : filter;
     const docs = size === 0 ? [] : await MonitoringCheckModel.find(query).sort({ timestamp: -1, _id: -1 }).limit(size + 1).lean<MonitoringCheck[]>();
     return {
-      items: docs.slice(0, size).map((node) => ({ node, cursor: encodeCursor([node.timestamp, node._id]) })),
+      items: docs.slice(0, size).map((stored) => {
+        const node = readCheck(stored);
+        return { node, cursor: encodeCursor([node.timestamp, node._id]) };
+      }),
       hasNextPage: docs.length > size,
       hasPreviousPage: after !== null,
       totalCount: () => MonitoringCheckModel.countDocuments(filter).exec(),
@@ -88,7 +91,7 @@ export class HistoryService {
     if (window.since) timestamp.$gte = window.since;
     const limit = Math.min(Math.max(window.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
     const filter = Object.keys(timestamp).length > 0 ? { ...query, timestamp } : query;
-    return MonitoringCheckModel.find(filter).sort({ timestamp: -1, _id: -1 }).limit(limit).lean<MonitoringCheck[]>();
+    return (await MonitoringCheckModel.find(filter).sort({ timestamp: -1, _id: -1 }).limit(limit).lean<MonitoringCheck[]>()).map((c) => readCheck(c));
   }
 }
 

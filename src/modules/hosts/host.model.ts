@@ -2,7 +2,7 @@ import { getModelForClass, index, modelOptions, prop, Severity as TypegooseSever
 import { Field, Int, ObjectType } from 'type-graphql';
 import type { EnvironmentName, HostStatus } from '../../common/enums.js';
 import { ENVIRONMENTS, HOST_STATUSES } from '../../common/enums.js';
-import { isIpAddress, patterns, TAG_RULE } from '../../common/validation.js';
+import { isIpAddress, patterns, TAG_RULE, type DataProblem } from '../../common/validation.js';
 import { everyItem, matches, oneOf, satisfies, withinRange } from '../../db/validators.js';
 import { EnvironmentEnum, HostStatusEnum } from '../../graphql/enums.js';
 
@@ -92,7 +92,7 @@ export class Host {
   @prop({ required: true, validate: satisfies(isIpAddress, 'an IPv4 or IPv6 address') })
   public ip_address!: string;
 
-  @Field(() => EnvironmentEnum)
+  @Field(() => EnvironmentEnum, { nullable: true, description: 'Null when the stored value is not one this server knows (see problems).' })
   @prop({ required: true, type: String, validate: oneOf(ENVIRONMENTS) })
   public environment!: EnvironmentName;
 
@@ -112,7 +112,7 @@ export class Host {
   @prop({ type: () => HostMetadata, default: () => ({}), _id: false })
   public metadata!: HostMetadata;
 
-  @Field(() => HostStatusEnum)
+  @Field(() => HostStatusEnum, { nullable: true, description: 'Null when the stored value is not one this server knows (see problems); such a host is not checked.' })
   @prop({ required: true, type: String, default: 'active', validate: oneOf(HOST_STATUSES) })
   public status!: HostStatus;
 
@@ -126,6 +126,9 @@ export class Host {
 
   @Field(() => Date, { name: 'updatedAt' })
   public updated_at!: Date;
+
+  /** Not stored: what reading the document found wrong with it (see host-read.ts); served as `problems`. */
+  public problems?: DataProblem[];
 }
 
 export const HostModel = getModelForClass(Host);

@@ -2,7 +2,9 @@ import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Int, Mutati
 import { perPage, toConnection, type ConnectionShape } from '../../graphql/connection.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { Service } from '../services/service.model.js';
+import { DataProblemType, toApiProblems } from '../../graphql/data-problem.js';
 import { Host } from './host.model.js';
+import { readHost } from './host-read.js';
 import { HostConnection, HostCreateInput, HostFilterInput, HostUpdateInput, toHostFilter, toHostInput, toHostPatch } from './host.graphql.js';
 
 @ArgsType()
@@ -42,6 +44,12 @@ export class HostResolver {
   @FieldResolver(() => Boolean, { description: 'Whether an SSH key path is set (the path itself is never shown).' })
   sshKeyConfigured(@Root() host: Host): boolean {
     return Boolean(host.ssh_config?.key_path);
+  }
+
+  @Authorized('viewer')
+  @FieldResolver(() => [DataProblemType], { description: 'What is wrong with this host as stored (written by another tool or an older version); empty when nothing.' })
+  problems(@Root() host: Host): DataProblemType[] {
+    return toApiProblems(host.problems ?? readHost(host).problems);
   }
 
   @Authorized('admin')

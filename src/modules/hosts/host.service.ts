@@ -8,6 +8,7 @@ import { EventBus, type InventoryChangeKind } from '../../events/event-bus.js';
 import { ServiceModel } from '../services/service.model.js';
 import { announceServiceChanges, forgetDependencies } from '../services/service.service.js';
 import { HostModel, type Host } from './host.model.js';
+import { readHost } from './host-read.js';
 import { creatableHostFields, writableHostFields, type HostInput, type HostPatch } from './host.input.js';
 
 export interface HostFilter {
@@ -35,11 +36,12 @@ export class HostService {
       translateWriteError(error, duplicateHost, Object.keys(fields));
     }
     this.announce(host.host_id, 'created');
-    return host.toObject();
+    return readHost(host.toObject());
   }
 
   async get(hostId: string): Promise<Host | null> {
-    return HostModel.findOne({ host_id: hostId }).lean<Host>();
+    const found = await HostModel.findOne({ host_id: hostId }).lean<Host>();
+    return found && readHost(found);
   }
 
   async require(hostId: string): Promise<Host> {
@@ -50,16 +52,17 @@ export class HostService {
 
   /** Hosts by id, in one query (for batched loading). */
   async getMany(hostIds: readonly string[]): Promise<Host[]> {
-    return HostModel.find({ host_id: { $in: [...hostIds] } }).lean<Host[]>();
+    return (await HostModel.find({ host_id: { $in: [...hostIds] } }).lean<Host[]>()).map(readHost);
   }
 
   async list(filter: HostFilter = {}): Promise<Host[]> {
-    return HostModel.find(hostQuery(filter)).sort({ host_id: 1 }).lean<Host[]>();
+    return (await HostModel.find(hostQuery(filter)).sort({ host_id: 1 }).lean<Host[]>()).map(readHost);
   }
 
   /** One page of hosts ordered by host_id. */
   async page(filter: HostFilter, request: PageRequest): Promise<Page<Host>> {
-    return pageByUniqueKey<Host>(HostModel, hostQuery(filter), 'host_id', request);
+    const page = await pageByUniqueKey<Host>(HostModel, hostQuery(filter), 'host_id', request);
+    return { ...page, items: page.items.map((item) => ({ ...item, node: readHost(item.node) })) };
   }
 
   async byEnvironment(environment: EnvironmentName): Promise<Host[]> {
@@ -101,7 +104,7 @@ export class HostService {
     if (relabelled) {
       announceServiceChanges(this.events, await ServiceModel.find({ host_id: hostId }, { service_id: 1, host_id: 1 }).lean(), 'updated');
     }
-    return host.toObject();
+    return readHost(host.toObject());
   }
 
   /** Deletes the host and every service on it; their history ages out by retention. */

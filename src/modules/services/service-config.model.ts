@@ -28,7 +28,7 @@ const L = serviceLimits;
 
 @ObjectType({ description: 'How and how often a service is checked.' })
 export class MonitoringConfig {
-  @Field(() => CheckMethodEnum)
+  @Field(() => CheckMethodEnum, { nullable: true, description: 'Null when the stored method is not one this server knows: the service cannot be checked (see Service.problems).' })
   @prop({ required: true, type: String, default: 'ssh', validate: oneOf(CHECK_METHODS) })
   public method!: CheckMethod;
 
@@ -84,7 +84,7 @@ export class RecoveryConfig {
   @prop({ required: true, default: false })
   public recover_on_down!: boolean;
 
-  @Field(() => RecoverActionEnum, { name: 'recoverAction' })
+  @Field(() => RecoverActionEnum, { name: 'recoverAction', nullable: true, description: 'Null when the stored action is not one this server knows (see Service.problems).' })
   @prop({ required: true, type: String, default: 'restart', validate: oneOf(RECOVER_ACTIONS) })
   public recover_action!: RecoverAction;
 
@@ -116,7 +116,7 @@ export class AlertingConfig {
   @prop({ type: () => [String], default: ['email'], validate: everyOneOf(ALERT_CHANNELS) })
   public channels!: AlertChannel[];
 
-  @Field(() => SeverityEnum)
+  @Field(() => SeverityEnum, { nullable: true, description: 'Null when the stored severity is not one this server knows (see Service.problems).' })
   @prop({ required: true, type: String, default: 'medium', validate: oneOf(SEVERITIES) })
   public severity!: Severity;
 

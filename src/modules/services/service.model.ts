@@ -1,7 +1,7 @@
 import { getModelForClass, index, modelOptions, pre, prop, Severity as TypegooseSeverity } from '@typegoose/typegoose';
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { ENVIRONMENTS, SERVICE_STATUSES, type EnvironmentName, type ServiceStatus } from '../../common/enums.js';
-import { patterns, TAG_RULE } from '../../common/validation.js';
+import { patterns, TAG_RULE, type DataProblem } from '../../common/validation.js';
 import { everyItem, matches, oneOf, withinBounds } from '../../db/validators.js';
 import { EnvironmentEnum, ServiceStatusEnum } from '../../graphql/enums.js';
 
@@ -116,7 +116,7 @@ export class Service {
   @prop({ required: true, default: 0, min: 0 })
   public consecutive_failures!: number;
 
-  @Field(() => EnvironmentEnum, { description: 'Copied from the host.' })
+  @Field(() => EnvironmentEnum, { nullable: true, description: 'Copied from the host; null when the stored value is not one this server knows (see problems).' })
   /** Copied from the host; kept in sync when the host moves. */
   @prop({ required: true, type: String, validate: oneOf(ENVIRONMENTS) })
   public environment!: EnvironmentName;
@@ -165,6 +165,9 @@ export class Service {
 
   @Field(() => Date, { name: 'updatedAt' })
   public updated_at!: Date;
+
+  /** Not stored: what reading the document found wrong with it (see service-read.ts); served as `problems`. */
+  public problems?: DataProblem[];
 }
 
 export const ServiceModel = getModelForClass(Service);

@@ -4,6 +4,7 @@ import type { GraphQLContext } from '../../graphql/context.js';
 import { checkedDays, MonitoringCheckConnection, UptimeReportType } from '../history/history.graphql.js';
 import type { MonitoringCheck } from '../history/history.model.js';
 import type { UptimeReport } from '../history/uptime.service.js';
+import { DataProblemType, toApiProblems } from '../../graphql/data-problem.js';
 import { Host } from '../hosts/host.model.js';
 import { Service } from './service.model.js';
 import { ServiceConnection, ServiceCreateInput, ServiceFilterInput, ServiceUpdateInput, toServiceFilter, toServiceInput, toServicePatch } from './service.graphql.js';
@@ -64,6 +65,14 @@ export class ServiceResolver {
   @FieldResolver(() => UptimeReportType, { nullable: true, description: 'Time-weighted uptime over the last `days` days (1-3650).' })
   uptime(@Root() service: Service, @Arg('days', () => Int, { defaultValue: 30 }) days: number, @Ctx() { loaders }: GraphQLContext): Promise<UptimeReport | null> {
     return loaders.uptime.load({ serviceId: service.service_id, days: checkedDays(days) });
+  }
+
+  @Authorized('viewer')
+  @FieldResolver(() => [DataProblemType], {
+    description: 'What is wrong with this service as stored (written by another tool or an older version); empty when nothing. A service with problems is listed in servicesNeedingAttention.misconfigured.',
+  })
+  problems(@Root() service: Service, @Ctx() { domain }: GraphQLContext): DataProblemType[] {
+    return toApiProblems(service.problems ?? domain.services.read(service).problems);
   }
 
   @Authorized('admin')

@@ -10,6 +10,7 @@ import { HostModel } from '../hosts/host.model.js';
 import { ServiceModel, type Service } from './service.model.js';
 import { creatableServiceFields, writableServiceFields, type ServiceInput, type ServicePatch } from './service.input.js';
 import { staleAt } from './staleness.js';
+import { readService } from './service-read.js';
 
 export interface ServiceFilter {
   service_id?: string;
@@ -61,11 +62,15 @@ export class ServiceService {
       translateWriteError(error, duplicateService, Object.keys(fields));
     }
     this.announce(service, 'created');
-    return service.toObject();
+    return this.read(service.toObject());
   }
 
+  /** A stored service as served: defaults and derived fields filled in, problems reported (see service-read.ts). */
+  read = (raw: unknown, now = new Date()): Service => readService(raw, this.settings, now);
+
   async get(serviceId: string): Promise<Service | null> {
-    return ServiceModel.findOne({ service_id: serviceId }).lean<Service>();
+    const found = await ServiceModel.findOne({ service_id: serviceId }).lean<Service>();
+    return found && this.read(found);
   }
 
   async require(serviceId: string): Promise<Service> {
@@ -76,21 +81,23 @@ export class ServiceService {
 
   /** Services by id, in one query (for batched loading). */
   async getMany(serviceIds: readonly string[]): Promise<Service[]> {
-    return ServiceModel.find({ service_id: { $in: [...serviceIds] } }).lean<Service[]>();
+    return (await ServiceModel.find({ service_id: { $in: [...serviceIds] } }).lean<Service[]>()).map((s) => this.read(s));
   }
 
   /** Every service of each of these hosts, in one query, ordered by service_id. */
   async onHosts(hostIds: readonly string[]): Promise<Service[]> {
-    return ServiceModel.find({ host_id: { $in: [...hostIds] } }).sort({ service_id: 1 }).lean<Service[]>();
+    return (await ServiceModel.find({ host_id: { $in: [...hostIds] } }).sort({ service_id: 1 }).lean<Service[]>()).map((s) => this.read(s));
   }
 
   async list(filter: ServiceFilter = {}): Promise<Service[]> {
-    return ServiceModel.find(serviceQuery(filter)).sort({ service_id: 1 }).lean<Service[]>();
+    return (await ServiceModel.find(serviceQuery(filter)).sort({ service_id: 1 }).lean<Service[]>()).map((s) => this.read(s));
   }
 
   /** One page of services ordered by service_id. */
   async page(filter: ServiceFilter, request: PageRequest): Promise<Page<Service>> {
-    return pageByUniqueKey<Service>(ServiceModel, serviceQuery(filter), 'service_id', request);
+    const page = await pageByUniqueKey<Service>(ServiceModel, serviceQuery(filter), 'service_id', request);
+    const now = new Date();
+    return { ...page, items: page.items.map((item) => ({ ...item, node: this.read(item.node, now) })) };
   }
 
   byHost = (hostId: string) => this.list({ host_id: hostId });
@@ -152,7 +159,7 @@ export class ServiceService {
       translateWriteError(error, duplicateService, setPaths);
     }
     this.announce(service, 'updated');
-    return service.toObject();
+    return this.read(service.toObject());
   }
 
   /** Dependencies must name existing services and must not form a cycle. */

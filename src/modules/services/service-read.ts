@@ -1,0 +1,87 @@
+/**
+ * Services as today's rules read them, whoever wrote them: the seed's own
+ * MongoDBManager writes no next_check_at or stale_at, its migrate script stores
+ * whatever `method` an old config.json named. Every service this module serves
+ * goes through `readService`: missing fields read as their defaults, derived
+ * fields are filled in, and what cannot be used is reported on the service
+ * (`problems`) instead of failing the list it is in.
+ */
+import { ALERT_CHANNELS, CHECK_METHODS, ENVIRONMENTS, RECOVER_ACTIONS, SERVICE_STATUSES, SEVERITIES } from '../../common/enums.js';
+import { fillTimestamps, readStored, storedShape, type DataProblem, type StoredRead, type StoredShape } from '../../common/validation.js';
+import { ServiceModel, type Service } from './service.model.js';
+import { staleAt } from './staleness.js';
+
+let shape: StoredShape | undefined;
+
+function serviceShape(): StoredShape {
+  shape ??= storedShape(ServiceModel.schema, {
+    enums: {
+      'monitoring.method': { values: CHECK_METHODS },
+      'recovery.recover_action': { values: RECOVER_ACTIONS },
+      'alerting.severity': { values: SEVERITIES },
+      'alerting.channels': { values: ALERT_CHANNELS },
+      // A status this server does not know says as much as `unknown`: nobody can tell how the service is.
+      current_status: { values: SERVICE_STATUSES, unknownAs: 'unknown' },
+      environment: { values: ENVIRONMENTS },
+    },
+    integers: ['consecutive_failures'],
+    ignore: ['lease_owner', 'lease_until', 'recovery_attempts'],
+  });
+  return shape;
+}
+
+export interface ServiceReadSettings {
+  readonly staleAfterIntervals: number;
+}
+
+/** Methods that reach `monitoring.target`. */
+const TARGETED_METHODS = ['http', 'tcp', 'database'];
+
+/** A stored service (lean document) as the API serves it, with what was filled in and what is wrong with it. */
+export function readServiceDocument(raw: unknown, settings: ServiceReadSettings, now = new Date()): StoredRead<Service> {
+  const read = readStored<Service>(raw, serviceShape());
+  fillTimestamps(read as unknown as StoredRead<Record<string, unknown>>);
+  const service = read.doc;
+  const { monitoring } = service;
+  if (monitoring.enabled) {
+    // Written by a tool that knows nothing of our schedule: due at once, stale N intervals after its last check.
+    if (!(service.stale_at instanceof Date)) {
+      const from = service.last_check ?? service.created_at ?? now;
+      service.stale_at = staleAt(from, monitoring.interval_sec, settings.staleAfterIntervals);
+      read.filled.push({ field: 'stale_at', value: service.stale_at, how: 'derived' });
+    }
+    if (!(service.next_check_at instanceof Date)) {
+      service.next_check_at = now;
+      read.filled.push({ field: 'next_check_at', value: now, how: 'derived' });
+    }
+  }
+  read.problems.push(...crossFieldProblems(service));
+  return read;
+}
+
+/** The service model's cross-field rules (its validate hook), as problems: each means the check or recovery cannot run as stored. */
+function crossFieldProblems(service: Service): DataProblem[] {
+  const problems: DataProblem[] = [];
+  const { monitoring, recovery } = service;
+  if (monitoring.timeout_sec > monitoring.interval_sec) {
+    problems.push({ field: 'monitoring.timeout_sec', message: `must not exceed monitoring.interval_sec (${monitoring.interval_sec}), got ${monitoring.timeout_sec}` });
+  }
+  if (monitoring.method && TARGETED_METHODS.includes(monitoring.method) && !monitoring.target) {
+    problems.push({ field: 'monitoring.target', message: `is required for ${monitoring.method} checks: the check cannot run without it` });
+  }
+  if (monitoring.method === 'custom' && !service.health_check?.custom_check) {
+    problems.push({ field: 'health_check.custom_check', message: 'is required for custom checks: the name of an allow-listed command' });
+  }
+  if (recovery.recover_action === 'custom_script' && !recovery.custom_script) {
+    problems.push({ field: 'recovery.custom_script', message: 'is required when recover_action is custom_script' });
+  }
+  if (service.dependencies.includes(service.service_id)) problems.push({ field: 'dependencies', message: 'a service cannot depend on itself' });
+  return problems;
+}
+
+/** The service as served, with `problems` set. */
+export function readService(raw: unknown, settings: ServiceReadSettings, now = new Date()): Service {
+  const { doc, problems } = readServiceDocument(raw, settings, now);
+  doc.problems = problems;
+  return doc;
+}
