@@ -37,6 +37,14 @@ export function isFailureStatus(status: ServiceStatus): boolean {
   return status === 'stopped' || status === 'error' || status === 'unknown';
 }
 
+/**
+ * The check ran and found the service down (`stopped`, `error`): what recovery acts on. `unknown` (the check
+ * could not run: misconfiguration, an unreachable SSH host) is a failure but never down, so never recovered.
+ */
+export function isDownStatus(status: ServiceStatus): boolean {
+  return status === 'stopped' || status === 'error';
+}
+
 /** Whether a status counts as up (true), down (false) or carries no information (null) for uptime. */
 export function uptimeClass(status: ServiceStatus): boolean | null {
   if (status === 'running' || status === 'warning') return true;

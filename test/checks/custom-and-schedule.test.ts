@@ -55,10 +55,10 @@ describe('custom checks', () => {
     expect(entry).toMatchObject({ status: 'stopped', error_details: 'full' });
   });
 
-  test('a name that is not in the allow-list is an error and runs nothing', async () => {
+  test('a name that is not in the allow-list is unknown (the check cannot run) and runs nothing', async () => {
     await addService('svc_disk', 'disk.service', custom('rm_rf'));
     const run = await harness.engine.runNow('svc_disk');
-    expect(run.recorded.status).toBe('error');
+    expect(run.recorded.status).toBe('unknown');
     expect(run.result.error).toMatch(/custom check "rm_rf" is not in the server's allow-list/);
     expect(ssh.sshd.readCalls()).toEqual([]);
   });

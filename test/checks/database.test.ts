@@ -97,7 +97,7 @@ describe('postgresql', () => {
     const before = silent.received.length;
     const run = await check(`${silent.url('postgresql')}/postgres`, { timeout_sec: 1 });
     expect(run.recorded.status).not.toBe('running');
-    expect(run.recorded.status).toBe('unknown');
+    expect(run.recorded.status).toBe('error');
     expect(run.result.error).toMatch(/timed out after 1 s/);
     // The client did send a startup message: it tried a real handshake.
     expect(silent.received.length).toBeGreaterThan(before);
@@ -135,7 +135,7 @@ describe('redis', () => {
   test('an open port that does not speak the protocol is not running', async () => {
     const run = await check(silent.url('redis'), { timeout_sec: 1 });
     expect(run.recorded.status).not.toBe('running');
-    expect(run.recorded.status).toBe('unknown');
+    expect(run.recorded.status).toBe('error');
     expect(run.result.error).toMatch(/timed out after 1 s/);
   });
 });
@@ -156,7 +156,7 @@ describe('mysql (MariaDB server)', () => {
   test('an open port that does not speak the protocol is not running', async () => {
     const run = await check(silent.url('mysql'), { timeout_sec: 1 });
     expect(run.recorded.status).not.toBe('running');
-    expect(['unknown', 'stopped']).toContain(run.recorded.status);
+    expect(['error', 'stopped']).toContain(run.recorded.status);
   });
 });
 

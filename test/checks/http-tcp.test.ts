@@ -166,26 +166,26 @@ describe('http: reachability, timeouts, retries', () => {
     expect(run.result.error).toBe(`HTTP request to http://127.0.0.1:${port} failed: ECONNREFUSED`);
   });
 
-  test('a server that never answers is unknown after timeout_sec, saying it timed out', async () => {
+  test('a server that never answers is an error after timeout_sec, saying it timed out', async () => {
     const server = await http(() => {
       /* never answers */
     });
     const started = Date.now();
     const run = await check('http', server.url, { timeout_sec: 1 });
-    expect(run.recorded.status).toBe('unknown');
+    expect(run.recorded.status).toBe('error');
     expect(run.result.error).toMatch(/timed out after 1 s/);
     expect(Date.now() - started).toBeLessThan(4_000);
     expect(server.requests).toHaveLength(1);
   });
 
-  test('a server that sends its headers and then stalls the body is unknown after timeout_sec too', async () => {
+  test('a server that sends its headers and then stalls the body is an error after timeout_sec too', async () => {
     const server = await http((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('partial...');
       /* the body never ends */
     });
     const run = await check('http', server.url, { timeout_sec: 1 });
-    expect(run.recorded.status).toBe('unknown');
+    expect(run.recorded.status).toBe('error');
     expect(run.result.error).toMatch(/timed out after 1 s/);
   });
 
@@ -284,9 +284,9 @@ describe('tcp', () => {
     expect(run.result.error).toBe(`TCP connect to 127.0.0.1:${port} failed: ECONNREFUSED`);
   });
 
-  test('a target without a port is an error saying so', async () => {
+  test('a target without a port is unknown (the check cannot run), saying so', async () => {
     const run = await check('tcp', 'tcp://127.0.0.1');
-    expect(run.recorded.status).toBe('error');
+    expect(run.recorded.status).toBe('unknown');
     expect(run.result.error).toBe('no port in tcp://127.0.0.1');
   });
 });

@@ -60,12 +60,12 @@ describe('ssh checks', () => {
     }
   });
 
-  test('a check slower than its timeout is unknown and says it timed out; retries run before failure is declared', async () => {
+  test('a check slower than its timeout is an error and says it timed out; retries (transient) run before failure is declared', async () => {
     ssh.sshd.setUnitState('slow.service', 'active');
     ssh.sshd.setUnitDelay('slow.service', 3);
     await addService('svc_slow', 'slow.service', { monitoring: { interval_sec: 60, timeout_sec: 1, retry_attempts: 2, retry_delay_sec: 0 } });
     const run = await harness.engine.runNow('svc_slow');
-    expect(run.recorded.status).toBe('unknown');
+    expect(run.recorded.status).toBe('error');
     expect(run.result.error).toMatch(/timed out after 1 s/);
     expect(run.result.metrics?.custom).toMatchObject({ attempts: 3 });
     ssh.sshd.setUnitDelay('slow.service', null);
@@ -116,14 +116,17 @@ describe('recovery', () => {
     expect(harness.published.filter((e) => e.name === 'recovery.event').map((e) => (e.payload as { kind: string }).kind)).toEqual(['attempted', 'succeeded']);
   });
 
-  test('a scheduled recovery keeps the lease until it is done: an operator check meanwhile is refused, and afterwards the service is free', async () => {
+  test('a scheduled recovery keeps the lease until it is done: an operator check meanwhile waits for that run and returns it, and afterwards the service is free', async () => {
     ssh.sshd.setUnitState('nginx.service', 'failed');
     ssh.sshd.setUnitDelay('nginx.service', 1);
     await addService('svc_nginx', 'nginx.service', { recovery: { recover_on_down: true, recover_action: 'restart', max_recovery_attempts: 3, recovery_cooldown_sec: 300 } });
     const dispatch = harness.engine.dispatchDue();
     // The failed check is written first; the restart and the re-check (each delayed 1 s) follow.
     for (let i = 0; i < 100 && (await MonitoringCheckModel.countDocuments({ service_id: 'svc_nginx' })) === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    await expect(harness.engine.runNow('svc_nginx')).rejects.toMatchObject({ code: 'CONFLICT' });
+    const waited = await harness.engine.runNow('svc_nginx');
+    const scheduled = await MonitoringCheckModel.findOne({ service_id: 'svc_nginx', status: 'error' }).lean();
+    expect(waited.recorded.history_id).toBe(String(scheduled!._id));
+    expect(waited.recovery).toMatchObject({ attempted: true, success: true });
     await dispatch;
     ssh.sshd.setUnitDelay('nginx.service', null);
     const service = await ServiceModel.findOne({ service_id: 'svc_nginx' }).lean();

@@ -89,11 +89,11 @@ describe('ssh faults', () => {
     expect(s.commands).toEqual([]);
   });
 
-  test('an exec that never answers is unknown and timed out after timeout_sec', async () => {
+  test('an exec that never answers is an error, timed out after timeout_sec', async () => {
     const s = await server('hang-exec');
     await addHostAndService(s, { timeoutSec: 1 });
     const { value: run, ms } = await timed(() => engineWith().runNow('svc_fault'));
-    expect(run.recorded.status).toBe('unknown');
+    expect(run.recorded.status).toBe('error');
     expect(run.result.error).toMatch(/timed out after 1 s/);
     expect(ms).toBeGreaterThanOrEqual(950);
     expect(ms).toBeLessThan(2_500);
@@ -151,7 +151,7 @@ describe('ssh faults', () => {
     const s = await server('slow-banner', { bannerDelayMs: 3_000 });
     await addHostAndService(s, { timeoutSec: 1 });
     const { value: run, ms } = await timed(() => engineWith({ connectTimeoutMs: 5_000 }).runNow('svc_fault'));
-    expect(run.recorded.status).toBe('unknown');
+    expect(run.recorded.status).toBe('error');
     expect(run.result.error).toMatch(/timed out after 1 s/);
     expect(ms).toBeLessThan(2_000);
   });

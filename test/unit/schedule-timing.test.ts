@@ -11,13 +11,21 @@ describe('nextDue', () => {
     expect(+nextDue(every60s(T), T + 5_000)).toBe(T + 60_000);
   });
 
-  test('a check run late by less than half an interval keeps its schedule', () => {
-    expect(+nextDue(every60s(T), T + 29_000)).toBe(T + 60_000);
+  test('a check that took most of its interval keeps its schedule: the cadence is the interval', () => {
+    expect(+nextDue(every60s(T), T + 29_000, T)).toBe(T + 60_000);
+    expect(+nextDue(every60s(T), T + 54_000, T)).toBe(T + 60_000);
+    // Finished a little past the next due time: that run is due at once, not skipped.
+    expect(+nextDue(every60s(T), T + 75_000, T + 1_000)).toBe(T + 60_000);
   });
 
-  test('a check run later skips the runs it missed but keeps its phase', () => {
+  test('only runs truly missed are skipped, and the phase is kept', () => {
+    // Finished over half an interval past the next due time: that one is skipped.
+    expect(+nextDue(every60s(T), T + 91_000, T)).toBe(T + 120_000);
+    // Started over half an interval late: it stands in for the next run, so two checks never start close together.
     expect(+nextDue(every60s(T), T + 31_000)).toBe(T + 120_000);
     expect(+nextDue(every60s(T), T + 155_000)).toBe(T + 240_000);
+    // Started 29 s late: the next run is still over half an interval away and is kept.
+    expect(+nextDue(every60s(T), T + 29_000)).toBe(T + 60_000);
   });
 
   test('services late together stay spread over the interval as they were', () => {
@@ -26,8 +34,9 @@ describe('nextDue', () => {
     expect(next).toEqual([0, 15_000, 30_000, 45_000].map((offset) => (T + offset) % 60_000));
   });
 
-  test('a service never checked is due one interval after now', () => {
+  test('a service never scheduled (no next_check_at) is due one interval after its check began', () => {
     expect(+nextDue({ next_check_at: null, monitoring: { interval_sec: 60 } } as Parameters<typeof nextDue>[0], T)).toBe(T + 60_000);
+    expect(+nextDue({ next_check_at: null, monitoring: { interval_sec: 60 } } as Parameters<typeof nextDue>[0], T + 50_000, T)).toBe(T + 60_000);
   });
 });
 

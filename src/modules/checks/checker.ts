@@ -13,6 +13,12 @@ export interface CheckOutcome {
   metrics: Partial<CheckMetrics>;
   /** The checker reached the host over SSH. */
   host_contacted: boolean;
+  /**
+   * Whether another attempt could answer otherwise: a timeout, a refused or reset connection, a 5xx, a
+   * temporary DNS failure. Only those are retried; a definitive answer (auth refused, unknown host key, no
+   * key configured, an unexpected 4xx, a unit inactive or failed) is recorded at once. False on success.
+   */
+  transient: boolean;
 }
 
 /** One check protocol. Registered once in registry.ts; must honour the abort signal (the check's timeout). */
@@ -21,8 +27,44 @@ export interface Checker {
   check(service: Service, host: Host, signal: AbortSignal): Promise<CheckOutcome>;
 }
 
-export function failed(status: ServiceStatus, error: string, details: string | null = null, extra: Partial<CheckOutcome> = {}): CheckOutcome {
-  return { status, status_code: 1, error, error_details: details, metrics: {}, host_contacted: false, ...extra };
+/** Whether trying again may give another answer. */
+export type FailureKind = 'transient' | 'definitive';
+
+/**
+ * A failed attempt. `unknown` is for checks that could not run at all (misconfiguration: no key, a command
+ * not in the allow-list, a target without a port...); a service that answered wrongly is `stopped` or `error`.
+ */
+export function failed(status: ServiceStatus, error: string, kind: FailureKind, extra: Partial<CheckOutcome> = {}): CheckOutcome {
+  return { status, status_code: 1, error, error_details: null, metrics: {}, host_contacted: false, ...extra, transient: kind === 'transient' };
+}
+
+/** A healthy (or degraded but serving) answer. */
+export function succeeded(extra: Partial<CheckOutcome> = {}): CheckOutcome {
+  return { status: 'running', status_code: 0, error: null, error_details: null, metrics: {}, host_contacted: false, ...extra, transient: false };
+}
+
+/**
+ * Network error codes that say nothing lasting about the target: the next attempt may well get through.
+ * ENOTFOUND (no such name) and certificate errors are answers, not in the list.
+ */
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'ESOCKETTIMEDOUT', 'UND_ERR_SOCKET']);
+
+/** The first network error code on an error or its causes (driver errors often wrap the socket's). */
+export function networkCode(error: unknown): string | null {
+  for (let e = error as (Error & { code?: unknown; cause?: unknown; errors?: unknown[] }) | undefined, depth = 0; e && depth < 5; depth++) {
+    if (typeof e.code === 'string' && /^E[A-Z_]+$|^UND_ERR/.test(e.code)) return e.code;
+    const inMessage = typeof e.message === 'string' ? /\b(E(?:CONNREFUSED|CONNRESET|AI_AGAIN|TIMEDOUT|PIPE|CONNABORTED|HOSTUNREACH|NETUNREACH|NOTFOUND))\b/.exec(e.message) : null;
+    if (inMessage) return inMessage[1]!;
+    const nested = Array.isArray(e.errors) ? e.errors[0] : undefined;
+    e = (e.cause ?? nested) as typeof e;
+  }
+  return null;
+}
+
+/** Transient when the error (or what it wraps) is a network failure that may clear by itself. */
+export function failureKindOf(error: unknown): FailureKind {
+  const code = networkCode(error);
+  return code && TRANSIENT_CODES.has(code) ? 'transient' : 'definitive';
 }
 
 /** Rejects with a timeout error when the signal fires first. */

@@ -1,6 +1,6 @@
 import type { Host } from '../hosts/host.model.js';
 import type { Service } from '../services/service.model.js';
-import { failed, type Checker, type CheckOutcome } from './checker.js';
+import { failed, succeeded, type Checker, type CheckOutcome } from './checker.js';
 import type { SshPool } from './ssh/ssh-pool.js';
 import type { SshTargets } from './ssh/ssh-targets.js';
 
@@ -20,11 +20,12 @@ export class CustomChecker implements Checker {
   async check(service: Service, host: Host, signal: AbortSignal): Promise<CheckOutcome> {
     const name = service.health_check.custom_check;
     const command = name ? this.commands.get(name) : undefined;
-    if (!command) return failed('error', `custom check ${JSON.stringify(name)} is not in the server's allow-list`);
+    // Misconfigured: nothing can run, so nothing is known of the service.
+    if (!command) return failed('unknown', `custom check ${JSON.stringify(name)} is not in the server's allow-list`, 'definitive');
     const result = await this.pool.exec(await this.targets.for(host), command, signal);
     const output = `${result.stdout}${result.stderr}`.trim().slice(0, 2000) || null;
     return result.code === 0
-      ? { status: 'running', status_code: 0, error: null, error_details: output, metrics: {}, host_contacted: true }
-      : failed('stopped', `${name} exited ${result.code ?? result.signal}`, output, { status_code: result.code, host_contacted: true });
+      ? succeeded({ error_details: output, host_contacted: true })
+      : failed('stopped', `${name} exited ${result.code ?? result.signal}`, 'definitive', { error_details: output, status_code: result.code, host_contacted: true });
   }
 }

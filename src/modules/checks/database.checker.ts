@@ -3,7 +3,7 @@ import { MongoClient } from 'mongodb';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import type { Service } from '../services/service.model.js';
-import { abortable, failed, type Checker, type CheckOutcome } from './checker.js';
+import { abortable, failed, failureKindOf, succeeded, type Checker, type CheckOutcome } from './checker.js';
 
 /** Resolves when the server answered its protocol's ping; must close its connection when `signal` fires. */
 type Ping = (url: URL, timeoutMs: number, signal: AbortSignal) => Promise<void>;
@@ -25,13 +25,14 @@ export class DatabaseChecker implements Checker {
   async check(service: Service, _host: unknown, signal: AbortSignal): Promise<CheckOutcome> {
     const url = new URL(service.monitoring.target!);
     const ping = pings[url.protocol];
-    if (!ping) return failed('error', `no database check for ${url.protocol}//`);
+    if (!ping) return failed('unknown', `no database check for ${url.protocol}//`, 'definitive');
     try {
       await abortable(ping(url, this.timeoutMs(service), signal), signal);
-      return { status: 'running', status_code: 0, error: null, error_details: null, metrics: {}, host_contacted: false };
+      return succeeded();
     } catch (error) {
       if (signal.aborted) throw error;
-      return failed('stopped', `${url.protocol.replace(':', '')} at ${url.host}: ${(error as Error).message}`);
+      // Refused, reset or unreachable may pass; an answer (authentication refused, unknown database) is definitive.
+      return failed('stopped', `${url.protocol.replace(':', '')} at ${url.host}: ${(error as Error).message}`, failureKindOf(error));
     }
   }
 }

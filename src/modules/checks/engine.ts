@@ -1,16 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnyBulkWriteOperation } from 'mongodb';
 import { ConflictError, NotFoundError } from '../../common/errors.js';
-import { isFailureStatus, type RecoverAction } from '../../common/enums.js';
+import { isDownStatus, isFailureStatus, type RecoverAction } from '../../common/enums.js';
+import { silentLogger, type Logger } from '../../common/logger.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { CheckRecorder, Lease } from '../history/check-recorder.js';
 import type { CheckResult, RecordedCheck } from '../history/check-result.js';
+import { MonitoringCheckModel, type MonitoringCheck } from '../history/history.model.js';
 import { HostModel, type Host } from '../hosts/host.model.js';
 import type { RecoveryOutcome, RecoveryService } from '../recovery/recovery.service.js';
 import { ServiceModel, type Service } from '../services/service.model.js';
 import { serviceLabels } from '../services/service-labels.js';
 import type { CheckerRegistry } from './registry.js';
-import { runCheck } from './run-check.js';
+import { ResultWriter, type WriteSample } from './result-writer.js';
+import { checkBudgetMs, resultOf, runCheck, type FinishedCheck } from './run-check.js';
 
 export interface EngineSettings {
   /** Checks this process runs at once. */
@@ -28,32 +32,53 @@ export interface CheckRun {
 }
 
 const CHECKED_HOST_STATUS = 'active';
+/** How often an operator's check, waiting for another process's check of the service, looks again. */
+export const OPERATOR_WAIT_POLL_MS = 200;
+/** Beyond the check's own budget, how long an operator's check waits for another's result to be written. */
+export const OPERATOR_WAIT_MARGIN_MS = 2_000;
 
 /**
  * Runs checks of due services. A service is claimed with a lease
  * (`lease_owner`, `lease_until`) in one updateMany, so however many workers
- * run, each due time is checked once; results are written in batches; the
- * next due time is set when the lease is released.
+ * run, each due time is checked once. Each check's result goes to the result
+ * writer as soon as the check finishes (small batches by time and size); the
+ * lease is released, with the next due time, in the same write, and recovery
+ * follows per service once its own result is written.
  */
 export class CheckEngine {
   private running = 0;
   /** One claim query at a time per process: parallel claims would only scan the same due services. */
   private claiming = false;
   private readonly stop = new AbortController();
+  private readonly writer: ResultWriter;
+  /** This process's checks under way, by service: an operator's check of one waits for it instead of a CONFLICT. */
+  private readonly inFlight = new Map<string, Promise<CheckRun | null>>();
 
   constructor(
     private readonly checkers: CheckerRegistry,
-    private readonly recorder: CheckRecorder,
+    recorder: CheckRecorder,
     private readonly recovery: RecoveryService,
     private readonly events: EventBus,
     private readonly settings: EngineSettings,
-  ) {}
+    private readonly logger: Logger = silentLogger,
+  ) {
+    this.writer = new ResultWriter(recorder, logger);
+  }
 
   get busy(): number {
     return this.running;
   }
 
-  /** Claims what is due, up to free capacity, and checks it; resolves when that batch is written. */
+  /** Called with every result written: when its check finished and when the write was acknowledged. */
+  observeWrites(listener: (sample: WriteSample) => void): () => void {
+    return this.writer.observe(listener);
+  }
+
+  /**
+   * Claims what is due, up to free capacity, and checks it. Each result is written as its check finishes;
+   * resolves with the number claimed once all of them are written (and any recovery is done). Capacity frees
+   * up check by check, so a later call claims more while a slow check of this batch still runs.
+   */
   async dispatchDue(now = new Date()): Promise<number> {
     const capacity = Math.min(this.settings.concurrency - this.running, this.settings.batchSize);
     if (capacity <= 0 || this.stop.signal.aborted || this.claiming) return 0;
@@ -67,59 +92,168 @@ export class CheckEngine {
     }
     if (services.length === 0) return 0;
     this.running += services.length;
+    let hosts: Map<string, Host>;
     try {
-      await this.checkBatch(services, token);
-    } finally {
+      hosts = await this.hostsOf(services);
+    } catch (error) {
       this.running -= services.length;
+      throw error;
     }
+    const checkable = services.filter((s) => hosts.get(s.host_id)?.status === CHECKED_HOST_STATUS);
+    const skipped = services.filter((s) => !checkable.includes(s));
+    const runs = checkable.map((s) =>
+      this.track(s.service_id, this.scheduledRun(s, hosts.get(s.host_id)!, token, now)).finally(() => {
+        this.running--;
+      }),
+    );
+    try {
+      // Hosts in maintenance (or gone): not checked, next due one interval on.
+      await this.release(
+        skipped.map((s) => ({ service: s, next: nextDue(s, Date.now()) })),
+        token,
+      );
+    } finally {
+      this.running -= skipped.length;
+    }
+    await Promise.all(runs);
     return services.length;
   }
 
-  /** An operator's check now, outside the schedule; refused while a scheduled one holds the service. */
+  /**
+   * An operator's check now, outside the schedule. While a check of the service runs (scheduled or another
+   * operator's), waits for it and returns its result: in this process by its promise, across processes by
+   * watching the lease and `last_check`, at most the check's time budget; a fresh check when the lease clears
+   * without a new result.
+   */
   async runNow(serviceId: string): Promise<CheckRun> {
-    return this.holding(serviceId, async (service, token) => (await this.checkBatch([service], token, { keepSchedule: true }))[0]!);
+    const underway = this.inFlight.get(serviceId);
+    if (underway) {
+      const run = await underway.catch(() => null);
+      if (run) return run;
+    }
+    return this.track(
+      serviceId,
+      this.holding(serviceId, (service) => this.operatorRun(service), () => this.latestRun(serviceId)),
+    );
   }
 
   /**
    * An operator's recovery now, whatever the service's recovery settings say; subject to the same limits.
-   * The check and the recovery run under one lease, so no other process checks or recovers it meanwhile.
+   * The check and the recovery run under one lease, so no other process checks or recovers it meanwhile;
+   * a check under way is waited for first (as runNow does), then a fresh one runs.
    */
   async recoverNow(serviceId: string, action: RecoverAction): Promise<RecoveryOutcome> {
-    return this.holding(serviceId, async (claimed, token) => {
-      const [run] = await this.checkBatch([claimed], token, { keepSchedule: true });
-      if (run!.recovery) return run!.recovery;
+    await this.inFlight.get(serviceId)?.catch(() => null);
+    return this.holding(serviceId, async (claimed) => {
+      const run = await this.operatorRun(claimed);
+      if (run.recovery) return run.recovery;
       const service = await ServiceModel.findOne({ service_id: serviceId }).lean<Service>();
       const host = await HostModel.findOne({ host_id: service!.host_id }).lean<Host>();
-      return this.recovery.recover(service!, host!, action, run!.recorded.history_id);
+      return this.recovery.recover(service!, host!, action, run.recorded.history_id);
     });
-  }
-
-  /** Claims one service for an operator's action (CONFLICT while a check holds it), runs it, then lets it go. */
-  private async holding<T>(serviceId: string, work: (service: Service, token: string) => Promise<T>): Promise<T> {
-    const token = randomUUID();
-    const now = new Date();
-    const service = await ServiceModel.findOneAndUpdate(
-      { service_id: serviceId, $or: [{ lease_until: null }, { lease_until: { $lt: now } }] },
-      { $set: { lease_owner: token, lease_until: new Date(+now + this.settings.leaseMs) } },
-      { returnDocument: 'after', timestamps: false },
-    ).lean<Service>();
-    if (!service) {
-      if (!(await ServiceModel.exists({ service_id: serviceId }))) throw new NotFoundError('service', serviceId);
-      throw new ConflictError(`a check of ${serviceId} is running; try again in a moment`);
-    }
-    try {
-      return await work(service, token);
-    } finally {
-      await ServiceModel.updateOne({ service_id: serviceId, lease_owner: token }, { $set: { lease_owner: null, lease_until: null } }, { timestamps: false });
-    }
   }
 
   shutdown(): void {
     this.stop.abort();
   }
 
+  /** Registers a check of this process under way until it settles. */
+  private track<T extends CheckRun | null>(serviceId: string, run: Promise<T>): Promise<T> {
+    this.inFlight.set(serviceId, run);
+    const forget = () => {
+      if (this.inFlight.get(serviceId) === run) this.inFlight.delete(serviceId);
+    };
+    run.then(forget, forget);
+    return run;
+  }
+
+  /**
+   * Claims one service for an operator's action, runs it, then lets it go. While another holds it: with
+   * `latest`, the result that holder writes (last_check moves) is the answer; else, or when the lease clears
+   * without a new result, the service is claimed as soon as it is free. CONFLICT only when neither happens
+   * within the check's time budget and a margin.
+   */
+  private async holding<T>(serviceId: string, work: (service: Service) => Promise<T>, latest?: () => Promise<T | null>): Promise<T> {
+    let waited: { lastCheck: number; deadline: number } | null = null;
+    for (;;) {
+      const token = randomUUID();
+      const now = new Date();
+      const service = await ServiceModel.findOneAndUpdate(
+        { service_id: serviceId, $or: [{ lease_until: null }, { lease_until: { $lt: now } }] },
+        { $set: { lease_owner: token, lease_until: new Date(+now + this.settings.leaseMs) } },
+        { returnDocument: 'after', timestamps: false },
+      ).lean<Service>();
+      if (service) {
+        try {
+          return await work(service);
+        } finally {
+          await ServiceModel.updateOne({ service_id: serviceId, lease_owner: token }, { $set: { lease_owner: null, lease_until: null } }, { timestamps: false });
+        }
+      }
+      const current = await ServiceModel.findOne({ service_id: serviceId }, { last_check: 1, monitoring: 1 }).lean<Pick<Service, 'last_check' | 'monitoring'>>();
+      if (!current) throw new NotFoundError('service', serviceId);
+      const lastCheck = +(current.last_check ?? 0);
+      if (!waited) {
+        waited = { lastCheck, deadline: Date.now() + checkBudgetMs(current) + OPERATOR_WAIT_MARGIN_MS };
+      } else if (latest && lastCheck > waited.lastCheck) {
+        const answer = await latest();
+        if (answer) return answer;
+      }
+      if (Date.now() > waited.deadline) throw new ConflictError(`a check of ${serviceId} is running and did not finish in time; try again in a moment`);
+      await sleep(OPERATOR_WAIT_POLL_MS);
+    }
+  }
+
+  /** The service's latest written check, as a run (another process wrote it; its recovery as far as recorded). */
+  private async latestRun(serviceId: string): Promise<CheckRun | null> {
+    const [entry, service] = await Promise.all([
+      MonitoringCheckModel.findOne({ service_id: serviceId }).sort({ timestamp: -1 }).lean<MonitoringCheck>(),
+      ServiceModel.findOne({ service_id: serviceId }, { consecutive_failures: 1 }).lean<Pick<Service, 'consecutive_failures'>>(),
+    ]);
+    if (!entry) return null;
+    const previous = entry.previous_status ?? entry.status;
+    const result: CheckResult = {
+      service_id: entry.service_id,
+      timestamp: entry.timestamp,
+      status: entry.status,
+      check_type: entry.check_type,
+      status_code: entry.status_code,
+      response_time_ms: entry.response_time_ms,
+      metrics: entry.metrics,
+      error: entry.error,
+      error_details: entry.error_details,
+    };
+    const recorded: RecordedCheck = {
+      history_id: String(entry._id),
+      service_id: entry.service_id,
+      host_id: entry.host_id,
+      timestamp: entry.timestamp,
+      recorded_at: entry.recorded_at ?? entry.timestamp,
+      previous_status: previous,
+      status: entry.late ? previous : entry.status,
+      status_changed: !entry.late && previous !== entry.status,
+      consecutive_failures: service?.consecutive_failures ?? 0,
+      late: entry.late ?? false,
+    };
+    const recovery: RecoveryOutcome | null = entry.recovery_message
+      ? {
+          attempted: entry.recovery_attempted,
+          action: entry.recovery_action ?? null,
+          success: entry.recovery_success ?? null,
+          message: entry.recovery_message,
+          recheck: null,
+          gaveUp: !entry.recovery_attempted,
+        }
+      : null;
+    return { result, recorded, recovery };
+  }
+
   private async claim(token: string, limit: number, now: Date): Promise<Service[]> {
-    const due = { 'monitoring.enabled': true, next_check_at: { $lte: now }, $or: [{ lease_until: null }, { lease_until: { $lt: now } }] };
+    // A service without next_check_at (written by other tools) is due at once; null sorts first.
+    const due = {
+      'monitoring.enabled': true,
+      $and: [{ $or: [{ next_check_at: { $lte: now } }, { next_check_at: null }] }, { $or: [{ lease_until: null }, { lease_until: { $lt: now } }] }],
+    };
     const candidates = await ServiceModel.find(due, { service_id: 1 }).sort({ next_check_at: 1 }).limit(limit).lean();
     if (candidates.length === 0) return [];
     await ServiceModel.updateMany(
@@ -130,34 +264,46 @@ export class CheckEngine {
     return ServiceModel.find({ lease_owner: token }).lean<Service[]>();
   }
 
-  private async checkBatch(services: Service[], token: string, options: { keepSchedule?: boolean } = {}): Promise<CheckRun[]> {
-    const hosts = new Map(
-      (await HostModel.find({ host_id: { $in: [...new Set(services.map((s) => s.host_id))] } }).lean<Host[]>()).map((h) => [h.host_id, h]),
-    );
-    const checkable = services.filter((s) => hosts.get(s.host_id)?.status === CHECKED_HOST_STATUS || options.keepSchedule);
-    const results = await Promise.all(checkable.map((s) => runCheck(this.checkers[s.monitoring.method], s, hosts.get(s.host_id)!, this.stop.signal)));
-    // A service about to be recovered keeps its lease until the recovery is done: no other process may check or
-    // recover it meanwhile.
-    const heldForRecovery = new Set(checkable.filter((s, i) => mayRecover(s, hosts.get(s.host_id)!, results[i]!.status)).map((s) => s.service_id));
-    const now = Date.now();
-    const leases = new Map(
-      options.keepSchedule
-        ? []
-        : checkable.map((s) => [s.service_id, this.leaseOf(s, token, nextDue(s, now), !heldForRecovery.has(s.service_id))] as const),
-    );
-    const { recorded } = await this.recorder.record(results, leases);
-    const runs = await Promise.all(
-      recorded.map(async (entry) => {
-        const service = checkable.find((s) => s.service_id === entry.service_id)!;
-        this.announce(entry, service, options.keepSchedule ? null : service.next_check_at);
-        const result = results.find((r) => r.service_id === entry.service_id)!;
-        return { result, recorded: entry, recovery: await this.recoverIfDown(service, hosts.get(service.host_id)!, entry) };
-      }),
-    );
-    // Services checked were released with their results; the rest (recovered, hosts in maintenance, deleted meanwhile) here.
-    const released = new Set(recorded.map((r) => r.service_id).filter((id) => !heldForRecovery.has(id)));
-    if (!options.keepSchedule) await this.release(services.filter((s) => !released.has(s.service_id)), token);
-    return runs;
+  private async hostsOf(services: Service[]): Promise<Map<string, Host>> {
+    const hosts = await HostModel.find({ host_id: { $in: [...new Set(services.map((s) => s.host_id))] } }).lean<Host[]>();
+    return new Map(hosts.map((h) => [h.host_id, h]));
+  }
+
+  /**
+   * One claimed service: check, hand the result to the writer (which releases the lease with the next due
+   * time), announce it, then recover if it is down. A service about to be recovered keeps its lease until the
+   * recovery is done, so no other process checks or recovers it meanwhile.
+   */
+  private async scheduledRun(service: Service, host: Host, token: string, claimedAt: Date): Promise<CheckRun | null> {
+    let next = nextDue(service, Date.now());
+    let held = true;
+    try {
+      const check = await runCheck(this.checkers[service.monitoring.method], service, host, this.stop.signal);
+      next = nextDue(service, check.finished_at, +check.timestamp);
+      const recover = mayRecover(service, host, check.status);
+      const entry = await this.writer.write(resultOf(check), this.leaseOf(service, token, next, !recover), check.finished_at);
+      held = recover;
+      if (!entry) return null;
+      this.announce(entry, service, service.next_check_at ?? claimedAt);
+      const recovery = await this.afterWrite(service, host, entry);
+      return { result: check, recorded: entry, recovery };
+    } catch (error) {
+      this.logger.error('check failed to complete', { service_id: service.service_id, host_id: service.host_id, reason: reasonOf(error) });
+      return null;
+    } finally {
+      if (held) await this.release([{ service, next }], token).catch((error: unknown) => this.logger.error('releasing a checked service failed', { service_id: service.service_id, host_id: service.host_id, reason: reasonOf(error) }));
+    }
+  }
+
+  /** An operator's check under the operator's own claim: the schedule stays as it is. */
+  private async operatorRun(service: Service): Promise<CheckRun> {
+    const host = await HostModel.findOne({ host_id: service.host_id }).lean<Host>();
+    if (!host) throw new NotFoundError('host', service.host_id);
+    const check = await runCheck(this.checkers[service.monitoring.method], service, host, this.stop.signal);
+    const entry = await this.writer.write(resultOf(check), undefined, check.finished_at);
+    if (!entry) throw new NotFoundError('service', service.service_id);
+    this.announce(entry, service, null);
+    return { result: check, recorded: entry, recovery: await this.afterWrite(service, host, entry) };
   }
 
   /**
@@ -168,7 +314,8 @@ export class CheckEngine {
     return { token, unguarded_until: new Date(+service.lease_until! - this.settings.leaseMs / 2), next_check_at: nextCheckAt, release };
   }
 
-  private async recoverIfDown(service: Service, host: Host, entry: RecordedCheck): Promise<RecoveryOutcome | null> {
+  /** After a result is written: clears a give-up once the service is healthy again, or recovers it when it is down. */
+  private async afterWrite(service: Service, host: Host, entry: RecordedCheck): Promise<RecoveryOutcome | null> {
     if (!isFailureStatus(entry.status)) {
       if (service.recovery_gave_up_at) await ServiceModel.updateOne({ service_id: service.service_id }, { $set: { recovery_gave_up_at: null, recovery_attempts: [] } });
       return null;
@@ -176,8 +323,9 @@ export class CheckEngine {
     if (!mayRecover(service, host, entry.status) || entry.late) return null;
     const outcome = await this.recovery.recover(service, host, service.recovery.recover_action, entry.history_id);
     if (outcome.recheck) {
-      const { recorded } = await this.recorder.record([outcome.recheck]);
-      recorded.forEach((r) => this.announce(r, service, null));
+      const recheck = outcome.recheck as FinishedCheck;
+      const written = await this.writer.write(resultOf(recheck), undefined, recheck.finished_at ?? Date.now());
+      if (written) this.announce(written, service, null);
     }
     return outcome;
   }
@@ -185,36 +333,55 @@ export class CheckEngine {
   private announce(entry: RecordedCheck, service: Service, dueAt: Date | null): void {
     const base = { service_id: entry.service_id, host_id: entry.host_id, labels: serviceLabels(service), history_id: entry.history_id, at: entry.timestamp, recorded_at: entry.recorded_at };
     this.events.publish('check.completed', { ...base, status: entry.status, due_at: dueAt });
-    if (entry.status_changed) this.events.publish('service.status-changed', { ...base, previous_status: entry.previous_status, status: entry.status });
+    if (!entry.status_changed) return;
+    this.events.publish('service.status-changed', { ...base, previous_status: entry.previous_status, status: entry.status });
+    this.logger.info('service status changed', {
+      service_id: entry.service_id,
+      host_id: entry.host_id,
+      from: entry.previous_status,
+      to: entry.status,
+      history_id: entry.history_id,
+    });
   }
 
   /** Frees claimed services that have no result to carry the release, and sets their next due time. */
-  private async release(services: Service[], token: string): Promise<void> {
+  private async release(services: { service: Service; next: Date }[], token: string): Promise<void> {
     if (services.length === 0) return;
-    const now = Date.now();
-    const ops: AnyBulkWriteOperation[] = services.map((s) => ({
+    const ops: AnyBulkWriteOperation[] = services.map(({ service, next }) => ({
       updateOne: {
-        filter: { service_id: s.service_id, lease_owner: token },
-        update: { $set: { lease_owner: null, lease_until: null, next_check_at: nextDue(s, now) } },
+        filter: { service_id: service.service_id, lease_owner: token },
+        update: { $set: { lease_owner: null, lease_until: null, next_check_at: next } },
       },
     }));
     await ServiceModel.collection.bulkWrite(ops, { ordered: false });
   }
 }
 
+/** Recovery acts on services found down; `unknown` (the check could not run) never triggers it. */
 function mayRecover(service: Service, host: Host, status: RecordedCheck['status']): boolean {
-  return isFailureStatus(status) && service.recovery.recover_on_down && host.status === CHECKED_HOST_STATUS;
+  return isDownStatus(status) && service.recovery.recover_on_down && host.status === CHECKED_HOST_STATUS;
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**
- * One interval after this due time (a steady rate). A check run so late that the
- * next would follow within half an interval skips the runs it missed but keeps
- * its phase: rescheduling late services from "now" would put a whole late batch
- * on one due time, and that clump would come back every interval.
+ * When a service is due again: the first due time of its schedule (previous due + k intervals) that is not
+ * truly missed, so the cadence is the interval whatever the check took. A due time is missed when it is less
+ * than half an interval after this check started (a check started that late stands in for it: two checks
+ * never start closer than half an interval), or over half an interval before it finished (no backlog after a
+ * stall). How long the check took never skips a run: one that took 90% of its interval is due again on
+ * schedule, and one that ran a little past its next due time is due at once. The phase is kept (rescheduling
+ * late services from "now" would put a whole late batch on one due time, and that clump would come back every
+ * interval).
+ *
+ * `startedAt` (when the check began) defaults to `finishedAt`; a service never scheduled counts from its start.
  */
-export function nextDue(service: Pick<Service, 'next_check_at' | 'monitoring'>, now: number): Date {
+export function nextDue(service: Pick<Service, 'next_check_at' | 'monitoring'>, finishedAt: number, startedAt = finishedAt): Date {
   const intervalMs = service.monitoring.interval_sec * 1000;
-  const onSchedule = +(service.next_check_at ?? now) + intervalMs;
-  const missed = Math.max(0, Math.ceil((now + intervalMs / 2 - onSchedule) / intervalMs));
-  return new Date(onSchedule + missed * intervalMs);
+  const onSchedule = +(service.next_check_at ?? startedAt) + intervalMs;
+  const earliest = Math.max(startedAt + intervalMs / 2, finishedAt - intervalMs / 2);
+  const skipped = Math.max(0, Math.ceil((earliest - onSchedule) / intervalMs));
+  return new Date(onSchedule + skipped * intervalMs);
 }

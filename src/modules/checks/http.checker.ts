@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { Service } from '../services/service.model.js';
-import { failed, type Checker, type CheckOutcome } from './checker.js';
+import { failed, failureKindOf, succeeded, type Checker, type CheckOutcome } from './checker.js';
 
 const MAX_BODY = 256 * 1024;
 const DAY_MS = 86_400_000;
@@ -23,7 +23,7 @@ export class HttpChecker implements Checker {
       response = await get(url, signal);
     } catch (error) {
       if (signal.aborted) throw error;
-      return failed('stopped', `HTTP request to ${url.origin} failed: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      return failed('stopped', `HTTP request to ${url.origin} failed: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, failureKindOf(error));
     }
     const { res, body, certificateValidTo, certificateError } = response;
     const code = res.statusCode ?? 0;
@@ -34,16 +34,17 @@ export class HttpChecker implements Checker {
       },
     };
     // The server answers, so it is not down; but a certificate clients would refuse is an error to fix.
-    if (certificateError) return { ...failed('error', `TLS certificate not trusted: ${certificateError}`), status_code: code, metrics };
+    if (certificateError) return failed('error', `TLS certificate not trusted: ${certificateError}`, 'definitive', { status_code: code, metrics });
     const expected = monitoring.expected_status?.length ? monitoring.expected_status.includes(code) : code >= 200 && code < 400;
-    if (!expected) return { ...failed('error', `HTTP ${code} is not an expected status`), status_code: code, metrics };
+    // A 5xx may pass (overload, a restart in progress); any other unexpected status is the server's answer.
+    if (!expected) return failed('error', `HTTP ${code} is not an expected status`, code >= 500 ? 'transient' : 'definitive', { status_code: code, metrics });
     const mismatch = bodyMismatch(body, monitoring.body_contains, monitoring.json_field, monitoring.json_value);
-    if (mismatch) return { ...failed('error', mismatch), status_code: code, metrics };
+    if (mismatch) return failed('error', mismatch, 'definitive', { status_code: code, metrics });
     const daysLeft = metrics.custom.tls_days_left;
     if (daysLeft !== undefined && daysLeft < (monitoring.tls_expiry_warning_days ?? 14)) {
-      return { status: 'warning', status_code: 0, error: `TLS certificate expires in ${daysLeft} days`, error_details: null, metrics, host_contacted: false };
+      return succeeded({ status: 'warning', error: `TLS certificate expires in ${daysLeft} days`, metrics });
     }
-    return { status: 'running', status_code: 0, error: null, error_details: null, metrics, host_contacted: false };
+    return succeeded({ metrics });
   }
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Config } from '../../config/config.js';
+import type { Config, LogLevel } from '../../config/config.js';
+import { createLogger, silentLogger, type Logger } from '../../common/logger.js';
 import { patterns } from '../../common/validation.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { Domain } from '../domain.js';
@@ -25,7 +26,7 @@ export type MonitoringSettings = Pick<
   | 'sshConnectTimeoutMs'
   | 'customCommandsFile'
   | 'recoveryRecheckDelayMs'
->;
+> & { logLevel?: LogLevel };
 
 /** Every value the check engine's parts need, resolved (no files or environment left to read). */
 export interface MonitoringParts {
@@ -38,11 +39,17 @@ export interface MonitoringParts {
   recheckDelayMs: number;
   actionTimeoutMs: number;
   engine: EngineSettings;
+  /** Where status changes, recovery actions and outcomes, and give-ups are told; silent when omitted. */
+  logger?: Logger;
 }
 
-/** Wires the check engine from configuration: SSH pool, checkers, recovery. */
-export function createMonitoring(domain: Domain, events: EventBus, config: MonitoringSettings): Monitoring {
+/**
+ * Wires the check engine from configuration: SSH pool, checkers, recovery. Logs through `logger`, else a
+ * logger at the configuration's `logLevel` (the app's config has one), else nowhere.
+ */
+export function createMonitoring(domain: Domain, events: EventBus, config: MonitoringSettings, logger?: Logger): Monitoring {
   return wireMonitoring(domain, events, {
+    logger: logger ?? (config.logLevel ? createLogger(config.logLevel) : silentLogger),
     knownHostsFile: config.sshKnownHostsFile,
     defaultKeyFile: config.sshPrivateKeyFile,
     connectTimeoutMs: config.sshConnectTimeoutMs,
@@ -67,11 +74,17 @@ export function wireMonitoring(domain: Domain, events: EventBus, parts: Monitori
   });
   const targets = new SshTargets(parts.defaultKeyFile);
   const checkers = createCheckers(ssh, targets, parts.commands);
-  const recovery = new RecoveryService(ssh, targets, checkers, parts.commands, events, {
-    recheckDelayMs: parts.recheckDelayMs,
-    actionTimeoutMs: parts.actionTimeoutMs,
-  });
-  const engine = new CheckEngine(checkers, domain.recorder, recovery, events, parts.engine);
+  const logger = parts.logger ?? silentLogger;
+  const recovery = new RecoveryService(
+    ssh,
+    targets,
+    checkers,
+    parts.commands,
+    events,
+    { recheckDelayMs: parts.recheckDelayMs, actionTimeoutMs: parts.actionTimeoutMs },
+    logger,
+  );
+  const engine = new CheckEngine(checkers, domain.recorder, recovery, events, parts.engine, logger);
   return { engine, close: () => ssh.close() };
 }
 

@@ -3,27 +3,54 @@ import { isFailureStatus } from '../../common/enums.js';
 import type { CheckResult } from '../history/check-result.js';
 import type { Host } from '../hosts/host.model.js';
 import type { Service } from '../services/service.model.js';
-import { failed, type Checker, type CheckOutcome } from './checker.js';
+import { failed, failureKindOf, type Checker, type CheckOutcome } from './checker.js';
+import { SshConnectError } from './ssh/ssh-pool.js';
+import { SshMisconfiguredError } from './ssh/ssh-targets.js';
 
 export class CheckTimeoutError extends Error {}
 
 /**
- * Runs a check with its timeout per attempt and `retry_attempts` more attempts,
- * `retry_delay_sec` apart, before a failure is declared. The result's timestamp
- * is when the first attempt began; `stop` (shutdown) ends waiting between attempts.
+ * Share of the interval a check may take, retries and their delays included: the rest is the margin that
+ * keeps a service checked at its interval (writing the result, claiming the next run).
  */
-export async function runCheck(checker: Checker, service: Service, host: Host, stop?: AbortSignal): Promise<CheckResult> {
+export const CHECK_BUDGET_SHARE = 0.9;
+
+/** How long one check of this service may take in all, retries and delays included. */
+export function checkBudgetMs(service: Pick<Service, 'monitoring'>): number {
+  return service.monitoring.interval_sec * 1000 * CHECK_BUDGET_SHARE;
+}
+
+/** A finished check: the result to record, and when it finished (the result's timestamp is when it began). */
+export interface FinishedCheck extends CheckResult {
+  /** Not stored: when the last attempt ended (epoch ms). */
+  finished_at: number;
+}
+
+/**
+ * Runs a check: `timeout_sec` per attempt (never more than the check's budget), then up to `retry_attempts`
+ * more attempts `retry_delay_sec` apart, only while the failure is transient and the next attempt, timing out,
+ * would still end within the budget (`CHECK_BUDGET_SHARE` of the interval). A definitive answer is final at
+ * once. A timed-out attempt is an `error` ("timed out after N s"); `unknown` is left for checks that could not
+ * run. `stop` (shutdown) ends waiting between attempts.
+ */
+export async function runCheck(checker: Checker | undefined, service: Service, host: Host, stop?: AbortSignal): Promise<FinishedCheck> {
   const { timeout_sec: timeoutSec, retry_attempts: retries, retry_delay_sec: delaySec } = service.monitoring;
+  const budgetMs = checkBudgetMs(service);
+  const timeoutMs = Math.min(timeoutSec * 1000, budgetMs);
+  const delayMs = delaySec * 1000;
   const timestamp = new Date();
-  let outcome: CheckOutcome = failed('unknown', 'not checked');
+  const began = performance.now();
+  let outcome: CheckOutcome = failed('unknown', `no checker for ${service.monitoring.method}`, 'definitive');
   let elapsedMs = 0;
   let attempts = 0;
-  for (attempts = 1; attempts <= retries + 1; attempts++) {
+  while (checker) {
+    attempts++;
     const started = performance.now();
-    outcome = await attempt(checker, service, host, timeoutSec * 1000);
+    outcome = await attempt(checker, service, host, timeoutMs);
     elapsedMs = performance.now() - started;
-    if (!isFailureStatus(outcome.status) || attempts > retries || stop?.aborted) break;
-    await sleep(delaySec * 1000, undefined, { signal: stop }).catch(() => {});
+    if (!isFailureStatus(outcome.status) || !outcome.transient || attempts > retries || stop?.aborted) break;
+    if (performance.now() - began + delayMs + timeoutMs > budgetMs) break;
+    await sleep(delayMs, undefined, { signal: stop }).catch(() => {});
   }
   return {
     service_id: service.service_id,
@@ -31,21 +58,34 @@ export async function runCheck(checker: Checker, service: Service, host: Host, s
     status: outcome.status,
     status_code: outcome.status_code,
     response_time_ms: Math.round(elapsedMs * 10) / 10,
-    metrics: { ...outcome.metrics, custom: { ...outcome.metrics.custom, attempts: Math.min(attempts, retries + 1) } },
+    metrics: { ...outcome.metrics, custom: { ...outcome.metrics.custom, attempts } },
     error: outcome.error,
     error_details: outcome.error_details,
     host_contacted: outcome.host_contacted,
+    finished_at: Date.now(),
   };
 }
 
+/** The stored part of a finished check. */
+export function resultOf(check: FinishedCheck): CheckResult {
+  const { finished_at: _finishedAt, ...result } = check;
+  return result;
+}
+
 async function attempt(checker: Checker, service: Service, host: Host, timeoutMs: number): Promise<CheckOutcome> {
+  const seconds = Math.round(timeoutMs / 100) / 10;
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new CheckTimeoutError(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
+  const timer = setTimeout(() => controller.abort(new CheckTimeoutError(`timed out after ${seconds} s`)), timeoutMs);
   try {
     return await checker.check(service, host, controller.signal);
   } catch (error) {
+    // A target that does not answer in time is down as far as anyone using it can tell.
+    if (controller.signal.aborted) return failed('error', `check timed out after ${seconds} s`, 'transient');
     const message = error instanceof Error ? error.message : String(error);
-    return failed('unknown', controller.signal.aborted ? `check timed out after ${timeoutMs / 1000} s` : message);
+    // Could not run the check at all: nothing is known of the service.
+    if (error instanceof SshMisconfiguredError) return failed('unknown', message, 'definitive');
+    if (error instanceof SshConnectError) return failed('unknown', message, error.transient ? 'transient' : 'definitive');
+    return failed('unknown', message, failureKindOf(error));
   } finally {
     clearTimeout(timer);
   }

@@ -38,7 +38,10 @@ export class SshChecker implements Checker {
     const command = systemctlCommand('show', service.service_name, host.ssh_config.use_sudo);
     const result = await this.pool.exec(await this.targets.for(host), command, signal);
     if (result.code !== 0) {
-      return failed('unknown', `systemctl exited ${result.code ?? result.signal ?? 'without a status'}`, result.stderr.trim() || null, {
+      // systemctl itself failed (sudo refused, no such command): the unit's state is not known, and asking again
+      // gets the same answer.
+      return failed('unknown', `systemctl exited ${result.code ?? result.signal ?? 'without a status'}`, 'definitive', {
+        error_details: result.stderr.trim() || null,
         status_code: result.code,
         host_contacted: true,
       });
@@ -52,6 +55,8 @@ export class SshChecker implements Checker {
       error_details: null,
       metrics: metricsOf(properties),
       host_contacted: true,
+      // The unit's own state is an answer: inactive or failed stays so until someone acts.
+      transient: false,
     };
   }
 }

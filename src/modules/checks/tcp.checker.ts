@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import type { Service } from '../services/service.model.js';
-import { failed, type Checker, type CheckOutcome } from './checker.js';
+import { failed, failureKindOf, succeeded, type Checker, type CheckOutcome } from './checker.js';
 
 /** Up when a TCP connection to `tcp://host:port` opens within the timeout. */
 export class TcpChecker implements Checker {
@@ -9,7 +9,8 @@ export class TcpChecker implements Checker {
   check(service: Service, _host: unknown, signal: AbortSignal): Promise<CheckOutcome> {
     const url = new URL(service.monitoring.target!);
     const port = Number(url.port);
-    if (!port) return Promise.resolve(failed('error', `no port in ${service.monitoring.target}`));
+    // Misconfigured: the check cannot run at all.
+    if (!port) return Promise.resolve(failed('unknown', `no port in ${service.monitoring.target}`, 'definitive'));
     return new Promise((resolve, reject) => {
       const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port });
       const onAbort = () => {
@@ -20,11 +21,11 @@ export class TcpChecker implements Checker {
       socket.once('connect', () => {
         signal.removeEventListener('abort', onAbort);
         socket.end();
-        resolve({ status: 'running', status_code: 0, error: null, error_details: null, metrics: {}, host_contacted: false });
+        resolve(succeeded());
       });
       socket.once('error', (error: NodeJS.ErrnoException) => {
         signal.removeEventListener('abort', onAbort);
-        resolve(failed('stopped', `TCP connect to ${url.host} failed: ${error.code ?? error.message}`));
+        resolve(failed('stopped', `TCP connect to ${url.host} failed: ${error.code ?? error.message}`, failureKindOf(error)));
       });
     });
   }

@@ -1,13 +1,13 @@
 import { serviceLabels } from '../services/service-labels.js';
 import type { RecoverAction } from '../../common/enums.js';
+import { silentLogger, type Logger } from '../../common/logger.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { CheckerRegistry } from '../checks/registry.js';
-import { runCheck } from '../checks/run-check.js';
+import { runCheck, type FinishedCheck } from '../checks/run-check.js';
 import type { SshPool } from '../checks/ssh/ssh-pool.js';
 import type { SshTargets } from '../checks/ssh/ssh-targets.js';
 import { systemctlCommand } from '../checks/ssh/shell.js';
 import type { CommandAllowList } from '../checks/custom.checker.js';
-import type { CheckResult } from '../history/check-result.js';
 import { MonitoringCheckModel } from '../history/history.model.js';
 import type { Host } from '../hosts/host.model.js';
 import { ServiceModel, type Service } from '../services/service.model.js';
@@ -24,7 +24,7 @@ export interface RecoveryOutcome {
   success: boolean | null;
   message: string;
   /** The check run after the action, when there was one. */
-  recheck: CheckResult | null;
+  recheck: FinishedCheck | null;
   gaveUp: boolean;
 }
 
@@ -43,6 +43,7 @@ export class RecoveryService {
     private readonly scripts: CommandAllowList,
     private readonly events: EventBus,
     private readonly settings: RecoverySettings,
+    private readonly logger: Logger = silentLogger,
   ) {}
 
   async recover(service: Service, host: Host, action: RecoverAction, historyId: string | null, now = new Date()): Promise<RecoveryOutcome> {
@@ -60,8 +61,9 @@ export class RecoveryService {
       { timestamps: false },
     );
     this.events.publish('recovery.event', { ...about(service, historyId), kind: 'attempted', action, message: null, at: now });
+    this.logger.info('recovery started', { ...ids(service), action, attempt: recent.length + 1, max_attempts: service.recovery.max_recovery_attempts, history_id: historyId });
     let message: string;
-    let recheck: CheckResult | null = null;
+    let recheck: FinishedCheck | null = null;
     try {
       const result = await this.ssh.exec(await this.targets.for(host), this.command(service, host, action), AbortSignal.timeout(this.settings.actionTimeoutMs));
       if (result.code !== 0) throw new Error(`${action} exited ${result.code ?? result.signal}: ${(result.stderr || result.stdout).trim().slice(0, 500)}`);
@@ -75,6 +77,8 @@ export class RecoveryService {
     const at = new Date();
     await this.annotate(historyId, { recovery_attempted: true, recovery_action: action, recovery_success: success, recovery_message: message, recovery_at: at });
     this.events.publish('recovery.event', { ...about(service, historyId), kind: success ? 'succeeded' : 'failed', action, message, at });
+    if (success) this.logger.info('recovery succeeded', { ...ids(service), action, message, history_id: historyId });
+    else this.logger.warn('recovery failed', { ...ids(service), action, message, history_id: historyId });
     return { attempted: true, action, success, message, recheck, gaveUp: false };
   }
 
@@ -92,6 +96,7 @@ export class RecoveryService {
     if (!service.recovery_gave_up_at) {
       await ServiceModel.updateOne({ service_id: service.service_id }, { $set: { recovery_gave_up_at: now } }, { timestamps: false });
       this.events.publish('recovery.event', { ...about(service, historyId), kind: 'gave_up', action: null, message, at: now });
+      this.logger.warn('recovery gave up', { ...ids(service), attempts, cooldown_sec: service.recovery.recovery_cooldown_sec, history_id: historyId });
     }
     return { attempted: false, action: null, success: null, message, recheck: null, gaveUp: true };
   }
@@ -99,6 +104,10 @@ export class RecoveryService {
   private async annotate(historyId: string | null, fields: Record<string, unknown>): Promise<void> {
     if (historyId) await MonitoringCheckModel.updateOne({ _id: historyId }, { $set: fields });
   }
+}
+
+function ids(service: Service) {
+  return { service_id: service.service_id, host_id: service.host_id };
 }
 
 function about(service: Service, historyId: string | null) {

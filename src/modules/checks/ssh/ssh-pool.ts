@@ -28,8 +28,27 @@ export interface SshPoolOptions {
   maxBackoffMs?: number;
 }
 
-export class SshConnectError extends Error {}
-export class HostKeyRejectedError extends SshConnectError {}
+/** The check could not reach the host. `transient`: another attempt may connect (refused, reset, timed out, cut). */
+export class SshConnectError extends Error {
+  constructor(
+    message: string,
+    readonly transient = true,
+  ) {
+    super(message);
+  }
+}
+/** An answer, not an accident: retrying gets the same key. */
+export class HostKeyRejectedError extends SshConnectError {
+  constructor(message: string) {
+    super(message, false);
+  }
+}
+/** The host refused our credentials: as definitive as a wrong key. */
+export class SshAuthRejectedError extends SshConnectError {
+  constructor(message: string) {
+    super(message, false);
+  }
+}
 
 const MAX_OUTPUT = 64 * 1024;
 
@@ -45,6 +64,7 @@ interface Backoff {
   failures: number;
   retryAt: number;
   reason: string;
+  transient: boolean;
 }
 
 /**
@@ -91,7 +111,7 @@ export class SshPool {
     }
     const backoff = this.backoffs.get(key);
     if (backoff && Date.now() < backoff.retryAt) {
-      throw new SshConnectError(`${backoff.reason} (retrying the connection in ${Math.ceil((backoff.retryAt - Date.now()) / 1000)} s)`);
+      throw new SshConnectError(`${backoff.reason} (retrying the connection in ${Math.ceil((backoff.retryAt - Date.now()) / 1000)} s)`, backoff.transient);
     }
     const connection = this.open(key, target);
     this.connections.set(key, connection);
@@ -111,8 +131,10 @@ export class SshPool {
       client.on('error', (error: Error & { level?: string }) => {
         const reason = hostKeyRejected
           ? new HostKeyRejectedError(`host key of ${target.host}:${target.port} is not trusted (pin its SHA256 fingerprint or add it to known_hosts)`)
-          : new SshConnectError(`SSH to ${target.username}@${target.host}:${target.port} failed: ${error.message}`);
-        this.forget(key, connection, reason.message);
+          : error.level === 'client-authentication'
+            ? new SshAuthRejectedError(`SSH to ${target.username}@${target.host}:${target.port} failed: ${error.message}`)
+            : new SshConnectError(`SSH to ${target.username}@${target.host}:${target.port} failed: ${error.message}`);
+        this.forget(key, connection, reason.message, reason.transient);
         reject(reason);
       });
       client.once('close', () => {
@@ -139,14 +161,14 @@ export class SshPool {
   }
 
   /** Drops a dead connection and schedules when the next attempt may start. */
-  private forget(key: string, connection: Connection, reason: string): void {
+  private forget(key: string, connection: Connection, reason: string, transient = true): void {
     if (connection.closed) return;
     connection.closed = true;
     if (this.connections.get(key) === connection) this.connections.delete(key);
     const failures = (this.backoffs.get(key)?.failures ?? 0) + 1;
     const base = this.options.backoffMs ?? 1_000;
     const delay = Math.min(base * 2 ** (failures - 1), this.options.maxBackoffMs ?? 30_000);
-    this.backoffs.set(key, { failures, retryAt: Date.now() + delay, reason });
+    this.backoffs.set(key, { failures, retryAt: Date.now() + delay, reason, transient });
     connection.waiting.splice(0).forEach((wake) => wake());
   }
 
