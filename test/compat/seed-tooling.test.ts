@@ -2,36 +2,17 @@
  * The seed's own Python MongoDBManager (pymongo), run against our database:
  * what it writes our code reads and updates, and what we write it reads.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { ensureIndexes } from '../../src/db/indexes.js';
 import { createDomain } from '../../src/modules/domain.js';
 import { MonitoringCheckModel } from '../../src/modules/history/history.model.js';
 import { useTestDatabase } from '../helpers/database.js';
+import { runSeedTooling as runSeed } from './seed/run-seed-tooling.js';
 
 const database = useTestDatabase(import.meta.filename);
 const domain = createDomain({ historyRetentionDays: 30, staleAfterIntervals: 3, highFailureThreshold: 3 });
-const root = join(import.meta.dirname, '..', '..');
-const seedMarkdown = join(root, '..', 'shared', 'seed', 'service-monitoring-schema.md');
-const python = join(root, '.venv-seed', 'bin', 'python');
-
-function runSeedTooling(mode: 'write' | 'read'): any {
-  for (const [path, fix] of [
-    [seedMarkdown, 'the seed document is expected at ../shared/seed/'],
-    [python, 'run `npm run setup` (it creates .venv-seed with pymongo)'],
-  ]) {
-    if (!existsSync(path)) throw new Error(`${path} is missing: ${fix}`);
-  }
-  const run = spawnSync(python, [join(import.meta.dirname, 'seed', 'seed_tooling.py'), seedMarkdown, database.uri, database.name, mode], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  if (run.status !== 0) throw new Error(`seed tooling (${mode}) failed:\n${run.stderr}`);
-  return JSON.parse(run.stdout);
-}
+const runSeedTooling = (mode: 'write' | 'read') => runSeed(database, mode);
 
 describe("the seed's Python tooling and ours share one database", () => {
   test('what the seed writes, we read, index, update and count', async () => {
