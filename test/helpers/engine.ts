@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from '../../src/common/logger.js';
 import { EventBus, type DomainEvents } from '../../src/events/event-bus.js';
 import type { EngineSettings } from '../../src/modules/checks/engine.js';
 import { wireMonitoring } from '../../src/modules/checks/monitoring.js';
@@ -13,6 +14,8 @@ export interface TestEngineOptions {
   knownHostsFile?: string;
   connectTimeoutMs?: number;
   backoffMs?: number;
+  /** Where the engine says what it does; silent when omitted. */
+  logger?: Logger;
 }
 
 /** An engine wired as the app wires it (short test timings), plus every event it published. */
@@ -31,6 +34,7 @@ export function createTestEngine(domain: Domain, options: TestEngineOptions = {}
     recheckDelayMs: 50,
     actionTimeoutMs: 5_000,
     engine: { concurrency: 50, leaseMs: 30_000, batchSize: 50, ...options.settings },
+    logger: options.logger,
   });
   return { engine, events, published, close };
 }
@@ -40,4 +44,11 @@ export function keyFileFor(sshd: SshdFixture): string {
   const file = join(mkdtempSync(join(tmpdir(), 'sm-key-')), 'id_ed25519');
   writeFileSync(file, sshd.privateKey, { mode: 0o600 });
   return file;
+}
+
+/** A logger that keeps every line it is given, for tests that check what the engine says. */
+export function capturingLogger(): Logger & { lines: { level: string; message: string; fields: Record<string, unknown> }[] } {
+  const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+  const at = (level: string) => (message: string, fields: Record<string, unknown> = {}) => void lines.push({ level, message, fields });
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

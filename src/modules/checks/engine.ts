@@ -175,7 +175,17 @@ export class CheckEngine {
    */
   private async holding<T>(serviceId: string, work: (service: Service) => Promise<T>, latest?: () => Promise<T | null>): Promise<T> {
     let waited: { lastCheck: number; deadline: number } | null = null;
+    const state = async () => {
+      const current = await ServiceModel.findOne({ service_id: serviceId }, { last_check: 1, monitoring: 1 }).lean<Pick<Service, 'last_check' | 'monitoring'>>();
+      if (!current) throw new NotFoundError('service', serviceId);
+      return current;
+    };
     for (;;) {
+      // The holder's result first: once it is written the lease is free too, and claiming would check again.
+      if (waited && latest && +((await state()).last_check ?? 0) > waited.lastCheck) {
+        const answer = await latest();
+        if (answer) return answer;
+      }
       const token = randomUUID();
       const now = new Date();
       const service = await ServiceModel.findOneAndUpdate(
@@ -190,14 +200,9 @@ export class CheckEngine {
           await ServiceModel.updateOne({ service_id: serviceId, lease_owner: token }, { $set: { lease_owner: null, lease_until: null } }, { timestamps: false });
         }
       }
-      const current = await ServiceModel.findOne({ service_id: serviceId }, { last_check: 1, monitoring: 1 }).lean<Pick<Service, 'last_check' | 'monitoring'>>();
-      if (!current) throw new NotFoundError('service', serviceId);
-      const lastCheck = +(current.last_check ?? 0);
       if (!waited) {
-        waited = { lastCheck, deadline: Date.now() + checkBudgetMs(current) + OPERATOR_WAIT_MARGIN_MS };
-      } else if (latest && lastCheck > waited.lastCheck) {
-        const answer = await latest();
-        if (answer) return answer;
+        const current = await state();
+        waited = { lastCheck: +(current.last_check ?? 0), deadline: Date.now() + checkBudgetMs(current) + OPERATOR_WAIT_MARGIN_MS };
       }
       if (Date.now() > waited.deadline) throw new ConflictError(`a check of ${serviceId} is running and did not finish in time; try again in a moment`);
       await sleep(OPERATOR_WAIT_POLL_MS);
