@@ -3,7 +3,7 @@ import type { ServiceStatus } from '../../common/enums.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { ServiceStatusEnum } from '../../graphql/enums.js';
 import { Service } from '../services/service.model.js';
-import type { DashboardSummary, ServicesNeedingAttention, StatusGroup } from './dashboard.service.js';
+import type { DashboardSummary, StatusGroup } from './dashboard.service.js';
 
 @ObjectType({ description: 'How many services share one value.' })
 class CountByKey {
@@ -67,8 +67,15 @@ export class DashboardResolver {
 
   @Authorized('viewer')
   @Query(() => ServicesNeedingAttentionType, { complexity: ({ childComplexity }) => 1 + 300 * childComplexity })
-  servicesNeedingAttention(@Ctx() { domain }: GraphQLContext): Promise<ServicesNeedingAttention> {
-    return domain.dashboard.needingAttention();
+  servicesNeedingAttention(@Ctx() { domain }: GraphQLContext): ServicesNeedingAttentionType {
+    // Only the lists the request selects are read (`misconfigured` scans every service).
+    const lists = domain.dashboard.attentionLists();
+    const lazy = {} as ServicesNeedingAttentionType;
+    for (const [key, read] of Object.entries(lists)) {
+      let loaded: Promise<Service[]> | undefined;
+      Object.defineProperty(lazy, key, { enumerable: true, get: () => (loaded ??= read()) });
+    }
+    return lazy;
   }
 
   @Authorized('viewer')

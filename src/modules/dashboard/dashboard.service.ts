@@ -100,32 +100,45 @@ export class DashboardService {
 
   /**
    * Services an operator should look at: down, failing repeatedly, not checked for several of their intervals,
-   * given up on, checks that cannot run, stored data that cannot be used. Services written by other tools count
-   * too: one without `stale_at` is stale by its last check (or creation) and interval, as if it had one.
+   * given up on, checks that cannot run, stored data that cannot be used. Each list is its own query, so a
+   * caller (the GraphQL resolver) can ask for only the lists it needs.
    */
   async needingAttention(now = new Date()): Promise<ServicesNeedingAttention> {
+    const lists = this.attentionLists(now);
+    const [down, failing, stale, gaveUp, notRunning, misconfigured] = await Promise.all([
+      lists.down_services(),
+      lists.high_failure_rate(),
+      lists.stale_checks(),
+      lists.recovery_gave_up(),
+      lists.checks_not_running(),
+      lists.misconfigured(),
+    ]);
+    return { down_services: down, high_failure_rate: failing, stale_checks: stale, recovery_gave_up: gaveUp, checks_not_running: notRunning, misconfigured };
+  }
+
+  /** Each attention list on its own, read as of `now`. */
+  attentionLists(now = new Date()): { [K in keyof ServicesNeedingAttention]: () => Promise<Service[]> } {
     const find = async (filter: Record<string, unknown>) =>
       (await ServiceModel.find(filter).sort({ service_id: 1 }).lean<Service[]>()).map((s) => readService(s, this.settings, now));
-    const [down, failing, stale, staleUnmarked, gaveUp, notRunning, everyService] = await Promise.all([
-      find({ current_status: { $in: ['stopped', 'error'] } }),
-      find({ consecutive_failures: { $gte: this.settings.highFailureThreshold } }),
-      find({ 'monitoring.enabled': true, stale_at: { $lt: now } }),
-      // Enabled unless it says otherwise: a missing `monitoring.enabled` reads as its default, true.
-      find({ stale_at: null, 'monitoring.enabled': { $ne: false } }),
-      find({ recovery_gave_up_at: { $ne: null } }),
-      // After at least one check (consecutive_failures counts unknown too): a service not yet checked is not broken.
-      find({ 'monitoring.enabled': { $ne: false }, current_status: 'unknown', consecutive_failures: { $gte: 1 } }),
-      // Problems are found by reading each document (types, vocabularies, rules), which no query can express.
-      find({}),
-    ]);
-    const staleByDerivation = staleUnmarked.filter((s) => s.monitoring.enabled && s.stale_at !== null && +s.stale_at < +now);
     return {
-      down_services: down,
-      high_failure_rate: failing,
-      stale_checks: [...stale, ...staleByDerivation].sort((a, b) => a.service_id.localeCompare(b.service_id)),
-      recovery_gave_up: gaveUp,
-      checks_not_running: notRunning.filter((s) => s.monitoring.enabled),
-      misconfigured: everyService.filter((s) => (s.problems?.length ?? 0) > 0),
+      down_services: () => find({ current_status: { $in: ['stopped', 'error'] } }),
+      high_failure_rate: () => find({ consecutive_failures: { $gte: this.settings.highFailureThreshold } }),
+      // Services written by other tools count too: one without `stale_at` is stale by its last check (or
+      // creation) and interval, as if it had one; enabled unless it says otherwise (a missing flag reads as true).
+      stale_checks: async () => {
+        const [marked, unmarked] = await Promise.all([
+          find({ 'monitoring.enabled': true, stale_at: { $lt: now } }),
+          find({ stale_at: null, 'monitoring.enabled': { $ne: false } }),
+        ]);
+        const derived = unmarked.filter((s) => s.monitoring.enabled && s.stale_at !== null && +s.stale_at < +now);
+        return [...marked, ...derived].sort((a, b) => a.service_id.localeCompare(b.service_id));
+      },
+      recovery_gave_up: () => find({ recovery_gave_up_at: { $ne: null } }),
+      // After at least one check (consecutive_failures counts unknown too): a service not yet checked is not broken.
+      checks_not_running: async () =>
+        (await find({ 'monitoring.enabled': { $ne: false }, current_status: 'unknown', consecutive_failures: { $gte: 1 } })).filter((s) => s.monitoring.enabled),
+      // Problems are found by reading each document (types, vocabularies, rules), which no query expresses: a scan.
+      misconfigured: async () => (await find({})).filter((s) => (s.problems?.length ?? 0) > 0),
     };
   }
 }
