@@ -11,7 +11,6 @@ import java.util.concurrent.CountDownLatch;
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
-import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.bson.Document;
 import io.netty.channel.Channel;
@@ -20,12 +19,14 @@ import io.netty.channel.Channel;
  * Starts a MongoDB-compatible server (de.bwaldvogel:mongo-java-server) for tests and local development.
  *
  * <pre>
- * java -jar target/mongo-java-server-launcher.jar --port 27019 [--host 127.0.0.1] [--data DIR] [--oplog]
+ * java -jar target/mongo-java-server-launcher.jar --port 27019 [--host 127.0.0.1] [--data DIR [--fsync]] [--oplog]
  *      [--wire-version N] [--verbose]
  * </pre>
  *
  * Without --data the data lives in memory (MemoryBackend) and is gone when the process exits. With --data DIR
- * it is kept in the H2 MVStore file DIR/mongo.mv.db (H2Backend) between runs. Prints exactly one line to stdout,
+ * it is kept in the H2 MVStore file DIR/mongo.mv.db (H2Backend) between runs, and every write is in that file
+ * before it is acknowledged, so it survives a crash of this process (see {@link DurableH2Backend}; --fsync also
+ * makes it survive power loss, at a price). Prints exactly one line to stdout,
  * {@code ready on HOST:PORT (BACKEND)}, once the port accepts connections. SIGINT/SIGTERM shut it down cleanly
  * (the MVStore file is committed and closed). --port 0 picks a free port (read it from the ready line).
  *
@@ -45,17 +46,21 @@ public final class Launcher {
 
     static final int DEFAULT_WIRE_VERSION = 9;
 
+    private static final int DURABLE_WORKER_THREADS = 64;
+
     /** MongoDB release for each wire version, as reported by buildInfo. */
     private static final Map<Integer, List<Integer>> RELEASES = Map.of(
         6, List.of(3, 6, 0), 7, List.of(4, 0, 0), 8, List.of(4, 2, 0), 9, List.of(4, 4, 0),
         13, List.of(5, 0, 0), 17, List.of(6, 0, 0), 21, List.of(7, 0, 0), 25, List.of(8, 0, 0));
 
     private static final String USAGE = String.join(System.lineSeparator(),
-        "usage: java -jar mongo-java-server-launcher.jar --port PORT [--host HOST] [--data DIR] [--oplog]",
+        "usage: java -jar mongo-java-server-launcher.jar --port PORT [--host HOST] [--data DIR [--fsync]] [--oplog]",
         "                                                [--wire-version N] [--verbose]",
         "  --port PORT       TCP port to listen on (0 = pick a free one; default 27019)",
         "  --host HOST       address to bind (default 127.0.0.1)",
-        "  --data DIR        keep data between runs in DIR/" + DATA_FILE_NAME + " (H2 MVStore); default: in memory",
+        "  --data DIR        keep data between runs in DIR/" + DATA_FILE_NAME + " (H2 MVStore); default: in memory.",
+        "                    A write is acknowledged once it is in the file (survives kill -9 of this process)",
+        "  --fsync           with --data: also fsync every commit (survives power loss; costs a disk flush per commit)",
         "  --oplog           enable the oplog (needed for change streams / collection.watch())",
         "  --exit-with-stdin shut down when standard input closes (the parent process died)",
         "  --wire-version N  maxWireVersion to report, one of " + new java.util.TreeSet<>(RELEASES.keySet()),
@@ -71,6 +76,7 @@ public final class Launcher {
         Path dataDir = null;
         boolean oplog = false;
         boolean exitWithStdin = false;
+        boolean fsync = false;
         int wireVersion = DEFAULT_WIRE_VERSION;
 
         for (int i = 0; i < args.length; i++) {
@@ -81,6 +87,7 @@ public final class Launcher {
                 case "--data" -> dataDir = Path.of(value(args, ++i, arg)).toAbsolutePath().normalize();
                 case "--oplog" -> oplog = true;
                 case "--exit-with-stdin" -> exitWithStdin = true;
+                case "--fsync" -> fsync = true;
                 case "--wire-version" -> wireVersion = parseWireVersion(value(args, ++i, arg));
                 case "--verbose" -> System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
                 case "-h", "--help" -> {
@@ -97,8 +104,8 @@ public final class Launcher {
             backend = new MemoryBackend() {
                 @Override
                 public Document handleCommand(Channel channel, String database, String command, Document query) {
-                    return isHello(command)
-                        ? toHello(super.handleCommand(channel, database, "isMaster", query))
+                    return Hello.isHello(command)
+                        ? Hello.fromIsMaster(super.handleCommand(channel, database, "isMaster", query))
                         : super.handleCommand(channel, database, command, query);
                 }
             };
@@ -111,20 +118,13 @@ public final class Launcher {
             }
             Path file = dataDir.resolve(DATA_FILE_NAME);
             try {
-                backend = new H2Backend(file.toString()) {
-                    @Override
-                    public Document handleCommand(Channel channel, String database, String command, Document query) {
-                        return isHello(command)
-                            ? toHello(super.handleCommand(channel, database, "isMaster", query))
-                            : super.handleCommand(channel, database, command, query);
-                    }
-                };
+                backend = new DurableH2Backend(file.toString(), fsync);
             } catch (RuntimeException e) {
                 // e.g. the file is locked by another running server
                 die("cannot open " + file + ": " + e.getMessage());
                 return;
             }
-            description = "h2 " + file;
+            description = "h2 " + file + (fsync ? ", fsync" : "");
         }
 
         backend.version(mongoVersion(wireVersion));
@@ -138,7 +138,10 @@ public final class Launcher {
 
         InetSocketAddress address;
         try {
-            server.bind(host, port);
+            // A durable write holds its netty worker thread until its commit is written, and every connection of
+            // that worker waits meanwhile: many workers let concurrent writers from many connections share commits.
+            int workerThreads = dataDir == null ? 0 : DURABLE_WORKER_THREADS; // 0: netty's default, 2 x cores
+            server.bind(new InetSocketAddress(host, port), 0, workerThreads);
             address = server.getLocalAddress();
         } catch (Exception e) { // netty rethrows java.net.BindException (checked) undeclared
             server.shutdownNow(); // also closes the backend (releases the MVStore file lock)
@@ -190,20 +193,6 @@ public final class Launcher {
         }, "stdin-watcher");
         watcher.setDaemon(true);
         watcher.start();
-    }
-
-    private static boolean isHello(String command) {
-        return command.equalsIgnoreCase("hello");
-    }
-
-    private static Document toHello(Document isMasterResponse) {
-        Document response = new Document("isWritablePrimary", Boolean.TRUE);
-        isMasterResponse.forEach((key, value) -> {
-            if (!key.equals("ismaster")) {
-                response.put(key, value);
-            }
-        });
-        return response;
     }
 
     private static MongoVersion mongoVersion(int wireVersion) {
