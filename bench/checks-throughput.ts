@@ -1,12 +1,15 @@
 /**
  * Sustained check throughput of one process: N services (half TCP, half HTTP)
  * against local listeners, scheduled by Agenda through the engine's leases.
- * Prints checks per second, scheduling lag (start minus due) p50/p99, and
- * database commands per check.
+ * Prints checks per second, scheduling lag (start minus due) p50/p99, result
+ * write delay (check finished -> its write acknowledged) p50/p99, and database
+ * commands per check.
  *
- *   npm run bench:checks -- [services=5000] [interval_sec=5] [seconds=40] [concurrency=800] [refresh=0]
+ *   npm run bench:checks -- [services=5000] [interval_sec=5] [seconds=40] [concurrency=800] [refresh=0] [hanging=0]
  *
  * refresh=1 also runs the periodic uptime refresh (every service) once while measuring, to show what it costs the checks.
+ * hanging=0.1 makes that share of the services (spread evenly) HTTP checks of a server that accepts and never
+ * answers: each hits its timeout (4 s, as every check here has) while sharing claims with the others.
  *
  * Uses MONGODB_URI when set, else starts mongo-java-server in memory.
  */
@@ -26,7 +29,8 @@ import { HostModel } from '../src/modules/hosts/host.model.js';
 import { ServiceModel } from '../src/modules/services/service.model.js';
 import { startScheduler } from '../src/scheduler/scheduler.js';
 
-const [services = 5000, intervalSec = 5, seconds = 40, concurrency = 800, refresh = 0] = process.argv.slice(2).map(Number);
+const [services = 5000, intervalSec = 5, seconds = 40, concurrency = 800, refresh = 0, hangingShare = 0] = process.argv.slice(2).map(Number);
+const TIMEOUT_SEC = 4;
 const warmupSec = Math.min(10, Math.floor(seconds / 4));
 
 const local = process.env.MONGODB_URI ? null : await startLocalServer('mongo-java-server');
@@ -43,10 +47,17 @@ await ensureIndexes(silentLogger);
 
 const tcp = createTcpServer((socket) => socket.end());
 const http = createHttpServer((_req, res) => res.end('ok'));
+// Accepts and never answers: every check of it waits for its timeout.
+const hangingHttp = createHttpServer(() => {});
+hangingHttp.requestTimeout = 0;
 await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
 await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+await new Promise<void>((resolve) => hangingHttp.listen(0, '127.0.0.1', 2048, resolve));
 const tcpPort = (tcp.address() as { port: number }).port;
 const httpPort = (http.address() as { port: number }).port;
+const hangingPort = (hangingHttp.address() as { port: number }).port;
+/** Spread evenly: service i hangs when the running count of hanging services steps up at i. */
+const hangs = (i: number) => Math.floor((i + 1) * hangingShare) > Math.floor(i * hangingShare);
 
 await HostModel.create({ host_id: 'bench_host', hostname: 'bench', ip_address: '127.0.0.1', environment: 'dev', region: 'bench', ssh_config: { user: 'bench' } });
 const start = Date.now();
@@ -54,17 +65,17 @@ const docs = Array.from({ length: services }, (_, i) => ({
   service_id: `bench_${i}`,
   host_id: 'bench_host',
   service_name: `bench${i}.service`,
-  service_type: i % 2 ? 'http' : 'tcp',
+  service_type: hangs(i) || i % 2 ? 'http' : 'tcp',
   environment: 'dev',
   region: 'bench',
   monitoring: {
-    method: i % 2 ? 'http' : 'tcp',
+    method: hangs(i) || i % 2 ? 'http' : 'tcp',
     enabled: true,
     interval_sec: intervalSec,
-    timeout_sec: 2,
+    timeout_sec: TIMEOUT_SEC,
     retry_attempts: 0,
     retry_delay_sec: 0,
-    target: i % 2 ? `http://127.0.0.1:${httpPort}/` : `tcp://127.0.0.1:${tcpPort}`,
+    target: hangs(i) ? `http://127.0.0.1:${hangingPort}/` : i % 2 ? `http://127.0.0.1:${httpPort}/` : `tcp://127.0.0.1:${tcpPort}`,
     expected_status: [],
     tls_expiry_warning_days: 14,
   },
@@ -86,6 +97,7 @@ const monitoring = createMonitoring(domain, events, {
 });
 
 const lags: number[] = [];
+const writeDelays: number[] = [];
 let checks = 0;
 let failed = 0;
 let commands = 0;
@@ -95,6 +107,9 @@ events.subscribe('check.completed', (event) => {
   checks++;
   if (event.status !== 'running') failed++;
   if (event.due_at) lags.push(+event.at - +event.due_at);
+});
+monitoring.engine.observeWrites((sample) => {
+  if (measuring) writeDelays.push(sample.written_at - sample.finished_at);
 });
 mongoose.connection.getClient().on('commandStarted', () => {
   if (measuring) commands++;
@@ -124,18 +139,28 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 }
 
 lags.sort((a, b) => a - b);
-const pct = (p: number) => (lags.length ? lags[Math.min(lags.length - 1, Math.floor((p / 100) * lags.length))]! : NaN);
+writeDelays.sort((a, b) => a - b);
+const percentile = (values: number[], p: number) => (values.length ? values[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]! : NaN);
+const pct = (p: number) => percentile(lags, p);
 const figures = {
   server: local ? 'mongo-java-server 1.47 (in memory, local)' : 'MONGODB_URI',
   machine: `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
   services,
   interval_sec: intervalSec,
+  hanging_share: hangingShare,
+  hanging_services: docs.filter((_, i) => hangs(i)).length,
+  timeout_sec: TIMEOUT_SEC,
+  concurrency,
   offered_checks_per_sec: services / intervalSec,
   measured_seconds: Math.round(elapsed),
   checks_per_sec: Math.round(checks / elapsed),
   failed_checks: failed,
   lag_p50_ms: pct(50),
   lag_p99_ms: pct(99),
+  lag_max_ms: lags.at(-1) ?? NaN,
+  write_delay_p50_ms: percentile(writeDelays, 50),
+  write_delay_p99_ms: percentile(writeDelays, 99),
+  write_delay_max_ms: writeDelays.at(-1) ?? NaN,
   db_commands_per_check: Math.round((commands / Math.max(checks, 1)) * 1000) / 1000,
   ...(refresh ? { uptime_refresh_ms: refreshMs } : {}),
 };
@@ -147,5 +172,7 @@ await mongoose.connection.db!.dropDatabase();
 await disconnectDatabase();
 tcp.close();
 http.close();
+hangingHttp.closeAllConnections();
+hangingHttp.close();
 await local?.stop();
 process.exit(0);

@@ -44,15 +44,31 @@ export function succeeded(extra: Partial<CheckOutcome> = {}): CheckOutcome {
 }
 
 /**
- * Network error codes that say nothing lasting about the target: the next attempt may well get through.
- * ENOTFOUND (no such name) and certificate errors are answers, not in the list.
+ * Error codes that say nothing lasting about the target: the next attempt may well get through. Network
+ * failures, and a database's own "starting up" / "too many connections". ENOTFOUND (no such name),
+ * authentication refusals (28P01, ER_ACCESS_DENIED_ERROR...) and certificate errors are answers, not in the list.
  */
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'ESOCKETTIMEDOUT', 'UND_ERR_SOCKET']);
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+  'ESOCKETTIMEDOUT',
+  '57P03', // postgres: the database system is starting up
+  '53300', // postgres: too many connections
+  'ER_CON_COUNT_ERROR', // mysql: too many connections
+]);
 
-/** The first network error code on an error or its causes (driver errors often wrap the socket's). */
-export function networkCode(error: unknown): string | null {
+/** The first error code (a string) on an error or what it wraps (driver errors often wrap the socket's). */
+export function errorCode(error: unknown): string | null {
   for (let e = error as (Error & { code?: unknown; cause?: unknown; errors?: unknown[] }) | undefined, depth = 0; e && depth < 5; depth++) {
-    if (typeof e.code === 'string' && /^E[A-Z_]+$|^UND_ERR/.test(e.code)) return e.code;
+    if (typeof e.code === 'string' && e.code) return e.code;
     const inMessage = typeof e.message === 'string' ? /\b(E(?:CONNREFUSED|CONNRESET|AI_AGAIN|TIMEDOUT|PIPE|CONNABORTED|HOSTUNREACH|NETUNREACH|NOTFOUND))\b/.exec(e.message) : null;
     if (inMessage) return inMessage[1]!;
     const nested = Array.isArray(e.errors) ? e.errors[0] : undefined;
@@ -61,9 +77,9 @@ export function networkCode(error: unknown): string | null {
   return null;
 }
 
-/** Transient when the error (or what it wraps) is a network failure that may clear by itself. */
+/** Transient when the error (or what it wraps) is a failure that may clear by itself; otherwise an answer. */
 export function failureKindOf(error: unknown): FailureKind {
-  const code = networkCode(error);
+  const code = errorCode(error);
   return code && TRANSIENT_CODES.has(code) ? 'transient' : 'definitive';
 }
 
