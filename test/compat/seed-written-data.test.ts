@@ -7,19 +7,9 @@
  * engine checks those services.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  buildSchema,
-  getNamedType,
-  isLeafType,
-  isNonNullType,
-  isObjectType,
-  parse,
-  type GraphQLField,
-  type GraphQLNamedType,
-  type GraphQLOutputType,
-} from 'graphql';
+import { parse } from 'graphql';
 import { describe, expect, test } from 'vitest';
 import { inject } from 'vitest';
 import { formatReport, runDoctor } from '../../src/cli/db-doctor.js';
@@ -30,45 +20,17 @@ import { ServiceModel } from '../../src/modules/services/service.model.js';
 import { TEST_SETTINGS, useApiServer, type GraphQLResponse } from '../helpers/api.js';
 import { createTestEngine } from '../helpers/engine.js';
 import { cleanEnv } from '../helpers/processes.js';
+import { askEveryQuery, expectAnswered, type QueryIds } from './seed/every-query.js';
 import { runSeedTooling } from './seed/run-seed-tooling.js';
 
 const api = useApiServer(import.meta.filename, { maxDepth: 30, maxComplexity: 1_000_000_000 });
 const root = join(import.meta.dirname, '..', '..');
-const schema = buildSchema(readFileSync(join(root, 'schema', 'schema.graphql'), 'utf8'));
 
 const TELEPORT = 'svc_10_9_2_2_beam_service_001';
 const SEED_HOSTS = ['host_10_9_2_1_000', 'host_10_9_2_2_001', 'host_seed_devel', 'host_seed_full', 'host_seed_local', 'host_seed_min'];
 
-/** Every field of a type, recursively (each object type once per path), so every non-null field is read. */
-function selectAll(type: GraphQLOutputType, seen: readonly string[] = []): string | null {
-  const named = getNamedType(type) as GraphQLNamedType;
-  if (isLeafType(named)) return '';
-  if (!isObjectType(named) || seen.includes(named.name)) return null;
-  const fields = Object.values(named.getFields())
-    .filter((f: GraphQLField<unknown, unknown>) => f.args.every((a) => !isNonNullType(a.type) || a.defaultValue !== undefined))
-    .map((f) => {
-      const inner = selectAll(f.type, [...seen, named.name]);
-      return inner === null ? null : inner === '' ? f.name : `${f.name} { ${inner} }`;
-    })
-    .filter((f): f is string => f !== null);
-  return fields.join(' ');
-}
-
-/** Values for the required arguments of root queries; a new query with another one fails here until it is added. */
-function argumentsFor(field: GraphQLField<unknown, unknown>, ids: { serviceId: string; hostId: string }): string {
-  const given: Record<string, string> = { serviceId: JSON.stringify(ids.serviceId), hostId: JSON.stringify(ids.hostId), name: 'PRODUCTION' };
-  const args = field.args.filter((a) => isNonNullType(a.type) && a.defaultValue === undefined);
-  for (const a of args) if (!(a.name in given)) throw new Error(`Query.${field.name} needs a value for its argument ${a.name}: add it to argumentsFor`);
-  return args.length === 0 ? '' : `(${args.map((a) => `${a.name}: ${given[a.name]}`).join(', ')})`;
-}
-
 async function query(text: string): Promise<GraphQLResponse<Record<string, any>>> {
   return api.request(parse(text) as never, {} as never);
-}
-
-function expectAnswered(response: GraphQLResponse<Record<string, any>>, what: string) {
-  expect(response.errors, `${what}: ${JSON.stringify(response.errors)}`).toBeUndefined();
-  expect(response.data, what).toBeTruthy();
 }
 
 const problemsOf = (node: { problems: { field: string; storedField: string; message: string }[] }) => node.problems.map((p) => p.storedField);
@@ -79,27 +41,11 @@ describe('data written by the seed’s own tooling', () => {
     expect(seeded.teleport).toEqual([TELEPORT]);
     expect(seeded.hosts).toEqual(SEED_HOSTS);
 
-    const queryType = schema.getQueryType()!;
-    const answers: Record<string, any> = {};
-    for (const field of Object.values(queryType.getFields())) {
-      const selection = selectAll(field.type);
-      const ids = [
-        { serviceId: TELEPORT, hostId: 'host_seed_devel' },
-        { serviceId: 'svc_seed_min', hostId: 'host_seed_min' },
-        { serviceId: 'svc_seed_degraded', hostId: 'host_10_9_2_2_001' },
-      ];
-      const variants = field.args.some((a) => a.name === 'serviceId' || a.name === 'hostId') ? ids : [ids[0]!];
-      for (const id of variants) {
-        const text = `{ ${field.name}${argumentsFor(field, id)}${selection ? ` { ${selection} }` : ''} }`;
-        const response = await query(text);
-        expectAnswered(response, text.slice(0, 200));
-        if (!isNonNullType(field.type) && !['service', 'host', 'environment'].includes(field.name)) continue;
-        expect(response.data![field.name], field.name).not.toBeNull();
-        answers[`${field.name}:${id.serviceId}`] = response.data![field.name];
-      }
-    }
-
-    expect(Object.keys(answers).length, 'root queries answered').toBeGreaterThanOrEqual(20);
+    const answers = await askEveryQuery(api, [
+      { serviceId: TELEPORT, hostId: 'host_seed_devel' },
+      { serviceId: 'svc_seed_min', hostId: 'host_seed_min' },
+      { serviceId: 'svc_seed_degraded', hostId: 'host_10_9_2_2_001' },
+    ]);
 
     // Lists are intact: every seeded document is there.
     const services = answers[`services:${TELEPORT}`];
@@ -259,6 +205,69 @@ describe('data written by the seed’s own tooling', () => {
     const clean = doctor();
     expect(clean.stdout).toMatch(/nothing breaks today’s rules/);
     expect(clean.status, clean.stdout).toBe(0);
+  });
+
+  test('documents with little more than their ids, or values of the wrong type, never break a query; the doctor fixes what it can', async () => {
+    const { ObjectId } = await import('mongodb');
+    await HostModel.collection.insertMany([
+      { host_id: 'host_bare' },
+      {
+        host_id: 'host_typed', hostname: 'typed', ip_address: '10.0.0.9', environment: 'dev', region: 'lab',
+        ssh_config: { user: 'u', port: '22', use_sudo: 'yes' }, metadata: { tags: 'a,b' }, location: 'Seoul', created_at: '2025-10-12T00:00:00Z',
+      },
+    ]);
+    await ServiceModel.collection.insertMany([
+      { service_id: 'svc_bare' },
+      {
+        service_id: 'svc_typed', host_id: 'host_typed', service_name: 'x.service', service_type: 'x', environment: 'dev', region: 'lab',
+        monitoring: { method: 'tcp', interval_sec: '45', timeout_sec: 2.5, enabled: 'true', expected_status: [200, 'ok'] },
+        recovery: null, alerting: { channels: ['email', 'sms'], severity: 'urgent' }, tags: 'db', dependencies: null,
+        consecutive_failures: 1.5, current_status: null, uptime_percentage: '99', last_check: new Date(Date.now() - 60_000),
+      },
+    ]);
+    await MonitoringCheckModel.collection.insertMany([
+      { _id: new ObjectId(), service_id: 'svc_typed' },
+      { service_id: 'svc_typed', host_id: 'host_typed', timestamp: new Date(), status: 'running', metrics: 'none', status_code: 1.5, response_time_ms: '12' },
+    ]);
+    await EnvironmentModel.collection.insertOne({ env_name: 'staging', maintenance_window: { day: 'Funday' } });
+
+    const ids: [QueryIds, ...QueryIds[]] = [
+      { serviceId: 'svc_typed', hostId: 'host_typed', environment: 'STAGING' },
+      { serviceId: 'svc_bare', hostId: 'host_bare', environment: 'STAGING' },
+    ];
+    const answers = await askEveryQuery(api, ids);
+    const typed = answers['service:svc_typed'];
+    expect(typed.monitoring).toMatchObject({ method: 'TCP', intervalSec: 60, timeoutSec: 30, enabled: true, expectedStatus: [200] });
+    expect(typed.alerting).toMatchObject({ channels: ['EMAIL'], severity: null });
+    expect(typed.recovery).toMatchObject({ recoverAction: 'RESTART' });
+    expect(typed).toMatchObject({ tags: [], dependencyIds: [], consecutiveFailures: 0, currentStatus: 'UNKNOWN', uptimePercentage: null });
+    expect(problemsOf(typed).sort()).toEqual([
+      'alerting.channels', 'alerting.severity', 'consecutive_failures', 'monitoring.enabled', 'monitoring.expected_status',
+      'monitoring.interval_sec', 'monitoring.target', 'monitoring.timeout_sec', 'tags', 'uptime_percentage',
+    ]);
+    expect(problemsOf(answers['service:svc_bare']).sort()).toEqual(['environment', 'host_id', 'region', 'service_name', 'service_type']);
+    const typedHost = answers['host:svc_typed'];
+    expect(typedHost).toMatchObject({ sshConfig: { port: 22, useSudo: false }, metadata: { tags: [] }, createdAt: '2025-10-12T00:00:00.000Z' });
+    expect(problemsOf(typedHost).sort()).toEqual(['created_at', 'location', 'metadata.tags', 'ssh_config.port', 'ssh_config.use_sudo']);
+    expect(problemsOf(answers['host:svc_bare']).sort()).toEqual(['environment', 'hostname', 'ip_address', 'region', 'ssh_config', 'ssh_config.user']);
+    const checks = answers['serviceHistory:svc_typed'].edges.map((e: any) => e.node);
+    expect(checks).toHaveLength(2);
+    expect(checks.find((c: any) => c.hostId === '').problems.map((p: any) => p.field).sort()).toEqual(['hostId', 'status']);
+    expect(checks.find((c: any) => c.hostId === 'host_typed')).toMatchObject({ statusCode: null, responseTimeMs: null, metrics: { cpuUsage: null } });
+    const staging = (await query('{ environments { name updatedAt maintenanceWindow { day timezone } problems { field } } }')).data!.environments;
+    expect(staging).toEqual([{ name: 'STAGING', updatedAt: expect.any(String), maintenanceWindow: { day: null, timezone: 'UTC' }, problems: expect.any(Array) }]);
+    const attention = answers['servicesNeedingAttention:svc_typed'];
+    expect(attention.misconfigured.map((s: any) => s.serviceId)).toEqual(['svc_bare', 'svc_typed']);
+
+    // The doctor writes what is missing (recovery and dependencies were null: written whole), leaves wrong values alone.
+    const fixed = await runDoctor({ ...TEST_SETTINGS }, { fix: true });
+    expect(fixed.counts.fixed).toBeGreaterThan(0);
+    const stored = (await ServiceModel.collection.findOne({ service_id: 'svc_typed' }))!;
+    expect(stored.recovery).toMatchObject({ recover_action: 'restart', max_recovery_attempts: 3 });
+    expect(stored).toMatchObject({ dependencies: [], current_status: 'unknown', tags: 'db' });
+    expect(stored.monitoring.interval_sec).toBe('45');
+    expect((await runDoctor({ ...TEST_SETTINGS }, { fix: false })).counts.fixable).toBe(0);
+    await askEveryQuery(api, ids);
   });
 
   test('the engine checks a service the seed wrote (no next_check_at) within one interval', async () => {

@@ -158,21 +158,18 @@ export function readCheckDocument(raw: unknown, retentionDays = 30): StoredRead<
   });
   const read = readStored<MonitoringCheck>(raw, shape);
   const check = read.doc;
-  if (!(check.timestamp instanceof Date)) {
-    const created = creationTime(check);
-    if (created) {
-      check.timestamp = created;
-      read.filled.push({ field: 'timestamp', value: created, how: 'derived' });
-    }
-  }
-  if (!(check.expires_at instanceof Date) && check.timestamp instanceof Date) {
-    check.expires_at = new Date(+check.timestamp + retentionDays * DAY_MS);
-    read.filled.push({ field: 'expires_at', value: check.expires_at, how: 'derived' });
-  }
+  // Missing, each can be derived: then it is filled in, not a problem.
+  const derive = (field: 'timestamp' | 'expires_at', value: Date | null) => {
+    if (check[field] instanceof Date || !value) return;
+    check[field] = value;
+    read.filled.push({ field, value, how: 'derived' });
+    read.problems.splice(0, read.problems.length, ...read.problems.filter((p) => !(p.field === field && p.message === 'is missing')));
+  };
+  derive('timestamp', creationTime(check));
+  derive('expires_at', check.timestamp instanceof Date ? new Date(+check.timestamp + retentionDays * DAY_MS) : null);
   // Served fields must not stay empty: with no ObjectId either, the epoch says "unknown time" plainly.
   check.timestamp ??= new Date(0);
   check.expires_at ??= new Date(0);
-  // Not served and not checked, but kept: live replay and uptime read them from the same objects.
   return read;
 }
 
