@@ -241,7 +241,7 @@ export function readStored<T>(raw: unknown, shape: StoredShape): StoredRead<T> {
     if (isPlainObject(fallback) || n.required) {
       setPath(doc, n.parts, {});
       // Its fields' defaults are recorded one by one (a `$set` of each creates the object).
-      if (n.required && !isPlainObject(fallback)) problems.push({ field: n.path, message: 'is missing' });
+      if (n.required && !isPlainObject(fallback) && (value === undefined || value === null)) problems.push({ field: n.path, message: 'is missing' });
     } else {
       setPath(doc, n.parts, null);
       absentParents.push(n.path);
