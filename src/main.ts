@@ -4,14 +4,15 @@ import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { pingDatabase } from './db/connection.js';
 import { openDatabase } from './db/database.js';
+import { startTtlSweep } from './db/ttl-sweep.js';
 import { EventBus } from './events/event-bus.js';
-import { startApiServer } from './http/api-server.js';
+import { startApiServer, type ReadinessProblem } from './http/api-server.js';
 import { ApiKeyService } from './modules/auth/api-key.service.js';
 import { createMonitoring } from './modules/checks/monitoring.js';
-import { startRetentionSweep } from './modules/history/retention.js';
 import { createDomain } from './modules/domain.js';
 import { startLive, startLivePublisher } from './modules/live/live.js';
 import { startScheduler } from './scheduler/scheduler.js';
+import { startWatchdog, type Watchdog } from './scheduler/watchdog.js';
 
 /**
  * Starts a process: config -> database -> domain -> monitoring -> HTTP and/or
@@ -20,27 +21,45 @@ import { startScheduler } from './scheduler/scheduler.js';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
-  const database = await openDatabase(config, logger).catch(exitUnavailable(logger));
+  // The embedded database died and every restart failed: one line, and a non-zero exit for the supervisor.
+  const giveUp = (message: string) => {
+    logger.error(message);
+    process.exit(69);
+  };
+  const database = await openDatabase(config, logger, giveUp).catch(exitUnavailable(logger));
   const events = new EventBus((event, error) => logger.error('event listener failed', { event, reason: String(error) }));
   const domain = createDomain(config, events);
   const monitoring = createMonitoring(domain, events, config);
   const reportLiveError = (reason: unknown) => logger.error('live event failed', { reason: String(reason) });
-  const stops: Stop[] = [
-    { name: 'check connections', stop: () => monitoring.close() },
-    { name: 'database', stop: () => database.close() },
-  ];
+  // Shutdown runs these phases in order, the parts of one phase together: first what takes work in
+  // (HTTP requests and scheduled checks drain side by side), the database connection last.
+  const taking: Stop[] = [];
+  const helpers: Stop[] = [];
+  const stops: Stop[][] = [taking, helpers, [{ name: 'check connections', stop: () => monitoring.close() }], [{ name: 'database', stop: () => database.close() }]];
 
   if (!database.capabilities.ttlMonitor) {
-    stops.unshift({ name: 'retention sweep', stop: startRetentionSweep(domain.history, config.retentionSweepIntervalSec * 1000, logger) });
+    const stopSweep = startTtlSweep(mongoose.connection.db!, { intervalMs: config.retentionSweepIntervalSec * 1000, batchSize: config.retentionSweepBatchSize }, logger);
+    helpers.push({ name: 'retention sweep', stop: stopSweep });
   }
   // Live first: an unreachable Redis stops start-up before the scheduler has claimed any service.
   const live = config.processMode === 'worker' ? null : await startLive(events, domain, config, reportLiveError).catch(exitUnavailable(logger));
   const publisher = live ? null : await startLivePublisher(events, config.redisUrl, reportLiveError).catch(exitUnavailable(logger));
-  stops.splice(stops.length - 1, 0, { name: 'live events', stop: () => (live ?? publisher)!.close() });
+  stops.splice(stops.length - 1, 0, [{ name: 'live events', stop: () => (live ?? publisher)!.close() }]);
 
+  let watchdog: Watchdog | null = null;
   if (config.processMode !== 'api') {
-    const scheduler = await startScheduler(mongoose.connection.db!, monitoring.engine, domain.uptime, schedulerSettings(config), logger);
-    stops.unshift({ name: 'scheduler', stop: () => scheduler.stop() });
+    const settings = schedulerSettings(config);
+    const scheduler = await startScheduler(mongoose.connection.db!, monitoring.engine, domain.uptime, settings, logger);
+    const stallAfterMs = config.schedulerStallSec * 1000;
+    const running = startWatchdog(
+      scheduler.health,
+      () => pingDatabase(),
+      { stallAfterMs, checkEveryMs: Math.min(5_000, Math.round(stallAfterMs / 3)), dispatchSlots: settings.dispatchSlots },
+      logger,
+    );
+    watchdog = running;
+    // The watchdog first: it must not restart Agenda while the scheduler drains.
+    taking.push({ name: 'scheduler', stop: () => (running.stop(), scheduler.stop()) });
   }
   if (live) {
     const apiKeys = new ApiKeyService(events);
@@ -51,13 +70,21 @@ async function main(): Promise<void> {
       apiKeys,
       engine: monitoring.engine,
       pingDatabase: () => pingDatabase(),
+      readiness: () => {
+        const problems: ReadinessProblem[] = [];
+        const embedded = database.embeddedProblem();
+        if (embedded) problems.push({ component: 'embedded-database', reason: embedded });
+        const scheduler = watchdog?.problem();
+        if (scheduler) problems.push(scheduler);
+        return problems;
+      },
       logger,
       maxDepth: config.graphqlMaxDepth,
       maxComplexity: config.graphqlMaxComplexity,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       live: { services: live, keepAliveMs: config.liveKeepAliveSec * 1000, maxQueuedEvents: config.liveMaxQueuedEvents },
     });
-    stops.unshift({ name: 'HTTP server', stop: () => api.stop() });
+    taking.push({ name: 'HTTP server', stop: () => api.stop() });
     logger.info('service-monitor API listening', { url: api.url.replace('127.0.0.1', 'localhost'), server: database.server, mode: config.processMode });
   } else {
     if (!config.redisUrl) logger.warn('REDIS_URL is not set: status changes found by this worker reach no API process');
@@ -103,21 +130,25 @@ interface Stop {
 }
 
 /** SIGTERM/SIGINT: stop taking work, let in-flight requests and checks finish, close the database. */
-function handleSignals(stops: Stop[], logger: Logger): void {
+function handleSignals(phases: Stop[][], logger: Logger): void {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down: finishing in-flight work', { signal });
     let failed = false;
-    for (const { name, stop } of stops) {
-      logger.debug('stopping', { part: name });
-      try {
-        await stop();
-      } catch (error) {
-        failed = true;
-        logger.error('could not stop cleanly', { part: name, reason: error instanceof Error ? error.message : String(error) });
-      }
+    for (const phase of phases) {
+      await Promise.all(
+        phase.map(async ({ name, stop }) => {
+          logger.debug('stopping', { part: name });
+          try {
+            await stop();
+          } catch (error) {
+            failed = true;
+            logger.error('could not stop cleanly', { part: name, reason: error instanceof Error ? error.message : String(error) });
+          }
+        }),
+      );
     }
     logger.info('stopped');
     // Agenda leaves lock-renewal timers behind after stop(); the process has nothing left to do.

@@ -101,13 +101,31 @@ export const settings = {
     'Loopback port of the embedded database; a second process (the migration CLI) finds it running there.',
     integer(1024, 65535),
   ),
+  embeddedDatabaseRestarts: setting(
+    'EMBEDDED_DB_RESTARTS',
+    '5',
+    'Times the embedded database is restarted (same port and folder) after its process dies, before the server gives up and exits 69.',
+    integer(0, 100),
+  ),
+  embeddedDatabaseRestartBackoffMs: setting(
+    'EMBEDDED_DB_RESTART_BACKOFF_MS',
+    '1000',
+    'Pause before the first restart of a dead embedded database; doubled after each failed one (at most 10 s).',
+    integer(50, 60_000),
+  ),
   dataDir: setting('DATA_DIR', './.data', 'Where the embedded database keeps its files between runs.', text),
   historyRetentionDays: setting('HISTORY_RETENTION_DAYS', '30', 'Days a check result is kept (expires_at = timestamp + this).', integer(1, 3650)),
   retentionSweepIntervalSec: setting(
     'RETENTION_SWEEP_INTERVAL_SEC',
     '300',
-    'How often expired history is deleted where the server has no TTL monitor.',
+    'How often expired documents (every collection with a TTL index: history, uptime rollups) are deleted where the server has no TTL monitor.',
     integer(10, 86_400),
+  ),
+  retentionSweepBatchSize: setting(
+    'RETENTION_SWEEP_BATCH_SIZE',
+    '1000',
+    'Most expired documents one delete of the retention sweep removes; it repeats until none are left.',
+    integer(1, 100_000),
   ),
   staleAfterIntervals: setting(
     'STALE_AFTER_INTERVALS',
@@ -129,6 +147,12 @@ export const settings = {
     integer(5, 3600),
   ),
   dispatchSlots: setting('DISPATCH_SLOTS', '4', 'Recurring Agenda dispatch jobs shared by all workers.', integer(1, 64)),
+  schedulerStallSec: setting(
+    'SCHEDULER_STALL_SEC',
+    '30',
+    'A process that runs checks and has dispatched none for this long (while no other process serves the dispatch slots) is stalled: the watchdog repairs its Agenda jobs and processing, and /readyz answers 503.',
+    integer(5, 3600),
+  ),
   sshPrivateKeyFile: setting('SSH_PRIVATE_KEY_FILE', undefined, 'Default private key for hosts without ssh_config.key_path.', optionalFile),
   sshKnownHostsFile: setting(
     'SSH_KNOWN_HOSTS_FILE',

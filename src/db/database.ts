@@ -16,6 +16,8 @@ export type DatabaseSettings = Pick<
   | 'mongodbConnectTimeoutMs'
   | 'embeddedDatabase'
   | 'embeddedDatabasePort'
+  | 'embeddedDatabaseRestarts'
+  | 'embeddedDatabaseRestartBackoffMs'
   | 'dataDir'
 >;
 
@@ -23,11 +25,18 @@ export interface OpenDatabase {
   readonly capabilities: DatabaseCapabilities;
   /** Which server: `external` when MONGODB_URI named one. */
   readonly server: string;
+  /** What is wrong with the embedded database this process runs, if anything (it died and is being restarted). */
+  embeddedProblem(): string | null;
   close(): Promise<void>;
 }
 
 /** Connects to MONGODB_URI, or starts the embedded database; then creates indexes and learns what the server can do. */
-export async function openDatabase(settings: DatabaseSettings, logger: Logger): Promise<OpenDatabase> {
+export async function openDatabase(
+  settings: DatabaseSettings,
+  logger: Logger,
+  /** Called when the embedded database died and could not be restarted: the process should exit non-zero. */
+  giveUp: (message: string) => void = () => {},
+): Promise<OpenDatabase> {
   let embedded: EmbeddedDatabase | undefined;
   let uri = settings.mongodbUri ?? (await findRunningEmbeddedDatabase(settings.embeddedDatabasePort));
   if (!settings.mongodbUri && uri) logger.info('using the embedded database another process runs', { uri });
@@ -37,8 +46,9 @@ export async function openDatabase(settings: DatabaseSettings, logger: Logger): 
       dataDir: settings.dataDir,
       port: settings.embeddedDatabasePort,
       logger,
+      supervision: { maxRestarts: settings.embeddedDatabaseRestarts, backoffMs: settings.embeddedDatabaseRestartBackoffMs, giveUp },
     });
-    logger.info('embedded database running', { engine: embedded.engine, uri: embedded.uri, dataDir: settings.dataDir });
+    logger.info('embedded database running', { engine: embedded.engine, uri: embedded.uri, dataDir: settings.dataDir, pid: embedded.pid() });
     uri = embedded.uri;
   }
   try {
@@ -49,6 +59,7 @@ export async function openDatabase(settings: DatabaseSettings, logger: Logger): 
     return {
       capabilities,
       server: embedded?.engine ?? (settings.mongodbUri ? 'external' : 'embedded (shared)'),
+      embeddedProblem: () => embedded?.problem() ?? null,
       close: async () => {
         await disconnectDatabase();
         await embedded?.stop();

@@ -2,12 +2,25 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmbeddedDatabaseEngine } from '../config/config.js';
 import type { Logger } from '../common/logger.js';
-import { startLocalServer, type LocalServerKind, type RunningServer } from './local-server.js';
+import { freePort, startLocalServer, type LocalServerKind, type RunningServer } from './local-server.js';
 
 export interface EmbeddedDatabase {
   readonly uri: string;
   readonly engine: Exclude<EmbeddedDatabaseEngine, 'auto'>;
+  /** The database process's id (the current one, after a restart); undefined for mongodb-memory-server. */
+  pid(): number | undefined;
+  /** What is wrong with it now, if anything (restarting after a crash), for /readyz. */
+  problem(): string | null;
   stop(): Promise<void>;
+}
+
+export interface Supervision {
+  /** Restarts tried after the database process dies, before giving up. */
+  maxRestarts: number;
+  /** First pause before a restart; doubled after each failed one (at most 10 s). */
+  backoffMs: number;
+  /** Called once when no restart succeeded: the process should exit non-zero with this line. */
+  giveUp(message: string): void;
 }
 
 export interface EmbeddedOptions {
@@ -19,6 +32,8 @@ export interface EmbeddedOptions {
   logger: Logger;
   /** Ask for change-stream support where it costs memory (mongo-java-server's oplog): tests only. */
   changeStreams?: boolean;
+  /** Restart the database process (same port, same data folder) when it dies; omitted: nobody does. */
+  supervision?: Supervision;
 }
 
 /**
@@ -37,12 +52,69 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
     }
   }
   const kind: LocalServerKind = engine === 'ferretdb' ? 'ferretdb' : 'mongo-java-server';
-  const server: RunningServer = await startLocalServer(kind, {
+  const serverOptions = {
     dataDir: options.dataDir && join(options.dataDir, kind),
-    port: options.port,
+    port: options.port ?? (await freePort()),
     changeStreams: options.changeStreams,
-  });
-  return { uri: server.uri, engine: kind, stop: () => server.stop() };
+  };
+  let server: RunningServer = await startLocalServer(kind, serverOptions);
+  let stopped = false;
+  let restarting: { since: number; attempt: number } | null = null;
+
+  /** The process died on its own: start it again on the same port and folder (the driver reconnects by itself). */
+  const restart = async (code: number | null, signal: NodeJS.Signals | null) => {
+    const { supervision } = options;
+    const previousPid = server.pid;
+    logger.error('embedded database process exited', { engine: kind, pid: previousPid, code, signal, port: serverOptions.port, dataDir: serverOptions.dataDir });
+    if (!supervision) return;
+    restarting = { since: Date.now(), attempt: 0 };
+    let delay = supervision.backoffMs;
+    let reason = '';
+    for (let attempt = 1; attempt <= supervision.maxRestarts; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 10_000);
+      if (stopped) return;
+      restarting.attempt = attempt;
+      try {
+        server = await startLocalServer(kind, { ...serverOptions, startTimeoutMs: 30_000 });
+      } catch (error) {
+        reason = firstLine(error);
+        logger.warn('embedded database restart failed', { engine: kind, attempt, of: supervision.maxRestarts, port: serverOptions.port, reason });
+        continue;
+      }
+      if (stopped) {
+        await server.stop();
+        return;
+      }
+      logger.warn('embedded database restarted', {
+        engine: kind,
+        pid: server.pid,
+        previousPid,
+        attempt,
+        downMs: Date.now() - restarting.since,
+        port: serverOptions.port,
+        dataDir: serverOptions.dataDir,
+      });
+      restarting = null;
+      server.onUnexpectedExit((nextCode, nextSignal) => void restart(nextCode, nextSignal));
+      return;
+    }
+    supervision.giveUp(
+      `The embedded database (${kind}, port ${serverOptions.port}, pid ${previousPid}) died and could not be restarted after ${supervision.maxRestarts} attempts (last: ${reason}); exiting so a supervisor restarts the service.`,
+    );
+  };
+  server.onUnexpectedExit((code, signal) => void restart(code, signal));
+
+  return {
+    uri: server.uri,
+    engine: kind,
+    pid: () => (restarting ? undefined : server.pid),
+    problem: () => (restarting ? `the ${kind} process died ${Math.round((Date.now() - restarting.since) / 1000)} s ago; restart attempt ${restarting.attempt}` : null),
+    stop: () => {
+      stopped = true;
+      return server.stop();
+    },
+  };
 }
 
 /** An embedded database another process of ours already runs on this port, if any. */
@@ -71,6 +143,8 @@ async function startMongodbMemoryServer(dataDir: string | undefined, port: numbe
   return {
     uri: server.getUri(),
     engine: 'mongodb-memory-server',
+    pid: () => undefined,
+    problem: () => null,
     stop: async () => {
       await server.stop({ doCleanup: !dataDir });
     },

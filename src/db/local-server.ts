@@ -11,6 +11,8 @@ export type LocalServerKind = 'mongo-java-server' | 'ferretdb';
 export interface RunningServer {
   readonly uri: string;
   readonly pid: number;
+  /** Called once if the server exits on its own (crashed, killed), not when stop() ends it. */
+  onUnexpectedExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void;
   stop(): Promise<void>;
 }
 
@@ -84,10 +86,19 @@ export async function startLocalServer(kind: LocalServerKind, options: LocalServ
     removeScratch();
     throw error;
   });
+  let stopping = false;
+  const exitListeners: ((code: number | null, signal: NodeJS.Signals | null) => void)[] = [];
+  child.once('exit', (code, signal) => {
+    if (!stopping) for (const listener of exitListeners) listener(code, signal);
+  });
   return {
     uri: `mongodb://127.0.0.1:${port}/`,
     pid: child.pid!,
-    stop: () => stopProcess(child).then(removeScratch),
+    onUnexpectedExit: (listener) => void exitListeners.push(listener),
+    stop: () => {
+      stopping = true;
+      return stopProcess(child).then(removeScratch);
+    },
   };
 }
 

@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
@@ -18,6 +17,13 @@ import { buildApiSchema } from '../graphql/schema.js';
 import { noSubscriptionsOverHttp } from '../graphql/subscriptions-over-http.js';
 import { startLiveSockets, type LiveServices, type LiveSockets } from './live-sockets.js';
 
+/** One thing that keeps the process from doing its work; /readyz lists them with its 503. */
+export interface ReadinessProblem {
+  component: string;
+  reason: string;
+  [detail: string]: unknown;
+}
+
 export interface ApiServerOptions {
   port: number;
   host?: string;
@@ -27,6 +33,8 @@ export interface ApiServerOptions {
   engine: CheckEngine;
   /** Resolves when the database answers; rejects otherwise (for /readyz). */
   pingDatabase: () => Promise<void>;
+  /** Anything else that keeps this process from doing its work now (the scheduler stalled, the embedded database restarting), for /readyz. */
+  readiness?: () => ReadinessProblem[];
   logger: Logger;
   maxDepth: number;
   maxComplexity: number;
@@ -41,7 +49,10 @@ export interface ApiServer {
   readonly schema: GraphQLSchema;
   /** The WebSocket side, when live is on. */
   readonly sockets: LiveSockets | null;
-  /** Stops taking requests, lets in-flight ones finish (up to the shutdown timeout), then closes. */
+  /**
+   * Stops taking connections, lets every request in flight finish (up to the shutdown timeout; only
+   * then are the ones left cut), then closes. Keep-alive connections close after their response.
+   */
   stop(): Promise<void>;
 }
 
@@ -51,13 +62,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
+  const requests = trackRequests(httpServer);
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     validationRules: [depthLimit(options.maxDepth), noSubscriptionsOverHttp],
     formatError: formatErrorFor(options.logger),
     includeStacktraceInErrorResponses: false,
+    // Draining is ours (stop() below): Apollo's drain plugin ended connections whose request was not parsed yet.
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownTimeoutMs }),
       complexityLimit(schema, options.maxComplexity),
       legacyJsonStatus(),
     ],
@@ -72,13 +84,20 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Readiness: can this process do its work now? 503 names each reason; /healthz stays the liveness probe.
   app.get('/readyz', async (_req, res) => {
+    const problems: ReadinessProblem[] = [];
     try {
       await options.pingDatabase();
-      res.json({ status: 'ready' });
-    } catch {
-      res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
+    } catch (error) {
+      problems.push({ component: 'database', reason: `unreachable (${firstLine(error)})` });
     }
+    problems.push(...(options.readiness?.() ?? []));
+    if (problems.length === 0) {
+      res.json({ status: 'ready' });
+      return;
+    }
+    res.status(503).json({ status: 'unavailable', reason: problems.map((p) => `${p.component}: ${p.reason}`).join('; '), problems });
   });
   app.use(
     '/graphql',
@@ -115,10 +134,36 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     schema,
     sockets,
     async stop() {
+      requests.draining = true;
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await sockets?.stop();
+      const deadline = Date.now() + options.shutdownTimeoutMs;
+      // Connections between requests are closed; one whose request is being received or answered is left alone.
+      while (requests.inFlight > 0 && Date.now() < deadline) {
+        httpServer.closeIdleConnections();
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      if (requests.inFlight > 0) options.logger.warn('shutdown timeout reached: cutting requests still in flight', { inFlight: requests.inFlight, timeoutMs: options.shutdownTimeoutMs });
+      httpServer.closeAllConnections();
+      await closed;
       await apollo.stop();
     },
   };
+}
+
+/** Counts requests from arrival to their response's end; once draining, every response closes its connection. */
+function trackRequests(httpServer: Server): { inFlight: number; draining: boolean } {
+  const state = { inFlight: 0, draining: false };
+  httpServer.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    state.inFlight += 1;
+    if (state.draining) res.shouldKeepAlive = false;
+    res.once('close', () => (state.inFlight -= 1));
+  });
+  return state;
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }
 
 /** Every request needs a valid API key; the role decides what it may do (see the auth checker). */

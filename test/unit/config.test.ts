@@ -20,6 +20,7 @@ describe('defaults', () => {
       checkConcurrency: 200,
       checkLeaseSec: 120,
       dispatchSlots: 4,
+      schedulerStallSec: 30,
       sshKnownHostsFile: expect.stringMatching(/\/\.ssh\/known_hosts$/),
       sshConnectTimeoutMs: 10_000,
       recoveryRecheckDelayMs: 5_000,
@@ -34,9 +35,12 @@ describe('defaults', () => {
       mongodbConnectTimeoutMs: 10_000,
       embeddedDatabase: 'auto',
       embeddedDatabasePort: 27027,
+      embeddedDatabaseRestarts: 5,
+      embeddedDatabaseRestartBackoffMs: 1000,
       dataDir: './.data',
       historyRetentionDays: 30,
       retentionSweepIntervalSec: 300,
+      retentionSweepBatchSize: 1000,
       staleAfterIntervals: 3,
       highFailureThreshold: 3,
       liveKeepAliveSec: 30,
@@ -90,6 +94,12 @@ describe('values given', () => {
     });
   });
 
+  test('the watchdog, embedded-database supervision and retention sweep settings', () => {
+    expect(
+      loadConfig({ SCHEDULER_STALL_SEC: '5', EMBEDDED_DB_RESTARTS: '0', EMBEDDED_DB_RESTART_BACKOFF_MS: '50', RETENTION_SWEEP_BATCH_SIZE: '100000' }),
+    ).toMatchObject({ schedulerStallSec: 5, embeddedDatabaseRestarts: 0, embeddedDatabaseRestartBackoffMs: 50, retentionSweepBatchSize: 100_000 });
+  });
+
   test('a plain mongodb:// URI is accepted', () => {
     expect(loadConfig({ MONGODB_URI: 'mongodb://127.0.0.1:27017/' }).mongodbUri).toBe('mongodb://127.0.0.1:27017/');
   });
@@ -126,6 +136,12 @@ describe('bad values', () => {
     ['HISTORY_RETENTION_DAYS', '0'],
     ['HISTORY_RETENTION_DAYS', '3651'],
     ['RETENTION_SWEEP_INTERVAL_SEC', '9'],
+    ['RETENTION_SWEEP_BATCH_SIZE', '0'],
+    ['SCHEDULER_STALL_SEC', '4'],
+    ['SCHEDULER_STALL_SEC', 'soon'],
+    ['EMBEDDED_DB_RESTARTS', '-1'],
+    ['EMBEDDED_DB_RESTARTS', '101'],
+    ['EMBEDDED_DB_RESTART_BACKOFF_MS', '49'],
     ['STALE_AFTER_INTERVALS', '1'],
     ['HIGH_FAILURE_THRESHOLD', '0'],
     ['LOG_LEVEL', 'verbose'],
