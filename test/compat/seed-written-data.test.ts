@@ -110,6 +110,10 @@ describe('data written by the seed’s own tooling', () => {
     expect(summary.unknownServices).toBe(seeded.services.length);
     expect(answers[`servicesByStatus:${TELEPORT}`]).toEqual([expect.objectContaining({ status: 'UNKNOWN', count: seeded.services.length })]);
 
+    // Filters read documents as the API does: an unknown status is UNKNOWN.
+    const unknownStatus = await query('{ services(filter: { status: UNKNOWN }) { totalCount } }');
+    expect(unknownStatus.data!.services.totalCount).toBe(seeded.services.length);
+
     // Filters and search over the same data.
     for (const text of [
       '{ services(filter: { search: "seed" }) { totalCount edges { node { serviceId problems { field } monitoring { method } } } } }',

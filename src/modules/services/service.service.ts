@@ -1,5 +1,5 @@
 import type { DocumentType } from '@typegoose/typegoose';
-import type { EnvironmentName, ServiceStatus, Severity } from '../../common/enums.js';
+import { SERVICE_STATUSES, type EnvironmentName, type ServiceStatus, type Severity } from '../../common/enums.js';
 import { InvalidInputError, NotFoundError } from '../../common/errors.js';
 import { toSetPaths } from '../../common/patch.js';
 import type { Page, PageRequest } from '../../common/pagination.js';
@@ -233,8 +233,10 @@ export function serviceQuery(filter: ServiceFilter): Record<string, unknown> {
   if (filter.environment) query.environment = filter.environment;
   if (filter.region) query.region = filter.region;
   if (filter.severity) query['alerting.severity'] = filter.severity;
-  if (filter.status) query.current_status = filter.status;
-  if (filter.enabled !== undefined) query['monitoring.enabled'] = filter.enabled;
+  // As documents read: a status this server does not know (another tool wrote it) is unknown, and so is none.
+  if (filter.status) query.current_status = filter.status === 'unknown' ? { $nin: SERVICE_STATUSES.filter((s) => s !== 'unknown') } : filter.status;
+  // A missing flag reads as its default, enabled.
+  if (filter.enabled !== undefined) query['monitoring.enabled'] = filter.enabled ? { $ne: false } : false;
   if (filter.tag) query.tags = filter.tag;
   if (filter.consecutive_failures_at_least !== undefined) query.consecutive_failures = { $gte: filter.consecutive_failures_at_least };
   if (filter.last_check_before) alternatives.push({ $or: [{ last_check: { $lt: filter.last_check_before } }, { last_check: null }] });
