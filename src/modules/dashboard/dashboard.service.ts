@@ -64,7 +64,8 @@ export class DashboardService {
       servicesByStatus.filter((c) => c.key === s || (s === 'unknown' && !isKnownStatus(c.key))).reduce((sum, c) => sum + c.count, 0);
     return {
       total_hosts: total(hostsByStatus),
-      active_hosts: hostsByStatus.find((c) => c.key === 'active')?.count ?? 0,
+      // A host without a status reads as its default, active.
+      active_hosts: hostsByStatus.filter((c) => c.key === 'active' || c.key === null).reduce((sum, c) => sum + c.count, 0),
       total_services: total(servicesByStatus),
       running_services: status('running'),
       stopped_services: status('stopped'),

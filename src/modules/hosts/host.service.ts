@@ -136,7 +136,8 @@ export function hostQuery(filter: HostFilter): Record<string, unknown> {
   const query: Record<string, unknown> = {};
   if (filter.environment) query.environment = filter.environment;
   if (filter.region) query.region = filter.region;
-  if (filter.status) query.status = filter.status;
+  // A missing status reads as its default, active.
+  if (filter.status) query.status = filter.status === 'active' ? { $in: ['active', null] } : filter.status;
   if (filter.tag) query['metadata.tags'] = filter.tag;
   if (filter.search) {
     const text = containsText(filter.search);
