@@ -188,7 +188,7 @@ function setPath(doc: Record<string, unknown>, parts: readonly string[], value: 
   at[parts.at(-1)!] = value;
 }
 
-/** What a value of this mongoose type looks like, or null when it does not. */
+/** Whether a value has the JS type of this mongoose type (Mixed, ObjectId and unknown types always do). */
 function typed(instance: string | undefined, value: unknown): { ok: true; value: unknown } | { ok: false; what: string } {
   switch (instance) {
     case 'String':
