@@ -205,7 +205,7 @@ export async function startScheduler(db: Db, engine: CheckEngine, uptime: Uptime
  * The fix at the source: a lock whose reply comes late is stamped again, on arrival, if it is still
  * ours (same `lockedAt`); if another process took it meanwhile, the lock is reported as not found.
  */
-export function stampLocksOnArrival(backend: MongoBackend, jobs: Collection, settings: SchedulerSettings, logger: Logger): void {
+export function stampLocksOnArrival(backend: MongoBackend, jobs: Collection, settings: Pick<SchedulerSettings, 'processEveryMs' | 'lockLifetimeMs'>, logger: Logger): void {
   const repository = backend.repository as { getNextJobToRun: (...args: any[]) => Promise<JobParameters | undefined> };
   const getNextJobToRun = repository.getNextJobToRun.bind(repository);
   // Late enough that the job could expire before Agenda starts it: anything past a processing round.
@@ -215,7 +215,7 @@ export function stampLocksOnArrival(backend: MongoBackend, jobs: Collection, set
     for (let attempt = 0; job?.lockedAt && Date.now() - +job.lockedAt > lateAfterMs; attempt++) {
       if (attempt === 3) return undefined; // still stalling: leave the lock to expire and be taken again
       const lockedAt = new Date();
-      const { matchedCount } = await jobs.updateOne({ _id: job._id as never, lockedAt: job.lockedAt }, { $set: { lockedAt } });
+      const { matchedCount } = await jobs.updateOne({ _id: new ObjectId(String(job._id)), lockedAt: job.lockedAt }, { $set: { lockedAt } });
       logger.debug('scheduler lock arrived late, stamped again', { job: job.name, id: String(job._id), lateMs: +lockedAt - +job.lockedAt, kept: matchedCount === 1 });
       if (matchedCount !== 1) return undefined;
       job = { ...job, lockedAt };

@@ -2,8 +2,10 @@ import type { Logger } from '../../common/logger.js';
 import type { HistoryService } from './history.service.js';
 
 /**
- * Deletes expired history on a timer, for servers without a TTL monitor. On
- * MongoDB the TTL index does this and the sweep is never started.
+ * @deprecated The server runs the generic sweep of every collection with a TTL index
+ * (history and uptime rollups alike): `startTtlSweep` in src/db/ttl-sweep.ts. This
+ * history-only sweep is kept only for test/domain/history.test.ts, which still
+ * exercises it; nothing else calls it.
  */
 export function startRetentionSweep(history: HistoryService, intervalMs: number, logger: Logger): () => void {
   let running = false;
