@@ -11,6 +11,7 @@ import org.h2.mvstore.MVStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.bson.Document;
 import io.netty.channel.Channel;
@@ -134,8 +135,14 @@ class DurableH2Backend extends H2Backend {
     }
 
     @Override
+    protected MongoDatabase openOrCreateDatabase(String databaseName) {
+        // also called by H2Backend's constructor for the databases in the file, before our fields are assigned
+        return new IndexedH2Database(databaseName, getMvStore(), getCursorRegistry());
+    }
+
+    @Override
     public Document getServerStatus() {
-        Document status = super.getServerStatus();
+        Document status = QueryStats.addTo(super.getServerStatus());
         long[] counts = groupCommit.counts();
         // how well commits are shared (writes / commits is the average group size) and what they cost
         status.put("groupCommit", new Document("commits", counts[0]).append("writes", counts[1])

@@ -11,9 +11,6 @@ import java.util.concurrent.CountDownLatch;
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
-import de.bwaldvogel.mongo.bson.Document;
-import io.netty.channel.Channel;
 
 /**
  * Starts a MongoDB-compatible server (de.bwaldvogel:mongo-java-server) for tests and local development.
@@ -101,14 +98,7 @@ public final class Launcher {
         MongoBackend backend;
         String description;
         if (dataDir == null) {
-            backend = new MemoryBackend() {
-                @Override
-                public Document handleCommand(Channel channel, String database, String command, Document query) {
-                    return Hello.isHello(command)
-                        ? Hello.fromIsMaster(super.handleCommand(channel, database, "isMaster", query))
-                        : super.handleCommand(channel, database, command, query);
-                }
-            };
+            backend = new IndexedMemoryBackend();
             description = "memory";
         } else {
             try {

@@ -1,0 +1,86 @@
+package local.tools.mongoserver;
+
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import de.bwaldvogel.mongo.MongoDatabase;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
+import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.QueryResult;
+import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
+import de.bwaldvogel.mongo.bson.Document;
+
+/** The in-memory collection, with queries through {@link IndexedQueries} (see {@link SecondaryIndex}). */
+final class IndexedMemoryCollection extends MemoryCollection {
+
+    private final IndexedQueries.Access<Integer> access = new IndexedQueries.Access<>() {
+        @Override
+        public List<Index<Integer>> indexes() {
+            return getIndexes();
+        }
+
+        @Override
+        public Document document(Integer position) {
+            return getDocument(position);
+        }
+
+        @Override
+        public boolean matches(Document document, Document query) {
+            return documentMatchesQuery(document, query);
+        }
+
+        @Override
+        public int size() {
+            return count();
+        }
+
+        @Override
+        public QueryResult scan(Document query, Document orderBy, int skip, int limit, int batchSize, Document projection) {
+            return IndexedMemoryCollection.super.queryDocuments(query, orderBy, skip, limit, batchSize, projection);
+        }
+
+        @Override
+        public QueryResult finish(Stream<Document> documents, int skip, int limit, int batchSize,
+                                  Comparator<Document> order, Document projection) {
+            return matchDocumentsFromStream(new Document(), documents, skip, limit, batchSize, order, projection);
+        }
+    };
+
+    IndexedMemoryCollection(MongoDatabase database, String collectionName, CollectionOptions options,
+                            CursorRegistry cursorRegistry) {
+        super(database, collectionName, options, cursorRegistry);
+    }
+
+    @Override
+    protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int limit, int batchSize,
+                                         Document fieldSelector) {
+        completeOrderedIndexes();
+        return IndexedQueries.query(access, query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+    }
+
+    /** Unique indexes opened from a file get their ordered copy from the documents, once (see OrderedUniqueIndex). */
+    private void completeOrderedIndexes() {
+        for (Index<Integer> index : getIndexes()) {
+            if (index instanceof OrderedUniqueIndex<Integer> ordered && !ordered.isComplete()) {
+                synchronized (this) {
+                    if (!ordered.isComplete()) {
+                        Map<Document, Integer> positions = new IdentityHashMap<>();
+                        ordered.rebuild(streamAllDocumentsWithPosition().map(d -> {
+                            positions.put(d.getDocument(), d.getPosition());
+                            return d.getDocument();
+                        }), positions::get);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public Stream<Document> queryAllAsStream() {
+        return AggregatePushdown.documents(this, super::queryAllAsStream);
+    }
+}

@@ -1,0 +1,119 @@
+package local.tools.mongoserver;
+
+import java.util.List;
+import java.util.stream.Stream;
+
+import de.bwaldvogel.mongo.MongoCollection;
+import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.exception.KeyConstraintError;
+
+/**
+ * A unique index exactly as mongo-java-server implements it (every call delegated: same duplicate-key checks,
+ * same lookups, stored where it stores them), plus a {@link SecondaryIndex} over the same keys for what a hash
+ * map cannot do: ranges ({@code {service_id, bucket_start: {$gte}}} on uptime_rollups, keyset pages over
+ * {@code service_id}) and sorts.
+ *
+ * <p>The ordered copy lives in memory. An index created now fills it as it is built; an index opened from an H2
+ * file already holds its keys, so its copy is {@link #isComplete() incomplete} and the planner ignores it until the
+ * collection rebuilds it from the documents ({@link #rebuild}), on the first query.
+ */
+final class OrderedUniqueIndex<P> extends Index<P> {
+
+    private final Index<P> unique;
+    private final SecondaryIndex<P> ordered;
+    private volatile boolean complete;
+
+    OrderedUniqueIndex(Index<P> unique, List<IndexKey> keys, boolean sparse) {
+        super(unique.getName(), keys, sparse);
+        this.unique = unique;
+        this.ordered = new SecondaryIndex<>(unique.getName(), keys);
+        this.complete = unique.isEmpty();
+    }
+
+    SecondaryIndex<P> ordered() {
+        return ordered;
+    }
+
+    boolean isComplete() {
+        return complete;
+    }
+
+    /** Fills the ordered copy from the collection's documents; the caller holds the collection's lock. */
+    void rebuild(Stream<Document> documents, java.util.function.Function<Document, P> positionOf) {
+        ordered.drop();
+        documents.forEach(document -> ordered.add(document, positionOf.apply(document), null));
+        complete = true;
+    }
+
+    @Override
+    public boolean isUnique() {
+        return true;
+    }
+
+    @Override
+    public P getPosition(Document document) {
+        return unique.getPosition(document);
+    }
+
+    @Override
+    public void checkAdd(Document document, MongoCollection<P> collection) {
+        unique.checkAdd(document, collection);
+    }
+
+    @Override
+    public void add(Document document, P position, MongoCollection<P> collection) {
+        unique.add(document, position, collection); // throws on a duplicate before the copy changes
+        ordered.add(document, position, collection);
+    }
+
+    @Override
+    public P remove(Document document) {
+        ordered.remove(document);
+        return unique.remove(document);
+    }
+
+    @Override
+    public boolean canHandle(Document query) {
+        return unique.canHandle(query);
+    }
+
+    @Override
+    public Iterable<P> getPositions(Document query) {
+        return unique.getPositions(query);
+    }
+
+    @Override
+    public long getCount() {
+        return unique.getCount();
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return unique.isEmpty();
+    }
+
+    @Override
+    public long getDataSize() {
+        return unique.getDataSize();
+    }
+
+    @Override
+    public void checkUpdate(Document oldDocument, Document newDocument, MongoCollection<P> collection) {
+        unique.checkUpdate(oldDocument, newDocument, collection);
+    }
+
+    @Override
+    public void updateInPlace(Document oldDocument, Document newDocument, P position, MongoCollection<P> collection)
+        throws KeyConstraintError {
+        unique.updateInPlace(oldDocument, newDocument, position, collection);
+        ordered.updateInPlace(oldDocument, newDocument, position, collection);
+    }
+
+    @Override
+    public void drop() {
+        ordered.drop();
+        unique.drop();
+    }
+}
