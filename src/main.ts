@@ -59,7 +59,9 @@ async function main(): Promise<void> {
     );
     watchdog = running;
     // The watchdog first: it must not restart Agenda while the scheduler drains.
-    taking.push({ name: 'scheduler', stop: () => (running.stop(), scheduler.stop()) });
+    // Checks under way get as long as requests in flight, and at least a slice to end theirs.
+    const drainMs = Math.max(config.shutdownTimeoutMs, settings.dispatchSliceMs + 5_000);
+    taking.push({ name: 'scheduler', stop: () => (running.stop(), scheduler.stop(drainMs)) });
   }
   if (live) {
     const apiKeys = new ApiKeyService(events);

@@ -60,7 +60,11 @@ export interface Repair {
 
 export interface Scheduler {
   readonly health: SchedulerHealth;
-  stop(): Promise<void>;
+  /**
+   * Stops claiming at once and waits for the dispatch runs under way (their checks finish, results are
+   * written, leases released) up to `drainTimeoutMs` (default: a slice and 5 s), then stops Agenda.
+   */
+  stop(drainTimeoutMs?: number): Promise<void>;
 }
 
 const JOBS_COLLECTION = 'agenda_jobs';
@@ -183,11 +187,18 @@ export async function startScheduler(db: Db, engine: CheckEngine, uptime: Uptime
   };
   return {
     health,
-    async stop() {
+    async stop(drainTimeoutMs = settings.dispatchSliceMs + 5_000) {
       stopping.abort();
       engine.shutdown();
       await restarting?.catch(() => {});
-      await agenda.drain(settings.dispatchSliceMs + 5_000);
+      const drained = await agenda.drain(drainTimeoutMs);
+      if (drained.timedOut) {
+        logger.warn('scheduler drain timed out: checks still running are abandoned; their services are checked again when their lease runs out', {
+          process: processId,
+          runsLeft: drained.running,
+          timeoutMs: drainTimeoutMs,
+        });
+      }
       await agenda.stop(false);
     },
   };
