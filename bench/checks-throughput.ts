@@ -114,6 +114,21 @@ monitoring.engine.observeWrites((sample) => {
 mongoose.connection.getClient().on('commandStarted', () => {
   if (measuring) commands++;
 });
+/** Database time by command and collection (count, total ms), to see where a run's database time goes. */
+const commandTime = new Map<string, { count: number; ms: number }>();
+const commandKeys = new Map<number, string>();
+mongoose.connection.getClient().on('commandStarted', (event) => {
+  if (measuring) commandKeys.set(event.requestId, `${event.commandName} ${String(event.command[event.commandName] ?? '')}`);
+});
+mongoose.connection.getClient().on('commandSucceeded', (event) => {
+  const key = commandKeys.get(event.requestId);
+  if (!key) return;
+  commandKeys.delete(event.requestId);
+  const entry = commandTime.get(key) ?? { count: 0, ms: 0 };
+  entry.count++;
+  entry.ms += event.duration;
+  commandTime.set(key, entry);
+});
 
 const scheduler = await startScheduler(mongoose.connection.db!, monitoring.engine, domain.uptime, {
   dispatchSlots: 4,
@@ -162,9 +177,16 @@ const figures = {
   write_delay_p99_ms: percentile(writeDelays, 99),
   write_delay_max_ms: writeDelays.at(-1) ?? NaN,
   db_commands_per_check: Math.round((commands / Math.max(checks, 1)) * 1000) / 1000,
+  db_ms_by_command: Object.fromEntries(
+    [...commandTime]
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .slice(0, 10)
+      .map(([key, { count, ms }]) => [key, `${count} x ${Math.round(ms / count)} ms = ${Math.round(ms)} ms`]),
+  ),
   ...(refresh ? { uptime_refresh_ms: refreshMs } : {}),
 };
-console.log(JSON.stringify(figures, null, 2));
+// Written before anything can exit: output to a pipe is asynchronous, and process.exit would cut it off.
+await new Promise<void>((resolve) => process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`, () => resolve()));
 
 await scheduler.stop();
 await monitoring.close();

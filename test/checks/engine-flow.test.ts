@@ -88,11 +88,9 @@ describe('results flow as they finish', () => {
       settled = true;
       return n;
     });
-    let entry = null;
-    for (let i = 0; i < 150 && !entry; i++) {
-      await sleep(20);
-      entry = await MonitoringCheckModel.findOne({ service_id: tcpId }).lean();
-    }
+    // Announced once all of its write is acknowledged.
+    for (let i = 0; i < 150 && completed(harness, tcpId).length === 0; i++) await sleep(20);
+    const entry = await MonitoringCheckModel.findOne({ service_id: tcpId }).lean();
     expect(entry).toMatchObject({ status: 'stopped' });
     // The check finished when it started plus how long it took (one attempt); it was written soon after.
     const finishedAt = +entry!.timestamp + entry!.response_time_ms!;

@@ -46,7 +46,10 @@ export const OPERATOR_WAIT_MARGIN_MS = 2_000;
  * follows per service once its own result is written.
  */
 export class CheckEngine {
+  /** Claimed services whose check has not finished yet. */
   private running = 0;
+  /** Finished checks whose result (or recovery) is not written yet: they hold no connection, only memory. */
+  private finishing = 0;
   /** One claim query at a time per process: parallel claims would only scan the same due services. */
   private claiming = false;
   private readonly stop = new AbortController();
@@ -65,8 +68,9 @@ export class CheckEngine {
     this.writer = new ResultWriter(recorder, logger);
   }
 
+  /** Claimed services not done yet: checking, or waiting for their result to be written. */
   get busy(): number {
-    return this.running;
+    return this.running + this.finishing;
   }
 
   /** Called with every result written: when its check finished and when the write was acknowledged. */
@@ -80,7 +84,13 @@ export class CheckEngine {
    * up check by check, so a later call claims more while a slow check of this batch still runs.
    */
   async dispatchDue(now = new Date()): Promise<number> {
-    const capacity = Math.min(this.settings.concurrency - this.running, this.settings.batchSize);
+    // A finished check frees its place at once (a hanging check's neighbours, waiting for a write, do not keep
+    // due services unclaimed); at most `concurrency` more wait for their write, so a stalled database stops claims.
+    const capacity = Math.min(
+      this.settings.concurrency - this.running,
+      2 * this.settings.concurrency - this.running - this.finishing,
+      this.settings.batchSize,
+    );
     if (capacity <= 0 || this.stop.signal.aborted || this.claiming) return 0;
     const token = randomUUID();
     this.claiming = true;
@@ -101,11 +111,7 @@ export class CheckEngine {
     }
     const checkable = services.filter((s) => hosts.get(s.host_id)?.status === CHECKED_HOST_STATUS);
     const skipped = services.filter((s) => !checkable.includes(s));
-    const runs = checkable.map((s) =>
-      this.track(s.service_id, this.scheduledRun(s, hosts.get(s.host_id)!, token, now)).finally(() => {
-        this.running--;
-      }),
-    );
+    const runs = checkable.map((s) => this.track(s.service_id, this.scheduledRun(s, hosts.get(s.host_id)!, token, now)));
     try {
       // Hosts in maintenance (or gone): not checked, next due one interval on.
       await this.release(
@@ -259,14 +265,18 @@ export class CheckEngine {
       'monitoring.enabled': true,
       $and: [{ $or: [{ next_check_at: { $lte: now } }, { next_check_at: null }] }, { $or: [{ lease_until: null }, { lease_until: { $lt: now } }] }],
     };
-    const candidates = await ServiceModel.find(due, { service_id: 1 }).sort({ next_check_at: 1 }).limit(limit).lean();
+    const candidates = await ServiceModel.find(due).sort({ next_check_at: 1 }).limit(limit).lean<Service[]>();
     if (candidates.length === 0) return [];
-    await ServiceModel.updateMany(
+    const until = new Date(+now + this.settings.leaseMs);
+    const { modifiedCount } = await ServiceModel.updateMany(
       { ...due, service_id: { $in: candidates.map((c) => c.service_id) } },
-      { $set: { lease_owner: token, lease_until: new Date(+now + this.settings.leaseMs) } },
+      { $set: { lease_owner: token, lease_until: until } },
       { timestamps: false },
     );
-    return ServiceModel.find({ lease_owner: token }).lean<Service[]>();
+    // All claimed (the usual case): the documents just read are what was claimed, so no second read.
+    if (modifiedCount === candidates.length) return candidates.map((c) => ({ ...c, lease_owner: token, lease_until: until }));
+    // Another process claimed some meanwhile: read back which are ours (by their unique key, then the lease).
+    return ServiceModel.find({ service_id: { $in: candidates.map((c) => c.service_id) }, lease_owner: token }).lean<Service[]>();
   }
 
   private async hostsOf(services: Service[]): Promise<Map<string, Host>> {
@@ -282,8 +292,13 @@ export class CheckEngine {
   private async scheduledRun(service: Service, host: Host, token: string, claimedAt: Date): Promise<CheckRun | null> {
     let next = nextDue(service, Date.now());
     let held = true;
+    let checking = true;
     try {
-      const check = await runCheck(this.checkers[service.monitoring.method], service, host, this.stop.signal);
+      const check = await runCheck(this.checkers[service.monitoring.method], service, host, this.stop.signal).finally(() => {
+        checking = false;
+        this.running--;
+        this.finishing++;
+      });
       next = nextDue(service, check.finished_at, +check.timestamp);
       const recover = mayRecover(service, host, check.status);
       const entry = await this.writer.write(resultOf(check), this.leaseOf(service, token, next, !recover), check.finished_at);
@@ -297,6 +312,8 @@ export class CheckEngine {
       return null;
     } finally {
       if (held) await this.release([{ service, next }], token).catch((error: unknown) => this.logger.error('releasing a checked service failed', { service_id: service.service_id, host_id: service.host_id, reason: reasonOf(error) }));
+      if (checking) this.running--;
+      else this.finishing--;
     }
   }
 

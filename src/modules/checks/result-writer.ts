@@ -7,6 +7,11 @@ import type { CheckResult, RecordedCheck } from '../history/check-result.js';
 export const RESULT_FLUSH_INTERVAL_MS = 100;
 /** A write carries at most this many results; this many waiting are written at once. */
 export const RESULT_FLUSH_MAX_RESULTS = 200;
+/**
+ * Writes under way at once. More than one, so a slow write (a busy database) does not hold the next batch's
+ * results back, and the database works on several; never two holding the same service.
+ */
+export const RESULT_FLUSHES_IN_FLIGHT = 3;
 
 /** One result written: when its check finished and when its write was acknowledged (epoch ms). */
 export interface WriteSample {
@@ -30,13 +35,15 @@ interface Pending {
  * batch is one recorder call (one insertMany, one bulkWrite per collection). So a result is written soon after
  * its own check finished, whatever else was claimed with it; a check that hangs delays nothing but itself.
  *
- * One batch is written at a time (the recorder assumes one writer per service; results arriving meanwhile
- * wait for the next batch).
+ * Up to `RESULT_FLUSHES_IN_FLIGHT` batches are written at once, never two with results of one service (the
+ * recorder assumes one writer per service: such a result waits for the next batch).
  */
 export class ResultWriter {
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private flushing = false;
+  private flushing = 0;
+  /** Services with a result in a write under way. */
+  private readonly writing = new Set<string>();
   private readonly observers = new Set<(sample: WriteSample) => void>();
 
   constructor(
@@ -66,7 +73,7 @@ export class ResultWriter {
   }
 
   private schedule(): void {
-    if (this.flushing || this.pending.length === 0) return;
+    if (this.flushing >= RESULT_FLUSHES_IN_FLIGHT || this.pending.length === 0) return;
     const waitedMs = Date.now() - this.pending[0]!.queuedAt;
     if (this.pending.length >= RESULT_FLUSH_MAX_RESULTS || waitedMs >= RESULT_FLUSH_INTERVAL_MS) {
       this.flushNow();
@@ -78,13 +85,38 @@ export class ResultWriter {
   private flushNow(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.flushing || this.pending.length === 0) return;
-    this.flushing = true;
-    const batch = this.pending.splice(0, RESULT_FLUSH_MAX_RESULTS);
-    void this.writeBatch(batch).finally(() => {
-      this.flushing = false;
-      this.schedule();
-    });
+    while (this.flushing < RESULT_FLUSHES_IN_FLIGHT && this.pending.length > 0) {
+      const batch = this.takeBatch();
+      if (batch.length === 0) return;
+      this.flushing++;
+      batch.forEach((p) => this.writing.add(p.result.service_id));
+      void this.writeBatch(batch).finally(() => {
+        this.flushing--;
+        batch.forEach((p) => this.writing.delete(p.result.service_id));
+        this.schedule();
+      });
+      // Another batch at once only when a full one is waiting; else the timer gathers it.
+      if (this.pending.length < RESULT_FLUSH_MAX_RESULTS) break;
+    }
+    this.schedule();
+  }
+
+  /** The oldest waiting results, at most one per service and none of a service being written; the rest wait. */
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    const taken = new Set<string>();
+    for (const item of this.pending) {
+      const id = item.result.service_id;
+      if (batch.length < RESULT_FLUSH_MAX_RESULTS && !this.writing.has(id) && !taken.has(id)) {
+        batch.push(item);
+        taken.add(id);
+      } else {
+        rest.push(item);
+      }
+    }
+    this.pending = rest;
+    return batch;
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
