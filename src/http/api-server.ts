@@ -151,15 +151,31 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   };
 }
 
-/** Counts requests from arrival to their response's end; once draining, every response closes its connection. */
-function trackRequests(httpServer: Server): { inFlight: number; draining: boolean } {
-  const state = { inFlight: 0, draining: false };
+/**
+ * Counts requests from arrival to their response's end. Once draining, every response not yet begun
+ * closes its connection (`Connection: close`), so no client sends another request on a connection the
+ * server is about to close (the keep-alive race that cut requests with ECONNRESET).
+ */
+function trackRequests(httpServer: Server): { readonly inFlight: number; draining: boolean } {
+  const open = new Set<ServerResponse>();
+  let draining = false;
   httpServer.on('request', (_req: IncomingMessage, res: ServerResponse) => {
-    state.inFlight += 1;
-    if (state.draining) res.shouldKeepAlive = false;
-    res.once('close', () => (state.inFlight -= 1));
+    open.add(res);
+    if (draining) res.shouldKeepAlive = false;
+    res.once('close', () => open.delete(res));
   });
-  return state;
+  return {
+    get inFlight() {
+      return open.size;
+    },
+    get draining() {
+      return draining;
+    },
+    set draining(value: boolean) {
+      draining = value;
+      if (value) for (const res of open) if (!res.headersSent) res.shouldKeepAlive = false;
+    },
+  };
 }
 
 function firstLine(error: unknown): string {

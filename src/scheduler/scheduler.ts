@@ -171,7 +171,8 @@ export async function startScheduler(db: Db, engine: CheckEngine, uptime: Uptime
         repairs.push({ action: 're-enabled', jobs: disabled.map(({ name, id }) => ({ name, id })) });
       }
       if (restart && !stopping.signal.aborted) {
-        const state = await health.processorState();
+        const { lockedJobs } = await agenda.getRunningStats(true);
+        const held = (Array.isArray(lockedJobs) ? lockedJobs : []).map((job) => ({ name: String(job.name), id: String(job._id) }));
         restarting ??= (async () => {
           // stop() forgets the processor's locks and releases those not running; a run under way finishes on its own.
           await agenda.stop(false);
@@ -180,7 +181,8 @@ export async function startScheduler(db: Db, engine: CheckEngine, uptime: Uptime
           restarting = null;
         });
         await restarting;
-        repairs.push({ action: 'restarted-processing', jobs: [{ name: `agenda ${processId} (held ${state.locked} locks, ran ${state.running}, queued ${state.queued})` }] });
+        // The jobs it held locked when it was restarted (none: it had simply stopped taking any).
+        repairs.push({ action: 'restarted-processing', jobs: held });
       }
       return repairs;
     },
@@ -278,14 +280,13 @@ async function dispatchFor(
   dispatched: () => void,
 ): Promise<void> {
   const running = new Set<Promise<number>>();
-  let touching = false;
+  let touching: Promise<void> | null = null;
   const renew = setInterval(() => {
     if (touching || job.getCanceledMessage()) return;
-    touching = true;
-    job
+    touching = job
       .touch()
       .catch((error: Error) => logger.debug('renewing a dispatch lock failed', { job: job.attrs.name, reason: error.message }))
-      .finally(() => (touching = false));
+      .finally(() => (touching = null));
   }, Math.max(1_000, settings.lockLifetimeMs / 3));
   try {
     while (Date.now() < until && !stop.aborted && !job.getCanceledMessage()) {
@@ -306,6 +307,8 @@ async function dispatchFor(
     await Promise.all(running);
   } finally {
     clearInterval(renew);
+    // A renewal still on its way must land before Agenda's own unlock at the end of the run, not after it.
+    await touching;
   }
 }
 

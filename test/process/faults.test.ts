@@ -105,6 +105,7 @@ async function expectChecksResume(api: Running, label: string): Promise<void> {
   const tail = () => api.server.stderr().split('\n').slice(-25).join('\n');
   expect(typeof next === 'number' && typeof before === 'number' && next > before, `${label}: a check within ${RESUME_WITHIN_MS} ms (${String(before)} -> ${String(next)});\n${tail()}`).toBe(true);
   const resumedAfterMs = Date.now() - resumedFrom;
+  console.info(`${label}: first check ${resumedAfterMs} ms after the fault ended`);
   const later = await eventually(() => checksOf(api), (n) => n >= next + 2, 13_000);
   expect(later, `${label}: checks go on every interval after resuming (${resumedAfterMs} ms);\n${tail()}`).toBeGreaterThanOrEqual(next + 2);
 }
