@@ -1,9 +1,7 @@
 package local.tools.mongoserver;
 
 import java.util.Comparator;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 
 import org.h2.mvstore.MVMap;
@@ -60,23 +58,18 @@ final class IndexedH2Collection extends H2Collection {
     @Override
     protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int limit, int batchSize,
                                          Document fieldSelector) {
-        completeOrderedIndexes();
+        completeIndexes();
         return IndexedQueries.query(access, query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
     }
 
-    /** Unique indexes opened from a file get their ordered copy from the documents, once (see OrderedUniqueIndex). */
-    private void completeOrderedIndexes() {
-        for (Index<Object> index : getIndexes()) {
-            if (index instanceof OrderedUniqueIndex<Object> ordered && !ordered.isComplete()) {
-                synchronized (this) {
-                    if (!ordered.isComplete()) {
-                        Map<Document, Object> positions = new IdentityHashMap<>();
-                        ordered.rebuild(streamAllDocumentsWithPosition().map(d -> {
-                            positions.put(d.getDocument(), d.getPosition());
-                            return d.getDocument();
-                        }), positions::get);
-                    }
-                }
+    /**
+     * Builds the indexes opened from a file (H2) in one pass over the documents, once: called by the database
+     * right after opening (in the background) and, should a query come first, by the query.
+     */
+    void completeIndexes() {
+        if (IndexBuilder.hasDeferred(getIndexes())) {
+            synchronized (this) {
+                IndexBuilder.completeDeferred(getIndexes(), this::streamAllDocumentsWithPosition);
             }
         }
     }

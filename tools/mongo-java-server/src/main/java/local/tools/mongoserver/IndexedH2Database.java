@@ -44,8 +44,35 @@ final class IndexedH2Database extends H2Database {
         }
     }
 
+    /**
+     * The collections opened from the file, set while H2Database's constructor runs (hence no initializer: it
+     * would reset the field after that constructor). Null if the file held none.
+     */
+    private List<IndexedH2Collection> openedFromFile;
+
+    /** False while H2Database's constructor opens what the file holds (a field initializer would run after it). */
+    private boolean opened;
+
     IndexedH2Database(String databaseName, MVStore mvStore, CursorRegistry cursorRegistry) {
         super(databaseName, mvStore, cursorRegistry);
+        opened = true;
+        if (openedFromFile != null) {
+            List<IndexedH2Collection> collections = openedFromFile;
+            openedFromFile = null;
+            // Queries on a collection wait for its build (they need its lock); everything else goes on.
+            Thread builder = new Thread(() -> {
+                try {
+                    collections.forEach(IndexedH2Collection::completeIndexes);
+                } catch (RuntimeException e) {
+                    // the server is shutting down (store closed); otherwise the first query retries the build
+                    if (!store().isClosed()) {
+                        throw e;
+                    }
+                }
+            }, "index-build-" + databaseName);
+            builder.setDaemon(true);
+            builder.start();
+        }
     }
 
     private MVStore store() {
@@ -61,7 +88,14 @@ final class IndexedH2Database extends H2Database {
         String fullName = getFullCollectionNamespace(collectionName);
         MVMap<Object, Document> dataMap = store().openMap(DATA_PREFIX + fullName);
         MVMap<String, Object> metaMap = store().openMap(META_PREFIX + fullName);
-        return new IndexedH2Collection(this, collectionName, options, dataMap, metaMap, cursorRegistry);
+        IndexedH2Collection collection = new IndexedH2Collection(this, collectionName, options, dataMap, metaMap, cursorRegistry);
+        if (!opened) {
+            if (openedFromFile == null) {
+                openedFromFile = new java.util.ArrayList<>();
+            }
+            openedFromFile.add(collection);
+        }
+        return collection;
     }
 
     @Override
@@ -71,7 +105,11 @@ final class IndexedH2Database extends H2Database {
 
     @Override
     protected Index<Object> openOrCreateSecondaryIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
-        return new SecondaryIndex<>(indexName, keys);
+        SecondaryIndex<Object> index = new SecondaryIndex<>(indexName, keys);
+        if (!opened) {
+            index.defer(); // opened from the file: built with the others in one pass (IndexBuilder)
+        }
+        return index;
     }
 
     @Override

@@ -35,7 +35,22 @@ import de.bwaldvogel.mongo.MongoVersion;
  * <li>{@code hello} is answered like {@code isMaster} (plus {@code isWritablePrimary}), since drivers send it
  * when a Stable API version is configured.
  * </ul>
- * Only the reported version changes: the server's feature set stays that of mongo-java-server.
+ * Only the reported version changes.
+ *
+ * <p>What the launcher adds to mongo-java-server's feature set, on both backends:
+ * <ul>
+ * <li><b>Secondary indexes are used.</b> The stock server keeps only unique indexes and scans the collection for
+ * every other filter. Here non-unique and compound indexes ({@link SecondaryIndex}) and ordered copies of the
+ * unique ones ({@link OrderedUniqueIndex}) are kept through every write and chosen by a {@link QueryPlanner}:
+ * equality, {@code $in}, null, {@code $gt/$gte/$lt/$lte}, compound prefixes with a range on the next field,
+ * multikey (array) fields, and sorts the index delivers (either direction), which stop at the limit. Also for
+ * count, distinct, update, delete, findAndModify and aggregations that start with {@code $match}.
+ * <li><b>What a query examined is visible:</b> {@code explain} (find, count, distinct, aggregate, update, delete,
+ * findAndModify) answers {@code executionStats.totalDocsExamined}, {@code totalKeysExamined} and
+ * {@code nReturned}, and serverStatus {@code metrics.queryExecutor.scanned} / {@code scannedObjects} /
+ * {@code collectionScans.total} count them server-wide, as MongoDB names them.
+ * <li><b>Durable writes with --data:</b> a write is acknowledged only once it is in the file (group commit).
+ * </ul>
  */
 public final class Launcher {
 
@@ -62,7 +77,9 @@ public final class Launcher {
         "  --exit-with-stdin shut down when standard input closes (the parent process died)",
         "  --wire-version N  maxWireVersion to report, one of " + new java.util.TreeSet<>(RELEASES.keySet()),
         "                    (default " + DEFAULT_WIRE_VERSION + " = MongoDB 4.4, the minimum of Node driver 7)",
-        "  --verbose         log at info level instead of warn");
+        "  --verbose         log at info level instead of warn",
+        "Non-unique and compound indexes are used by queries (mongo-java-server alone scans); explain reports",
+        "executionStats.totalDocsExamined, serverStatus metrics.queryExecutor.scannedObjects counts server-wide.");
 
     private Launcher() {
     }

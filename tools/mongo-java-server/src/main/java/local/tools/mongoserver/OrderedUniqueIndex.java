@@ -1,7 +1,6 @@
 package local.tools.mongoserver;
 
 import java.util.List;
-import java.util.stream.Stream;
 
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.backend.Index;
@@ -16,20 +15,20 @@ import de.bwaldvogel.mongo.exception.KeyConstraintError;
  * {@code service_id}) and sorts.
  *
  * <p>The ordered copy lives in memory. An index created now fills it as it is built; an index opened from an H2
- * file already holds its keys, so its copy is {@link #isComplete() incomplete} and the planner ignores it until the
- * collection rebuilds it from the documents ({@link #rebuild}), on the first query.
+ * file already holds its keys, so its copy starts deferred and the collection fills it ({@link IndexBuilder}).
  */
 final class OrderedUniqueIndex<P> extends Index<P> {
 
     private final Index<P> unique;
     private final SecondaryIndex<P> ordered;
-    private volatile boolean complete;
 
     OrderedUniqueIndex(Index<P> unique, List<IndexKey> keys, boolean sparse) {
         super(unique.getName(), keys, sparse);
         this.unique = unique;
         this.ordered = new SecondaryIndex<>(unique.getName(), keys);
-        this.complete = unique.isEmpty();
+        if (!unique.isEmpty()) {
+            ordered.defer(); // opened from a file: the collection fills the copy (IndexBuilder)
+        }
     }
 
     SecondaryIndex<P> ordered() {
@@ -37,14 +36,7 @@ final class OrderedUniqueIndex<P> extends Index<P> {
     }
 
     boolean isComplete() {
-        return complete;
-    }
-
-    /** Fills the ordered copy from the collection's documents; the caller holds the collection's lock. */
-    void rebuild(Stream<Document> documents, java.util.function.Function<Document, P> positionOf) {
-        ordered.drop();
-        documents.forEach(document -> ordered.add(document, positionOf.apply(document), null));
-        complete = true;
+        return ordered.isComplete();
     }
 
     @Override

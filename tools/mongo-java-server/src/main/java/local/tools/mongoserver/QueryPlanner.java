@@ -49,7 +49,7 @@ final class QueryPlanner {
         }
         List<Candidate<P>> candidates = new ArrayList<>();
         for (Index<P> index : indexes) {
-            SecondaryIndex<P> secondary = index instanceof SecondaryIndex<P> s ? s
+            SecondaryIndex<P> secondary = index instanceof SecondaryIndex<P> s && s.isComplete() ? s
                 : index instanceof OrderedUniqueIndex<P> u && u.isComplete() ? u.ordered() : null;
             if (secondary != null) {
                 Candidate<P> candidate = Candidate.of(secondary, bounds, orderBy);

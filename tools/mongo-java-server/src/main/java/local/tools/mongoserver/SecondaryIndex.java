@@ -35,7 +35,7 @@ import de.bwaldvogel.mongo.bson.Document;
  * the empty array); from the first array on the index is "multikey" and is no longer used for sorting.
  *
  * <p>It lives in memory on both backends: on H2 it is rebuilt from the documents when the database opens
- * (mongo-java-server builds an empty index on open), so it can never disagree with the data after a crash.
+ * ({@link #defer()}), so it can never disagree with the data after a crash.
  *
  * <p>It never answers {@code canHandle}: mongo-java-server's own query path takes the first index that does, in
  * creation order; the planner instead compares all of them.
@@ -47,6 +47,7 @@ final class SecondaryIndex<P> extends Index<P> {
     private final IndexKeyOrder order;
     private final ConcurrentSkipListMap<Object[], P> entries;
     private volatile boolean multikey;
+    private volatile boolean complete = true;
 
     SecondaryIndex(String name, List<IndexKey> keys) {
         // Every document is indexed, also for a sparse index (the matcher re-checks each candidate). "sparse" to
@@ -71,6 +72,31 @@ final class SecondaryIndex<P> extends Index<P> {
 
     boolean isMultikey() {
         return multikey;
+    }
+
+    /**
+     * Marks the index as not holding every document yet: opened from an H2 file, where mongo-java-server would
+     * build each index in two passes over all documents (the stock server did so even for the indexes it then
+     * ignored: 10 passes for 5 indexes), the collection builds all of them later in one pass
+     * ({@link IndexBuilder}). Meanwhile it reports itself non-empty (so the stock build is skipped), is kept
+     * through writes as usual, and the planner does not use it.
+     */
+    void defer() {
+        complete = false;
+    }
+
+    boolean isComplete() {
+        return complete;
+    }
+
+    /** Starts a rebuild from all documents ({@link IndexBuilder}, under the collection's lock): no entries. */
+    void clearForRebuild() {
+        entries.clear();
+    }
+
+    /** Ends a rebuild: every document has been {@link #add added}. */
+    void markComplete() {
+        complete = true;
     }
 
     IndexKeyOrder order() {
@@ -272,7 +298,7 @@ final class SecondaryIndex<P> extends Index<P> {
 
     @Override
     public boolean isEmpty() {
-        return entries.isEmpty();
+        return complete && entries.isEmpty();
     }
 
     @Override

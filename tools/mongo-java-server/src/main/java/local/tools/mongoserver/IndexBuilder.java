@@ -1,0 +1,46 @@
+package local.tools.mongoserver;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+
+import de.bwaldvogel.mongo.backend.DocumentWithPosition;
+import de.bwaldvogel.mongo.backend.Index;
+
+/**
+ * Builds a collection's deferred indexes ({@link SecondaryIndex#defer()}) in one pass over its documents: on H2
+ * reading a document means deserializing it, and one pass instead of two per index is most of a restart's time.
+ */
+final class IndexBuilder {
+
+    private IndexBuilder() {
+    }
+
+    /** The caller holds the collection's lock. */
+    static <P> void completeDeferred(List<Index<P>> indexes, Supplier<Stream<DocumentWithPosition<P>>> documents) {
+        List<SecondaryIndex<P>> deferred = new ArrayList<>();
+        for (Index<P> index : indexes) {
+            if (index instanceof SecondaryIndex<P> secondary && !secondary.isComplete()) {
+                deferred.add(secondary);
+            } else if (index instanceof OrderedUniqueIndex<P> unique && !unique.isComplete()) {
+                deferred.add(unique.ordered());
+            }
+        }
+        if (deferred.isEmpty()) {
+            return;
+        }
+        deferred.forEach(SecondaryIndex::clearForRebuild);
+        documents.get().forEach(document -> {
+            for (SecondaryIndex<P> index : deferred) {
+                index.add(document.getDocument(), document.getPosition(), null);
+            }
+        });
+        deferred.forEach(SecondaryIndex::markComplete);
+    }
+
+    static <P> boolean hasDeferred(List<Index<P>> indexes) {
+        return indexes.stream().anyMatch(index -> index instanceof SecondaryIndex<P> s && !s.isComplete()
+            || index instanceof OrderedUniqueIndex<P> u && !u.isComplete());
+    }
+}
