@@ -319,8 +319,8 @@ function propertyGenerators(rnd: () => number) {
     const clauses = Array.from({ length: n }, clause);
     return n > 1 && rnd() < 0.5 ? { $and: clauses } : Object.assign({}, ...clauses);
   };
-  const sort = (): Sort | undefined =>
-    pick([undefined, { a: 1 }, { c: -1 }, { b: 1, c: -1 }, { d: -1 }, { d: 1 }, { c: 1 }, { 'n.x': 1 }]);
+  const sort = (): Document | undefined =>
+    pick<Document | undefined>([undefined, { a: 1 }, { c: -1 }, { b: 1, c: -1 }, { d: -1 }, { d: 1 }, { c: 1 }, { 'n.x': 1 }]);
   return { pick, doc, query, sort, aValue, tagValue, rnd };
 }
 
@@ -374,7 +374,7 @@ async function propertyTest(db: Db, seed: number, rounds: number): Promise<void>
     const skip = sort ? gen.pick([0, 0, 3]) : 0;
     const run = async (c: typeof indexed) => {
       let cursor = c.find(query);
-      if (sort) cursor = cursor.sort({ ...(sort as Document), _id: 1 });
+      if (sort) cursor = cursor.sort({ ...sort, _id: 1 } as Sort);
       if (skip) cursor = cursor.skip(skip);
       if (limit) cursor = cursor.limit(limit);
       const found = await cursor.toArray();

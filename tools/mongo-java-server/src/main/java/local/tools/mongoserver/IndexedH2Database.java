@@ -100,7 +100,7 @@ final class IndexedH2Database extends H2Database {
 
     @Override
     protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
-        return new OrderedUniqueIndex<>(super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse), keys, sparse);
+        return OrderedUniqueIndex.wrap(super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse), keys, sparse);
     }
 
     @Override

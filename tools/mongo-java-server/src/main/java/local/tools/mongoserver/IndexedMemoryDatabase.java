@@ -27,7 +27,7 @@ final class IndexedMemoryDatabase extends MemoryDatabase {
 
     @Override
     protected Index<Integer> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
-        return new OrderedUniqueIndex<>(super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse), keys, sparse);
+        return OrderedUniqueIndex.wrap(super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse), keys, sparse);
     }
 
     @Override

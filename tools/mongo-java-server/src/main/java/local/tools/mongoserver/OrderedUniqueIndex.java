@@ -31,6 +31,18 @@ final class OrderedUniqueIndex<P> extends Index<P> {
         }
     }
 
+    /**
+     * Adds the ordered copy to a unique index, except to the _id index: every document has an entry there, and
+     * this product neither ranges nor sorts over _id alone (history pages sort by timestamp, then _id, which the
+     * timestamp indexes serve), so a copy would cost memory and write time for nothing.
+     */
+    static <P> Index<P> wrap(Index<P> unique, List<IndexKey> keys, boolean sparse) {
+        if (keys.size() == 1 && keys.get(0).getKey().equals("_id")) {
+            return unique;
+        }
+        return new OrderedUniqueIndex<>(unique, keys, sparse);
+    }
+
     SecondaryIndex<P> ordered() {
         return ordered;
     }
