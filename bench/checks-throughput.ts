@@ -138,6 +138,19 @@ const scheduler = await startScheduler(mongoose.connection.db!, monitoring.engin
   lockLifetimeMs: 30_000,
 }, silentLogger);
 
+// BENCH_TRACE=1: one line a second on stderr (checks written, engine in-flight counts) to see a run's shape.
+let lastChecks = 0;
+let allChecks = 0;
+events.subscribe('check.completed', () => void allChecks++);
+const trace = process.env.BENCH_TRACE
+  ? setInterval(() => {
+      const engine = monitoring.engine as unknown as { running: number; finishing: number; claiming: boolean; writer: { waiting: number; flushing: number } };
+      process.stderr.write(
+        `${new Date().toISOString().slice(11, 19)} checks/s ${allChecks - lastChecks} running ${engine.running} finishing ${engine.finishing} claiming ${engine.claiming} unwritten ${engine.writer.waiting} writes ${engine.writer.flushing}\n`,
+      );
+      lastChecks = allChecks;
+    }, 1_000)
+  : null;
 await new Promise((resolve) => setTimeout(resolve, (2 + warmupSec) * 1000));
 measuring = true;
 const measuredFrom = Date.now();
@@ -145,6 +158,7 @@ const refreshed = refresh ? timed(() => domain.uptime.refreshAllStoredPercentage
 await new Promise((resolve) => setTimeout(resolve, (seconds - warmupSec) * 1000));
 measuring = false;
 const refreshMs = await refreshed;
+if (trace) clearInterval(trace);
 const elapsed = (Date.now() - measuredFrom) / 1000;
 
 async function timed(work: () => Promise<unknown>): Promise<number> {

@@ -163,6 +163,11 @@ export class CheckEngine {
     this.stop.abort();
   }
 
+  /** Resolves once every check this process has under way is written (and any recovery done). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
+  }
+
   /** Registers a check of this process under way until it settles. */
   private track<T extends CheckRun | null>(serviceId: string, run: Promise<T>): Promise<T> {
     this.inFlight.set(serviceId, run);
