@@ -6,7 +6,7 @@
  *   npx tsc -p tsconfig.json && node dist/bench/embedded-durability.js [seconds=5] [backends=h2,memory]
  *
  * LAUNCHER_JAR=path runs that jar instead of tools/mongo-java-server's (e.g. a build from before a change, to
- * compare the two under the same machine load).
+ * compare the two under the same machine load); LAUNCHER_ARGS adds arguments to it (e.g. --fsync).
  *
  * Each phase runs for `seconds`: `concurrency` async loops, each awaiting one insertOne (or one
  * updateOne by _id with $inc/$set on a random document of the ones inserted) at a time.
@@ -49,7 +49,8 @@ async function phase(concurrency: number, work: (worker: number, i: number) => P
 /** The jar named by LAUNCHER_JAR, started the way src/db/local-server.ts starts ours. */
 async function startJar(jar: string, dataDir: string | undefined): Promise<{ uri: string; stop(): Promise<void> }> {
   const port = await freePort();
-  const child = spawn('java', ['-jar', jar, '--port', String(port), '--exit-with-stdin', ...(dataDir ? ['--data', dataDir] : [])], {
+  const extra = (process.env.LAUNCHER_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn('java', ['-jar', jar, '--port', String(port), '--exit-with-stdin', ...(dataDir ? ['--data', dataDir] : []), ...extra], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
