@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
@@ -135,14 +135,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     sockets,
     async stop() {
       requests.draining = true;
-      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      // Stop accepting connections but leave the open ones be (http.Server#close would also close the idle
+      // ones at once): closing a connection between two requests races a client sending its next request on
+      // it, which is then cut (ECONNRESET). Each answers once more, with Connection: close.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(httpServer, () => resolve()));
       await sockets?.stop();
       const deadline = Date.now() + options.shutdownTimeoutMs;
-      // Connections between requests are closed; one whose request is being received or answered is left alone.
-      while (requests.inFlight > 0 && Date.now() < deadline) {
-        httpServer.closeIdleConnections();
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
+      while (requests.inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
       if (requests.inFlight > 0) options.logger.warn('shutdown timeout reached: cutting requests still in flight', { inFlight: requests.inFlight, timeoutMs: options.shutdownTimeoutMs });
       httpServer.closeAllConnections();
       await closed;

@@ -10,7 +10,9 @@
  * the two long pauses (FAULTS_DB_PAUSE_SEC, default 40; 90 was run by hand, see the report in issue 9).
  */
 import { execFileSync } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../src/db/local-server.js';
@@ -21,7 +23,7 @@ const LOOP_FREEZE_SEC = 60;
 /** Checks must be going again this soon after a fault ends: one dispatch slice (10 s) plus the service's interval (5 s). */
 const RESUME_WITHIN_MS = 15_000;
 
-const { start } = useProcesses('faults');
+const { start, dataDir } = useProcesses('faults');
 let listener: Server;
 let tcpPort: number;
 
@@ -60,17 +62,24 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function startServer(env: Record<string, string> = {}) {
+/** A server process with a database folder of its own (so it prints its first admin key). */
+async function startServer(name: string, env: Record<string, string> = {}) {
   const dbPort = await freePort();
   const httpPort = await freePort();
   const server = start(
     'main.js',
-    { EMBEDDED_DB_PORT: String(dbPort), PORT: String(httpPort), SCHEDULER_STALL_SEC: '10', EMBEDDED_DB_RESTART_BACKOFF_MS: '2000', ...env },
+    {
+      DATA_DIR: join(dataDir, name),
+      EMBEDDED_DB_PORT: String(dbPort),
+      PORT: String(httpPort),
+      SCHEDULER_STALL_SEC: '10',
+      EMBEDDED_DB_RESTART_BACKOFF_MS: '2000',
+      ...env,
+    },
     /API listening/,
   );
   await server.ready;
-  // Printed by the first process on this file's data folder only.
-  const key = /smk_[a-f0-9]{16}_[A-Za-z0-9_-]{43}/.exec(server.stdout())?.[0];
+  const key = /smk_[a-f0-9]{16}_[A-Za-z0-9_-]{43}/.exec(server.stdout())![0];
   const origin = `http://127.0.0.1:${httpPort}`;
   const graphql = async (query: string, timeoutMs = 5_000) => {
     const response = await fetch(`${origin}/graphql`, {
@@ -86,7 +95,7 @@ async function startServer(env: Record<string, string> = {}) {
     return { status: response.status, body: (await response.json()) as { status: string; problems?: { component: string; reason: string }[] } };
   };
   const db = new MongoClient(`mongodb://127.0.0.1:${dbPort}/`, { serverSelectionTimeoutMS: 20_000 });
-  return { server, dbPort, httpPort, origin, graphql, readyz, db: db.db('service_monitor'), client: db };
+  return { server, dbPort, httpPort, key, origin, graphql, readyz, db: db.db('service_monitor'), client: db };
 }
 
 type Running = Awaited<ReturnType<typeof startServer>>;
@@ -114,7 +123,7 @@ describe('faults, one server process taking them in turn', () => {
   let api: Running;
 
   beforeAll(async () => {
-    api = await startServer();
+    api = await startServer('faults');
     const created = await api.graphql(`mutation {
       createHost(input: { hostId: "h", hostname: "h", ipAddress: "127.0.0.1", environment: DEV, region: "lab", sshConfig: { user: "monitor" } }) { hostId }
       createService(input: { serviceId: "s", hostId: "h", serviceName: "tcp.service", serviceType: "tcp",
@@ -242,9 +251,55 @@ describe('faults, one server process taking them in turn', () => {
   }, 90_000);
 });
 
+describe('SIGTERM under steady keep-alive traffic', () => {
+  /** One POST over the agent's kept-alive connections: its status, or the error code that ended it. */
+  const post = (agent: Agent, port: number, key: string, query: string) =>
+    new Promise<{ status?: number; error?: string }>((resolve) => {
+      const body = JSON.stringify({ query });
+      const req = request(
+        { agent, host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${key}` } },
+        (res) => {
+          res.resume();
+          res.once('end', () => resolve({ status: res.statusCode }));
+          res.once('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
+        },
+      );
+      req.once('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
+      req.end(body);
+    });
+
+  test('no request is cut: each connection answers once more (Connection: close), and only new connections are refused', async () => {
+    const api = await startServer('keep-alive');
+    await api.client.close();
+    const exited = new Promise<number | null>((resolve) => api.server.child.once('exit', (code) => resolve(code)));
+    const agent = new Agent({ keepAlive: true, maxSockets: 10 });
+    let sigtermAt = 0;
+    const outcomes: { status?: number; error?: string; sentAfterSigterm: boolean }[] = [];
+    // Ten clients, each sending its next request the moment the last one is answered, on the same connection.
+    const clients = Array.from({ length: 10 }, async () => {
+      for (;;) {
+        const sentAt = Date.now();
+        const outcome = await post(agent, api.httpPort, api.key, '{ viewer { role } }');
+        outcomes.push({ ...outcome, sentAfterSigterm: sigtermAt > 0 && sentAt >= sigtermAt });
+        if (outcome.error) return;
+      }
+    });
+    await sleep(2_000);
+    sigtermAt = Date.now();
+    api.server.child.kill('SIGTERM');
+    await Promise.all(clients);
+    agent.destroy();
+    expect(await exited).toBe(0);
+    expect(outcomes.filter((o) => o.status === 200).length).toBeGreaterThan(20);
+    // A connection closed under a request would show as ECONNRESET or 'socket hang up'; a new one after close is refused.
+    expect(outcomes.filter((o) => o.error && o.error !== 'ECONNREFUSED')).toEqual([]);
+    expect(outcomes.filter((o) => o.status !== undefined && o.status !== 200)).toEqual([]);
+  }, 60_000);
+});
+
 describe('an embedded database that cannot come back', () => {
   test('exits 69 with one clear line once EMBEDDED_DB_RESTARTS restarts failed', async () => {
-    const api = await startServer({ EMBEDDED_DB_RESTARTS: '2', EMBEDDED_DB_RESTART_BACKOFF_MS: '500' });
+    const api = await startServer('give-up', { EMBEDDED_DB_RESTARTS: '2', EMBEDDED_DB_RESTART_BACKOFF_MS: '500' });
     await api.client.close();
     const exited = new Promise<number | null>((resolve) => api.server.child.once('exit', (code) => resolve(code)));
     const javaPid = loggedPid(api.server, /embedded database running/);
