@@ -131,7 +131,8 @@ mongoose.connection.getClient().on('commandSucceeded', (event) => {
 });
 
 const scheduler = await startScheduler(mongoose.connection.db!, monitoring.engine, domain.uptime, {
-  dispatchSlots: 4,
+  // BENCH_DISPATCH_SLOTS: other slot counts (the app's default DISPATCH_SLOTS is 4; a process holds half).
+  dispatchSlots: Number(process.env.BENCH_DISPATCH_SLOTS ?? 4),
   dispatchSliceMs: 10_000,
   idlePollMs: 50,
   processEveryMs: 1_000,
@@ -180,6 +181,7 @@ const figures = {
   hanging_services: docs.filter((_, i) => hangs(i)).length,
   timeout_sec: TIMEOUT_SEC,
   concurrency,
+  dispatch_slots: Number(process.env.BENCH_DISPATCH_SLOTS ?? 4),
   offered_checks_per_sec: services / intervalSec,
   measured_seconds: Math.round(elapsed),
   checks_per_sec: Math.round(checks / elapsed),
