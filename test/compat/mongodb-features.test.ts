@@ -5,7 +5,7 @@
  * test proves the fallback and says in its output that the feature is absent.
  */
 import { describe, expect, test } from 'vitest';
-import { HistoryService } from '../../src/modules/history/history.service.js';
+import { sweepExpired } from '../../src/db/ttl-sweep.js';
 import { useTestDatabase } from '../helpers/database.js';
 import { reportGap } from '../helpers/gaps.js';
 
@@ -97,7 +97,7 @@ describe('indexes', () => {
       return;
     }
     await reportGap(ctx, database.server, 'no TTL monitor: expired history is deleted by the retention sweep instead (verified here)');
-    expect(await new HistoryService().deleteExpired()).toBe(1);
+    expect(await sweepExpired(database.db, { batchSize: 100 })).toEqual({ monitoring_history: 1 });
     expect(await history.countDocuments()).toBe(1);
   });
 });

@@ -4,10 +4,9 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { InvalidInputError } from '../../src/common/errors.js';
-import type { Logger } from '../../src/common/logger.js';
 import { MonitoringCheckModel } from '../../src/modules/history/history.model.js';
 import { HistoryService } from '../../src/modules/history/history.service.js';
-import { startRetentionSweep } from '../../src/modules/history/retention.js';
+import { sweepExpired } from '../../src/db/ttl-sweep.js';
 import { UptimeRollupModel } from '../../src/modules/history/uptime-rollup.model.js';
 import { HostModel } from '../../src/modules/hosts/host.model.js';
 import { ServiceModel } from '../../src/modules/services/service.model.js';
@@ -28,7 +27,7 @@ import {
   SECOND,
 } from '../helpers/history-fixtures.js';
 
-useTestDatabase(import.meta.filename);
+const database = useTestDatabase(import.meta.filename);
 
 const domain = makeDomain();
 const SVC = 'svc_mysql_primary';
@@ -438,7 +437,7 @@ describe('HistoryService', () => {
     expect(await domain.history.recentFailures(1, 500, NOW)).toEqual([]);
   });
 
-  test('deleteExpired removes only entries whose expires_at has passed and reports how many', async () => {
+  test('the TTL sweep removes only entries whose expires_at has passed and reports how many', async () => {
     await hostWithService(domain, { serviceId: SVC });
     // Retention is 30 days: a check 31 days before NOW expired a day ago; one 29 days before has a day left.
     await domain.recorder.record([
@@ -447,68 +446,10 @@ describe('HistoryService', () => {
       check(SVC, after(NOW, -29 * DAY), 'running'),
       check(SVC, after(NOW, -HOUR), 'running'),
     ]);
-    expect(await domain.history.deleteExpired(NOW)).toBe(2);
+    const sweep = () => sweepExpired(database.db, { batchSize: 1, now: NOW });
+    expect((await sweep()).monitoring_history).toBe(2);
     const left = await domain.history.forService(SVC);
     expect(left.map((e) => (+NOW - +e.timestamp) / DAY)).toEqual([1 / 24, 29]);
-    expect(await domain.history.deleteExpired(NOW)).toBe(0);
-  });
-});
-
-describe('retention sweep', () => {
-  /** Polls until `condition` holds, failing after `timeoutMs`. */
-  async function eventually(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
-  const capturingLogger = () => {
-    const lines: { message: string; fields?: Record<string, unknown> }[] = [];
-    const log = (message: string, fields?: Record<string, unknown>) => void lines.push({ message, fields });
-    const logger: Logger = { debug: log, info: log, warn: log, error: log };
-    return { logger, lines };
-  };
-
-  test('deletes expired history on its first run, without waiting for the interval', async () => {
-    await hostWithService(domain, { serviceId: SVC });
-    // The sweep uses the wall clock, so these checks are placed relative to it.
-    const wallNow = Date.now();
-    await domain.recorder.record([check(SVC, new Date(wallNow - 31 * DAY), 'stopped'), check(SVC, new Date(wallNow - HOUR), 'running')]);
-    const { logger, lines } = capturingLogger();
-
-    const stop = startRetentionSweep(new HistoryService(), 60 * 60_000, logger);
-    try {
-      await eventually(async () => (await MonitoringCheckModel.countDocuments({ service_id: SVC })) === 1);
-    } finally {
-      stop();
-    }
-    const [left] = await domain.history.forService(SVC);
-    expect(left!.status).toBe('running');
-    await eventually(async () => lines.length > 0);
-    expect(lines).toContainEqual({ message: 'retention sweep deleted expired history', fields: { deleted: 1 } });
-  });
-
-  test('the returned function stops the sweep', async () => {
-    class CountingHistory extends HistoryService {
-      calls = 0;
-      override async deleteExpired(now?: Date): Promise<number> {
-        this.calls += 1;
-        return super.deleteExpired(now);
-      }
-    }
-    const history = new CountingHistory();
-    const stop = startRetentionSweep(history, 25, capturingLogger().logger);
-    try {
-      await eventually(async () => history.calls >= 3);
-    } finally {
-      stop();
-    }
-    // A sweep already under way may finish; none starts after that.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const callsAfterStop = history.calls;
-    await new Promise((resolve) => setTimeout(resolve, 250)); // ten intervals
-    expect(history.calls).toBe(callsAfterStop);
+    expect((await sweep()).monitoring_history).toBeUndefined();
   });
 });

@@ -70,12 +70,6 @@ export class HistoryService {
     return this.find({ status: { $in: [...FAILURE_STATUSES] } }, { since: new Date(+now - hours * HOUR_MS), limit });
   }
 
-  /** Deletes expired entries; the fallback where the server has no TTL monitor. */
-  async deleteExpired(now = new Date()): Promise<number> {
-    const { deletedCount } = await MonitoringCheckModel.deleteMany({ expires_at: { $lte: now } });
-    return deletedCount;
-  }
-
   async requireServiceExists(serviceId: string): Promise<void> {
     if (!(await ServiceModel.exists({ service_id: serviceId }))) throw new NotFoundError('service', serviceId);
   }
