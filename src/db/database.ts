@@ -3,7 +3,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../common/logger.js';
 import { detectCapabilities, type DatabaseCapabilities } from './capabilities.js';
 import { connectDatabase, disconnectDatabase, redactUri } from './connection.js';
-import { findRunningEmbeddedDatabase, startEmbeddedDatabase, type EmbeddedDatabase } from './embedded.js';
+import { EMBEDDED_FITNESS, findRunningEmbeddedDatabase, startEmbeddedDatabase, type EmbeddedDatabase } from './embedded.js';
 import { ensureIndexes } from './indexes.js';
 
 export type DatabaseSettings = Pick<
@@ -48,7 +48,7 @@ export async function openDatabase(
       logger,
       supervision: { maxRestarts: settings.embeddedDatabaseRestarts, backoffMs: settings.embeddedDatabaseRestartBackoffMs, giveUp },
     });
-    logger.info('embedded database running', { engine: embedded.engine, uri: embedded.uri, dataDir: settings.dataDir, pid: embedded.pid() });
+    logger.info('embedded database running', { engine: embedded.engine, fitFor: EMBEDDED_FITNESS[embedded.engine], uri: embedded.uri, dataDir: settings.dataDir, pid: embedded.pid() });
     uri = embedded.uri;
   }
   try {

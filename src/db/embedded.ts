@@ -37,6 +37,17 @@ export interface EmbeddedOptions {
 }
 
 /**
+ * What each embedded database is fit for, in one phrase for the start-up line, so an operator knows which
+ * one a start got and where its limits lie (measured: README, "Database servers").
+ */
+export const EMBEDDED_FITNESS: Record<EmbeddedDatabase['engine'], string> = {
+  'mongodb-memory-server': 'a real mongod: fit for any fleet this machine can hold',
+  'mongo-java-server':
+    'a MongoDB-compatible substitute (indexed, durable H2 file): fit for trials, CI and offline installs up to about 5,000 services every 20 s and a few million history entries; use MongoDB (MONGODB_URI) beyond',
+  ferretdb: 'for comparison only: it loses Agenda job locks and miscounts aggregations; not for real use',
+};
+
+/**
  * Starts a database inside this process tree: mongodb-memory-server's real
  * mongod where it can be had, otherwise the MongoDB-compatible server chosen
  * for machines that cannot download mongod (see README, "Database servers").

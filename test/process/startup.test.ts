@@ -106,7 +106,9 @@ describe('the embedded database (MONGODB_URI unset)', () => {
   test('logs which server runs, keeps data under DATA_DIR between runs, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
     const first = await startServer(port);
-    expect(first.lines.join('\n')).toMatch(/embedded database running \{"engine":"mongo-java-server"/);
+    const started = first.lines.filter((line) => line.includes('embedded database running'));
+    expect(started, 'one line says which embedded database this start got and what it is fit for').toHaveLength(1);
+    expect(started[0]).toMatch(/embedded database running \{"engine":"mongo-java-server","fitFor":"a MongoDB-compatible substitute/);
     const firstKey = /smk_[a-f0-9]{16}_[A-Za-z0-9_-]{43}/.exec(first.stdout())?.[0];
     expect(firstKey, 'the first start prints an admin key').toBeTruthy();
     const viewer = await fetch(`${first.url}/graphql`, {
