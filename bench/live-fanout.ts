@@ -108,8 +108,7 @@ const api = await startApiServer({
   engine: monitoring.engine,
   pingDatabase: () => pingDatabase(),
   logger: silentLogger,
-  maxDepth: 10,
-  maxComplexity: 20_000,
+  keyLimits: { requestsPerSecond: 1_000_000, concurrent: 100_000 },
   shutdownTimeoutMs: 1_000,
   live: { services: live, keepAliveMs: 30_000, maxQueuedEvents: 1000 },
 });

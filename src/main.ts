@@ -6,6 +6,7 @@ import { pingDatabase } from './db/connection.js';
 import { openDatabase } from './db/database.js';
 import { startTtlSweep } from './db/ttl-sweep.js';
 import { EventBus } from './events/event-bus.js';
+import { queryLimitsFrom } from './graphql/limits.js';
 import { startApiServer, type ReadinessProblem } from './http/api-server.js';
 import { ApiKeyService } from './modules/auth/api-key.service.js';
 import { createMonitoring } from './modules/checks/monitoring.js';
@@ -81,8 +82,8 @@ async function main(): Promise<void> {
         return problems;
       },
       logger,
-      maxDepth: config.graphqlMaxDepth,
-      maxComplexity: config.graphqlMaxComplexity,
+      limits: queryLimitsFrom(config),
+      keyLimits: { requestsPerSecond: config.rateLimitPerSec, concurrent: config.rateLimitConcurrent },
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       live: { services: live, keepAliveMs: config.liveKeepAliveSec * 1000, maxQueuedEvents: config.liveMaxQueuedEvents },
     });

@@ -31,6 +31,12 @@ const oneOf =
     return raw as T;
   };
 
+const boolean = (raw: string): boolean => {
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new SettingError(`must be true or false, got '${raw}'`);
+};
+
 const text = (raw: string): string => {
   if (raw.trim() === '') throw new SettingError('must not be empty');
   return raw;
@@ -74,8 +80,30 @@ export const settings = {
   graphqlMaxComplexity: setting(
     'GRAPHQL_MAX_COMPLEXITY',
     '20000',
-    'Most work one GraphQL operation may ask for (each field 1, lists times their page size).',
+    'Most work one GraphQL operation may ask for (each field and alias 1, lists times their page size, reads over every service at their price; fragments counted at each use).',
     integer(100, 10_000_000),
+  ),
+  graphqlMaxAliases: setting('GRAPHQL_MAX_ALIASES', '30', 'Most aliases one GraphQL operation may use (a fragment’s at each use).', integer(1, 10_000)),
+  graphqlMaxTokens: setting('GRAPHQL_MAX_TOKENS', '2000', 'Most tokens (names, punctuation, values) in one GraphQL document; parsing stops past it.', integer(100, 1_000_000)),
+  graphqlMaxDirectives: setting('GRAPHQL_MAX_DIRECTIVES', '50', 'Most directives one GraphQL operation may use (a fragment’s at each use).', integer(1, 10_000)),
+  graphqlTimeoutMs: setting(
+    'GRAPHQL_TIMEOUT_MS',
+    '10000',
+    'Longest one GraphQL operation (over the socket: one event’s execution) may run; fields not resolved by then fail with OPERATION_TIMEOUT.',
+    integer(100, 600_000),
+  ),
+  graphqlIntrospection: setting('GRAPHQL_INTROSPECTION', 'true', 'Whether any key may introspect the schema (`__schema`, `__type`), as GraphiQL and codegen do.', boolean),
+  rateLimitPerSec: setting(
+    'RATE_LIMIT_PER_SEC',
+    '50',
+    'GraphQL operations (HTTP requests and subscriptions) one API key may start per second, per API process; past it HTTP 429 with Retry-After, RATE_LIMITED on the socket.',
+    integer(1, 1_000_000),
+  ),
+  rateLimitConcurrent: setting(
+    'RATE_LIMIT_CONCURRENT',
+    '10',
+    'GraphQL operations of one API key that may run at once, per API process; past it HTTP 429 with Retry-After, RATE_LIMITED on the socket.',
+    integer(1, 100_000),
   ),
   shutdownTimeoutMs: setting('SHUTDOWN_TIMEOUT_MS', '10000', 'How long shutdown waits for in-flight requests.', integer(0, 600_000)),
   mongodbUri: setting('MONGODB_URI', undefined, 'MongoDB connection string. Unset: start the embedded database.', mongoUri),

@@ -2,6 +2,7 @@ import type { Domain } from '../modules/domain.js';
 import type { ApiKeyService, Caller } from '../modules/auth/api-key.service.js';
 import type { CheckEngine } from '../modules/checks/engine.js';
 import type { LiveConnection } from '../modules/live/live-connection.js';
+import type { Deadline } from './limits.js';
 import type { Loaders } from './loaders.js';
 
 /** What every resolver gets: the domain, who is calling, and this request's batching loaders. */
@@ -13,4 +14,6 @@ export interface GraphQLContext {
   loaders: Loaders;
   /** Only on a WebSocket (graphql-ws) connection: what its subscriptions draw on. */
   live?: LiveConnection;
+  /** When this operation (over the socket: this event's execution) must be done by; see enforceDeadlines. */
+  deadline?: Deadline;
 }

@@ -25,6 +25,8 @@ const PASSED_THROUGH = new Set([
   'UNAUTHENTICATED',
   'FORBIDDEN',
   'QUERY_TOO_COMPLEX',
+  'RATE_LIMITED',
+  'OPERATION_TIMEOUT',
 ]);
 
 /**
@@ -50,7 +52,9 @@ export function formatErrorFor(logger: Logger) {
     }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && PASSED_THROUGH.has(code)) {
-      return { message: formatted.message, path: formatted.path, locations: formatted.locations, extensions: { code } };
+      // A rate-limited client is told when to come back (over HTTP the Retry-After header says it too).
+      const retryAfter = formatted.extensions?.retryAfter;
+      return { message: formatted.message, path: formatted.path, locations: formatted.locations, extensions: { code, ...(typeof retryAfter === 'number' ? { retryAfter } : {}) } };
     }
     logger.error('unexpected error in a GraphQL request', {
       path: formatted.path?.join('.'),

@@ -1,13 +1,21 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
+  defaultFieldResolver,
+  getOperationAST,
   GraphQLError,
+  GraphQLObjectType,
   Kind,
-  type ASTVisitor,
+  NoSchemaIntrospectionCustomRule,
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLSchema,
+  type ParseOptions,
   type SelectionSetNode,
   type ValidationContext,
+  type ValidationRule,
 } from 'graphql';
 import { createRequire } from 'node:module';
 
@@ -17,41 +25,162 @@ const { fieldExtensionsEstimator, getComplexity, simpleEstimator } = createRequi
   'graphql-query-complexity',
 ) as typeof import('graphql-query-complexity');
 
-/** Refuses an operation whose selections nest deeper than `maxDepth` (fragments followed, introspection included). */
-export function depthLimit(maxDepth: number): (context: ValidationContext) => ASTVisitor {
-  return (context) => {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const definition of context.getDocument().definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    }
-    const depthOf = (set: SelectionSetNode | undefined, seen: Set<string>): number => {
-      if (!set) return 0;
-      let deepest = 0;
-      for (const selection of set.selections) {
-        if (selection.kind === Kind.FIELD) deepest = Math.max(deepest, selection.selectionSet ? 1 + depthOf(selection.selectionSet, seen) : 1);
-        else if (selection.kind === Kind.INLINE_FRAGMENT) deepest = Math.max(deepest, depthOf(selection.selectionSet, seen));
-        else if (!seen.has(selection.name.value)) {
-          const fragment = fragments.get(selection.name.value);
-          deepest = Math.max(deepest, depthOf(fragment?.selectionSet, new Set([...seen, selection.name.value])));
-        }
-      }
-      return deepest;
-    };
-    return {
-      OperationDefinition(operation) {
-        const depth = depthOf(operation.selectionSet, new Set());
-        if (depth > maxDepth) {
-          context.reportError(new GraphQLError(`Query depth ${depth} exceeds the maximum of ${maxDepth}.`, { nodes: [operation] }));
-        }
-      },
-    };
+/**
+ * What one GraphQL operation may ask for. The same limits apply over HTTP and on the WebSocket, and every
+ * check is linear in the size of the document: each fragment is looked at once, however often it is spread.
+ */
+export interface QueryLimits {
+  /** Deepest nesting of fields (fragments followed, not counted as levels; introspection's `__schema` exempt). */
+  maxDepth: number;
+  /** Most work: each field and alias at least 1, paginated lists times their page size, collection-wide reads at their price. */
+  maxComplexity: number;
+  /** Most aliases (a fragment's count once per spread). */
+  maxAliases: number;
+  /** Most lexical tokens in the document; parsing stops at the first one past it. */
+  maxTokens: number;
+  /** Most directives (`@include`, `@skip`...; a fragment's count once per spread). */
+  maxDirectives: number;
+  /** Longest an operation may run; fields not yet resolved by then fail with OPERATION_TIMEOUT. */
+  timeoutMs: number;
+  /** Whether `__schema` and `__type` may be asked for. */
+  introspection: boolean;
+}
+
+export const DEFAULT_QUERY_LIMITS: QueryLimits = {
+  maxDepth: 10,
+  maxComplexity: 20_000,
+  maxAliases: 30,
+  maxTokens: 2_000,
+  maxDirectives: 50,
+  timeoutMs: 10_000,
+  introspection: true,
+};
+
+/** The limits as configured (GRAPHQL_* settings). */
+export function queryLimitsFrom(config: {
+  graphqlMaxDepth: number;
+  graphqlMaxComplexity: number;
+  graphqlMaxAliases: number;
+  graphqlMaxTokens: number;
+  graphqlMaxDirectives: number;
+  graphqlTimeoutMs: number;
+  graphqlIntrospection: boolean;
+}): QueryLimits {
+  return {
+    maxDepth: config.graphqlMaxDepth,
+    maxComplexity: config.graphqlMaxComplexity,
+    maxAliases: config.graphqlMaxAliases,
+    maxTokens: config.graphqlMaxTokens,
+    maxDirectives: config.graphqlMaxDirectives,
+    timeoutMs: config.graphqlTimeoutMs,
+    introspection: config.graphqlIntrospection,
+  };
+}
+
+/** For graphql's parser (Apollo's `parseOptions`, the socket's parse): stop at the first token past the limit. */
+export function parseOptionsFor(limits: QueryLimits): ParseOptions {
+  return { maxTokens: limits.maxTokens };
+}
+
+/**
+ * Validation rules beside graphql's own (GraphQL Armor's depth, alias and directive limits, which count each
+ * fragment once; graphql's rule that turns introspection off). Each refusal is one error naming the limit.
+ */
+export function limitRules(limits: QueryLimits): ValidationRule[] {
+  const report = (message: (found: number) => string) => (context: ValidationContext | null, found: number) =>
+    context?.reportError(new GraphQLError(message(found)));
+  const rules: ValidationRule[] = [
+    maxDepthRule({
+      n: limits.maxDepth,
+      // A fragment is not a level of its own: its fields count where it is spread.
+      flattenFragments: true,
+      // Introspection nests deeper than data (the standard query goes 13 levels into type references);
+      // graphql's own MaxIntrospectionDepthRule bounds its recursion instead.
+      ignoreIntrospection: true,
+      propagateOnRejection: false,
+      onReject: [armorRejection(report((depth) => `Query depth ${depth} exceeds the maximum of ${limits.maxDepth}.`))],
+    }),
+    maxAliasesRule({
+      n: limits.maxAliases,
+      allowList: [],
+      propagateOnRejection: false,
+      onReject: [armorRejection(report((found) => `The operation uses ${found} aliases; at most ${limits.maxAliases} are allowed.`))],
+    }),
+    maxDirectivesRule({
+      n: limits.maxDirectives,
+      propagateOnRejection: false,
+      onReject: [armorRejection(report((found) => `The operation uses ${found} directives; at most ${limits.maxDirectives} are allowed.`))],
+    }),
+  ];
+  if (!limits.introspection) rules.push(NoSchemaIntrospectionCustomRule);
+  return rules;
+}
+
+/** Armor hands its rejection over as a message ending in "found N."; the number is all we take from it. */
+function armorRejection(report: (context: ValidationContext | null, found: number) => void) {
+  return (context: ValidationContext | null, error: GraphQLError) => {
+    const found = Number(/found (\d+)\.?$/.exec(error.message)?.[1] ?? NaN);
+    report(context, found);
   };
 }
 
 /**
- * The error for an operation that asks for more than `maxComplexity` (each
- * field costs 1, a paginated list its page size times what each item selects,
- * as declared on the fields), or null when it is within bounds.
+ * Fields, fragment spreads and inline fragments the operation selects once its fragments are expanded, each
+ * fragment's count computed once (linear in the document, however often fragments spread each other).
+ * graphql-query-complexity walks the expanded selections one by one, so this bounds that walk first.
+ */
+export function expandedSelections(document: DocumentNode, operationName?: string | null): number {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return 0;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const counted = new Map<string, number>();
+  const countSet = (set: SelectionSetNode | undefined): number => {
+    let count = 0;
+    for (const selection of set?.selections ?? []) {
+      count += 1;
+      if (selection.kind === Kind.FRAGMENT_SPREAD) count += countFragment(selection.name.value);
+      else count += countSet(selection.selectionSet);
+    }
+    return count;
+  };
+  const countFragment = (name: string): number => {
+    const known = counted.get(name);
+    if (known !== undefined) return known;
+    counted.set(name, 0); // a cycle (refused by validation) counts nothing more
+    const count = countSet(fragments.get(name)?.selectionSet);
+    counted.set(name, count);
+    return count;
+  };
+  return countSet(operation.selectionSet);
+}
+
+type Price = (args: Record<string, unknown>, childComplexity: number) => number;
+const days = (args: Record<string, unknown>) => (typeof args.days === 'number' && args.days > 0 ? args.days : 30);
+
+/**
+ * What fields cost that read far more than what they return (paginated lists declare `perPage` on the field
+ * itself). Without these, 5,000 aliases of `dashboardSummary` cost 10,000 and ran for seconds.
+ */
+export const FIELD_PRICES: Readonly<Record<string, Price>> = {
+  // Five aggregations over every host and service: priced as five pages of 100.
+  'Query.dashboardSummary': (_args, child) => 500 + child,
+  // One aggregation over every service, returning every service's name: priced as the attention lists.
+  'Query.servicesByStatus': (_args, child) => 1 + 300 * child,
+  // Hourly rollups (24 small reads a day, batched across the services of one request): 1 per 10 days asked for.
+  'Query.serviceUptime': (args, child) => 1 + Math.ceil(days(args) / 10) + child,
+  'Service.uptime': (args, child) => 1 + Math.ceil(days(args) / 10) + child,
+};
+
+const priceListEstimator = ({ type, field, args, childComplexity }: { type: { name: string }; field: { name: string }; args: Record<string, unknown>; childComplexity: number }) =>
+  FIELD_PRICES[`${type.name}.${field.name}`]?.(args, childComplexity);
+
+/**
+ * The error for an operation that asks for more than `maxComplexity` (each field and alias costs 1, a
+ * paginated list its page size times what each item selects, as declared on the fields), or null when it
+ * is within bounds. Variables that do not fit their types are left to execution (BAD_USER_INPUT).
  */
 export function complexityError(
   schema: GraphQLSchema,
@@ -60,6 +189,14 @@ export function complexityError(
   variables: Record<string, unknown> | null | undefined,
   maxComplexity: number,
 ): GraphQLError | null {
+  // Every selection costs at least 1: past the limit there is nothing left to weigh.
+  const selections = expandedSelections(document, operationName);
+  if (selections > maxComplexity) {
+    return tooComplex(
+      `Query complexity exceeds the maximum of ${maxComplexity}: it selects ${selections} fields and fragments once its fragments are expanded.`,
+      maxComplexity,
+    );
+  }
   let complexity: number;
   try {
     complexity = getComplexity({
@@ -67,17 +204,23 @@ export function complexityError(
       query: document,
       operationName: operationName ?? undefined,
       variables: variables ?? {},
-      estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
+      estimators: [priceListEstimator, fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
+      // Never reached after the count above; a bound all the same.
+      maxQueryNodes: maxComplexity + 1,
     });
   } catch (error) {
-    // Variables that do not fit their types: execution reports that properly (BAD_USER_INPUT).
+    if (error instanceof GraphQLError && /maximum allowed number of nodes/.test(error.message)) {
+      return tooComplex(`Query complexity exceeds the maximum of ${maxComplexity}.`, maxComplexity);
+    }
     if (error instanceof GraphQLError) return null;
     throw error;
   }
   if (complexity <= maxComplexity) return null;
-  return new GraphQLError(`Query complexity ${complexity} exceeds the maximum of ${maxComplexity}; ask for smaller pages or fewer fields.`, {
-    extensions: { code: 'QUERY_TOO_COMPLEX', complexity, maxComplexity, http: { status: 400 } },
-  });
+  return tooComplex(`Query complexity ${complexity} exceeds the maximum of ${maxComplexity}; ask for smaller pages or fewer fields.`, maxComplexity);
+}
+
+function tooComplex(message: string, maxComplexity: number): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', maxComplexity, http: { status: 400 } } });
 }
 
 /** Refuses, before anything runs, an HTTP operation over the complexity limit. */
@@ -88,6 +231,68 @@ export function complexityLimit(schema: GraphQLSchema, maxComplexity: number): A
         async didResolveOperation({ request, document }) {
           const error = complexityError(schema, document, request.operationName, request.variables, maxComplexity);
           if (error) throw error;
+        },
+      };
+    },
+  };
+}
+
+/** When the operation of a context must be done by; its fields not resolved by then fail. */
+export interface Deadline {
+  at: number;
+  timeoutMs: number;
+}
+
+export function deadlineIn(timeoutMs: number): Deadline {
+  return { at: Date.now() + timeoutMs, timeoutMs };
+}
+
+export const OPERATION_TIMEOUT = 'OPERATION_TIMEOUT';
+
+/**
+ * Gives every field of the schema the per-operation time limit: once the context's deadline has passed, a
+ * field about to be resolved fails with OPERATION_TIMEOUT instead of starting more work (reads already under
+ * way finish; nothing new starts). graphql-js cannot cancel an execution; this is how it stops one.
+ * One synchronous clock read per field, no promise added.
+ */
+export function enforceDeadlines(schema: GraphQLSchema): void {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!(type instanceof GraphQLObjectType) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      const resolve = field.resolve ?? defaultFieldResolver;
+      field.resolve = (source, args, context: { deadline?: Deadline } | undefined, info) => {
+        const deadline = context?.deadline;
+        if (deadline !== undefined && Date.now() > deadline.at) throw timedOut(deadline.timeoutMs);
+        return resolve(source, args, context, info);
+      };
+    }
+  }
+}
+
+function timedOut(timeoutMs: number): GraphQLError {
+  return new GraphQLError(`The operation ran longer than ${timeoutMs} ms and was stopped; ask for less.`, { extensions: { code: OPERATION_TIMEOUT } });
+}
+
+/** One OPERATION_TIMEOUT error per response, not one per field that did not run. */
+export function withOneTimeoutError<E extends { extensions?: { [key: string]: unknown } }>(errors: readonly E[]): E[] {
+  let seen = false;
+  return errors.filter((error) => {
+    if (error.extensions?.code !== OPERATION_TIMEOUT) return true;
+    if (seen) return false;
+    seen = true;
+    return true;
+  });
+}
+
+/** Apollo: the timeout's errors, one per response. */
+export function oneTimeoutErrorPerResponse(): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind === 'single' && response.body.singleResult.errors) {
+            response.body.singleResult.errors = withOneTimeoutError(response.body.singleResult.errors);
+          }
         },
       };
     },

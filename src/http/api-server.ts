@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
@@ -11,10 +11,11 @@ import type { Domain } from '../modules/domain.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { formatErrorFor } from '../graphql/errors.js';
 import { legacyJsonStatus } from '../graphql/http-status.js';
-import { complexityLimit, depthLimit } from '../graphql/limits.js';
+import { complexityLimit, DEFAULT_QUERY_LIMITS, deadlineIn, enforceDeadlines, limitRules, oneTimeoutErrorPerResponse, parseOptionsFor, type QueryLimits } from '../graphql/limits.js';
 import { createLoaders } from '../graphql/loaders.js';
 import { buildApiSchema } from '../graphql/schema.js';
 import { noSubscriptionsOverHttp } from '../graphql/subscriptions-over-http.js';
+import { KeyLimiter, type KeyLimits } from './key-limiter.js';
 import { startLiveSockets, type LiveServices, type LiveSockets } from './live-sockets.js';
 
 /** One thing that keeps the process from doing its work; /readyz lists them with its 503. */
@@ -36,8 +37,10 @@ export interface ApiServerOptions {
   /** Anything else that keeps this process from doing its work now (the scheduler stalled, the embedded database restarting), for /readyz. */
   readiness?: () => ReadinessProblem[];
   logger: Logger;
-  maxDepth: number;
-  maxComplexity: number;
+  /** What one operation may ask for, over HTTP and the socket alike; unset ones are DEFAULT_QUERY_LIMITS'. */
+  limits?: Partial<QueryLimits>;
+  /** Per API key, over HTTP and the socket together; unset ones are DEFAULT_KEY_LIMITS'. */
+  keyLimits?: Partial<KeyLimits>;
   shutdownTimeoutMs: number;
   /** Serves GraphQL subscriptions (graphql-ws) on /graphql when given. */
   live?: { services: LiveServices; keepAliveMs: number; maxQueuedEvents: number };
@@ -49,6 +52,8 @@ export interface ApiServer {
   readonly schema: GraphQLSchema;
   /** The WebSocket side, when live is on. */
   readonly sockets: LiveSockets | null;
+  /** The per-key limits, shared by HTTP and the socket. */
+  readonly keyLimiter: KeyLimiter;
   /**
    * Stops taking connections, lets every request in flight finish (up to the shutdown timeout; only
    * then are the ones left cut), then closes. Keep-alive connections close after their response.
@@ -57,20 +62,35 @@ export interface ApiServer {
 }
 
 /** The HTTP process: /graphql (Apollo on Express; graphql-ws on the same path), /healthz, /readyz. */
+export const DEFAULT_KEY_LIMITS: KeyLimits = { requestsPerSecond: 50, concurrent: 10 };
+
+/** Set on the context once the key is admitted; returns the key's place when the operation is done. */
+const releaseOf = new WeakMap<object, () => void>();
+/** Contexts whose operation Apollo took up (so its end, not the client's hanging up, frees the key's place). */
+const operationStarted = new WeakSet<object>();
+
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const schema = await buildApiSchema();
+  enforceDeadlines(schema);
+  const limits: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...definedOnly(options.limits) };
+  const keyLimiter = new KeyLimiter({ ...DEFAULT_KEY_LIMITS, ...definedOnly(options.keyLimits) });
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
   const requests = trackRequests(httpServer);
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
-    validationRules: [depthLimit(options.maxDepth), noSubscriptionsOverHttp],
+    parseOptions: parseOptionsFor(limits),
+    validationRules: [...limitRules(limits), noSubscriptionsOverHttp],
+    // Turned off (GRAPHQL_INTROSPECTION=false) by limitRules, with the same rule and message as on the socket.
+    introspection: true,
     formatError: formatErrorFor(options.logger),
     includeStacktraceInErrorResponses: false,
     // Draining is ours (stop() below): Apollo's drain plugin ended connections whose request was not parsed yet.
     plugins: [
-      complexityLimit(schema, options.maxComplexity),
+      complexityLimit(schema, limits.maxComplexity),
+      oneTimeoutErrorPerResponse(),
+      releaseKeyWhenAnswered(),
       legacyJsonStatus(),
     ],
     // Keys travel in the Authorization header, which a cross-site browser request cannot add without a
@@ -102,7 +122,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, { context: ({ req }) => contextFor(req.headers.authorization, options) }),
+    expressMiddleware(apollo, { context: ({ req, res }) => contextFor(req.headers.authorization, options, keyLimiter, limits, res) }),
   );
 
   app.use(requestErrorHandler);
@@ -121,8 +141,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         engine: options.engine,
         live: options.live.services,
         logger: options.logger,
-        maxDepth: options.maxDepth,
-        maxComplexity: options.maxComplexity,
+        limits,
+        keyLimiter,
         keepAliveMs: options.live.keepAliveMs,
         maxQueuedEvents: options.live.maxQueuedEvents,
       })
@@ -133,6 +153,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     httpServer,
     schema,
     sockets,
+    keyLimiter,
     async stop() {
       requests.draining = true;
       // Stop accepting connections but leave the open ones be (http.Server#close would also close the idle
@@ -181,13 +202,64 @@ function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }
 
-/** Every request needs a valid API key; the role decides what it may do (see the auth checker). */
-async function contextFor(authorization: string | undefined, options: ApiServerOptions): Promise<GraphQLContext> {
+/**
+ * Every request needs a valid API key; the role decides what it may do (see the auth checker). The key's
+ * rate and concurrency limits are checked here, before the document is even parsed (429 with Retry-After).
+ */
+async function contextFor(
+  authorization: string | undefined,
+  options: ApiServerOptions,
+  keyLimiter: KeyLimiter,
+  limits: QueryLimits,
+  res: ServerResponse,
+): Promise<GraphQLContext> {
   const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
   if (!token) throw unauthenticated('Send an API key as `Authorization: Bearer <key>`.');
   const caller = await options.apiKeys.authenticate(token);
   if (!caller) throw unauthenticated('The API key is not valid, or has been revoked.');
-  return { domain: options.domain, apiKeys: options.apiKeys, engine: options.engine, caller, loaders: createLoaders(options.domain) };
+  const admission = await keyLimiter.admit(caller.keyId);
+  if (!admission.admitted) throw admission.error;
+  // Released once Apollo has answered (releaseKeyWhenAnswered), not when the client goes away: a client that
+  // hangs up does not stop the work, so it must not free the place. A request Apollo refuses before running
+  // it (a batch, no query) frees it when its response ends; should Apollo never answer, it is freed well
+  // after the operation's deadline.
+  const safety = setTimeout(admission.release, limits.timeoutMs + 60_000);
+  safety.unref();
+  const release = () => {
+    clearTimeout(safety);
+    admission.release();
+  };
+  res.once('close', () => {
+    if (!operationStarted.has(context)) release();
+  });
+  const context: GraphQLContext = {
+    domain: options.domain,
+    apiKeys: options.apiKeys,
+    engine: options.engine,
+    caller,
+    loaders: createLoaders(options.domain),
+    deadline: deadlineIn(limits.timeoutMs),
+  };
+  releaseOf.set(context, release);
+  return context;
+}
+
+/** An operation's place among its key's concurrent ones is free once its answer is ready, whatever became of it. */
+function releaseKeyWhenAnswered(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      operationStarted.add(contextValue);
+      return {
+        async willSendResponse({ contextValue }) {
+          releaseOf.get(contextValue)?.();
+        },
+      };
+    },
+  };
+}
+
+function definedOnly<T extends object>(values: Partial<T> | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(values ?? {}).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 /** Bodies Express could not read (bad JSON, too large) get a GraphQL-shaped error, never its HTML page with a stack. */

@@ -1,12 +1,12 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type ExecutionArgs, type GraphQLSchema } from 'graphql';
-import { CloseCode, type Context } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
+import { CloseCode, handleProtocols, makeServer, type Context } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { oneLine, throttledLog } from '../common/log-throttle.js';
 import type { Logger } from '../common/logger.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { formatErrorFor } from '../graphql/errors.js';
-import { complexityError, depthLimit } from '../graphql/limits.js';
+import { complexityError, deadlineIn, limitRules, parseOptionsFor, withOneTimeoutError, type QueryLimits } from '../graphql/limits.js';
 import { createLoaders } from '../graphql/loaders.js';
 import type { ApiKeyService, Caller } from '../modules/auth/api-key.service.js';
 import type { CheckEngine } from '../modules/checks/engine.js';
@@ -16,6 +16,7 @@ import { SendBudget } from '../modules/live/event-stream.js';
 import type { LiveHub } from '../modules/live/live-hub.js';
 import type { LiveReplay } from '../modules/live/replay.js';
 import { sharedSubscribe, type SharedExecutionStats } from '../modules/live/shared-execution.js';
+import type { KeyLimiter } from './key-limiter.js';
 
 export interface LiveServices {
   hub: LiveHub;
@@ -32,8 +33,10 @@ export interface LiveSocketOptions {
   engine: CheckEngine;
   live: LiveServices;
   logger: Logger;
-  maxDepth: number;
-  maxComplexity: number;
+  /** The same limits as HTTP's. */
+  limits: QueryLimits;
+  /** Shared with HTTP: a key's subscriptions and requests count together. */
+  keyLimiter: KeyLimiter;
   /** A socket that has not answered a ping within this long is dropped. */
   keepAliveMs: number;
   /** Events one connection may have waiting to be sent before it is dropped as too slow. */
@@ -52,6 +55,8 @@ interface Connection extends Record<PropertyKey, unknown> {
   request: IncomingMessage;
   caller?: Caller;
   budget?: SendBudget;
+  /** Why this socket is being closed, when it is for a failure of ours (logged with its close). */
+  problem?: string;
 }
 
 /** Close codes beyond graphql-ws's own: a slow consumer, a revoked key. */
@@ -70,87 +75,170 @@ export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 100;
  * pinged; one that misses a pong is dropped. A client too slow to take its
  * events is dropped (4413) rather than queued for without bound. Only
  * subscriptions are taken here (queries and mutations go over HTTP), under the
- * same depth and complexity limits as HTTP.
+ * same limits as HTTP: tokens, depth, aliases, directives, complexity, the
+ * per-event time limit and the key's rate and concurrency (RATE_LIMITED, with
+ * `extensions.retryAfter`). A socket refused or failed (no key, a bad key, a
+ * message too large, an error of ours) logs one line, at most 20 a minute, never
+ * a stack.
  */
 export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
-  const wss = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: MAX_MESSAGE_BYTES });
+  const wss = new WebSocketServer({
+    server: options.httpServer,
+    path: options.path,
+    maxPayload: MAX_MESSAGE_BYTES,
+    handleProtocols: (protocols) => handleProtocols(protocols),
+  });
   const connections = new Map<WebSocket, Connection>();
   const stats: SharedExecutionStats = { deliveries: 0, executions: 0 };
   const formatError = formatErrorFor(options.logger);
-  const rules = [...specifiedRules, depthLimit(options.maxDepth)];
+  const rules = [...specifiedRules, ...limitRules(options.limits)];
+  const parseOptions = parseOptionsFor(options.limits);
+  const socketLog = throttledLog(options.logger, 'live sockets');
+  // An operation's place among its key's concurrent ones, freed once its subscription is set up.
+  const releaseOf = new WeakMap<object, () => void>();
 
-  const subscribe = sharedSubscribe(
+  const shared = sharedSubscribe(
     (args) => (args.contextValue as GraphQLContext).caller.role,
-    (context) => withFreshLoaders(context as GraphQLContext, options.domain),
+    (context) => withFreshLoaders(context as GraphQLContext, options.domain, options.limits.timeoutMs),
     stats,
   );
+  const subscribe = async (args: ExecutionArgs) => {
+    try {
+      return await shared(args);
+    } finally {
+      releaseOf.get(args.contextValue as object)?.();
+    }
+  };
 
-  const server = useServer<Record<string, unknown> | undefined, Connection>(
-    {
-      schema: options.schema,
-      subscribe,
-      onConnect: async (ctx) => {
-        const token = tokenFrom(ctx.connectionParams);
-        if (!token) {
-          ctx.extra.socket.close(LIVE_CLOSE.Unauthorized, 'Unauthorized: send { authorization: "Bearer <key>" } in connection_init');
-          return false;
-        }
-        let caller: Caller | null;
-        try {
-          caller = await options.apiKeys.authenticate(token);
-        } catch (error) {
-          options.logger.error('live connection: the API key could not be checked', { reason: (error as Error).message });
-          ctx.extra.socket.close(CloseCode.InternalServerError, 'Internal server error');
-          return false;
-        }
-        // Closed while the key was being checked: graphql-ws has already said goodbye to it.
-        if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
-        if (!caller) {
-          ctx.extra.socket.close(LIVE_CLOSE.Forbidden, 'Forbidden: the API key is not valid, or has been revoked');
-          return false;
-        }
-        ctx.extra.caller = caller;
-        ctx.extra.budget = new SendBudget(options.maxQueuedEvents, () => ctx.extra.socket.close(LIVE_CLOSE.TooSlow, 'Too slow: send queue full'));
-        connections.set(ctx.extra.socket, ctx.extra);
-        return true;
-      },
-      onSubscribe: (ctx, _id, payload) => executionArgs(ctx, payload),
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined,
-      onDisconnect: (ctx) => void connections.delete(ctx.extra.socket),
-      onClose: (ctx) => void connections.delete(ctx.extra.socket),
+  const server = makeServer<Record<string, unknown> | undefined, Connection>({
+    schema: options.schema,
+    subscribe,
+    onConnect: async (ctx) => {
+      const token = tokenFrom(ctx.connectionParams);
+      if (!token) {
+        ctx.extra.socket.close(LIVE_CLOSE.Unauthorized, 'Unauthorized: send { authorization: "Bearer <key>" } in connection_init');
+        return false;
+      }
+      let caller: Caller | null;
+      try {
+        caller = await options.apiKeys.authenticate(token);
+      } catch (error) {
+        ctx.extra.problem = `the API key could not be checked (${oneLine(error)})`;
+        ctx.extra.socket.close(CloseCode.InternalServerError, 'Internal server error');
+        return false;
+      }
+      // Closed while the key was being checked: graphql-ws has already said goodbye to it.
+      if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
+      if (!caller) {
+        ctx.extra.socket.close(LIVE_CLOSE.Forbidden, 'Forbidden: the API key is not valid, or has been revoked');
+        return false;
+      }
+      ctx.extra.caller = caller;
+      ctx.extra.budget = new SendBudget(options.maxQueuedEvents, () => ctx.extra.socket.close(LIVE_CLOSE.TooSlow, 'Too slow: send queue full'));
+      connections.set(ctx.extra.socket, ctx.extra);
+      return true;
     },
-    wss,
-    // graphql-ws pings every keepAliveMs and drops a socket that has not answered the previous ping.
-    options.keepAliveMs,
-  );
+    onSubscribe: (ctx, _id, payload) => executionArgs(ctx, payload),
+    onNext: (_ctx, _id, _payload, _args, result) =>
+      result.errors ? { ...result, errors: withOneTimeoutError(result.errors.map((error) => formatError(error.toJSON(), error))) } : undefined,
+    onDisconnect: (ctx) => void connections.delete(ctx.extra.socket),
+    onClose: (ctx) => void connections.delete(ctx.extra.socket),
+  });
 
-  function executionArgs(
+  // graphql-ws's own `useServer` for ws, but logging one line per failed socket (it prints each error's stack).
+  wss.on('error', (error) => options.logger.error('live sockets: the WebSocket server failed', { reason: oneLine(error) }));
+  wss.on('connection', (socket, request) => {
+    const extra: Connection = { socket, request };
+    socket.once('error', (error: Error & { code?: string }) => {
+      // ws closes the socket itself (1009 for a message too large, 1002 for a protocol error).
+      extra.problem = error.code ? `${oneLine(error)} (${error.code})` : oneLine(error);
+      if (socket.readyState === socket.OPEN) socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+    // Pinged every keep-alive period; one that has not answered the previous ping by the next is dropped.
+    let awaitingPong = false;
+    socket.on('pong', () => (awaitingPong = false));
+    const keepAlive = setInterval(() => {
+      if (socket.readyState !== socket.OPEN) return;
+      if (awaitingPong) {
+        socket.terminate();
+        return;
+      }
+      awaitingPong = true;
+      socket.ping();
+    }, options.keepAliveMs);
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          new Promise<void>((resolve, reject) => {
+            if (socket.readyState !== socket.OPEN) return resolve();
+            socket.send(data, (error) => (error ? reject(error) : resolve()));
+          }),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on('message', async (message) => {
+            try {
+              await handle(String(message));
+            } catch (error) {
+              extra.problem = `a message could not be handled (${oneLine(error)})`;
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            }
+          }),
+      },
+      extra,
+    );
+    socket.once('close', (code, reason) => {
+      clearInterval(keepAlive);
+      const refused = extra.problem !== undefined || REFUSALS.has(code);
+      if (refused) {
+        socketLog.warn(`live socket closed: ${extra.problem ?? (String(reason) || `code ${code}`)}`, {
+          code,
+          remote: request.socket.remoteAddress,
+          ...(extra.caller ? { keyId: extra.caller.keyId } : {}),
+        });
+      }
+      void closed(code, String(reason));
+    });
+  });
+
+  async function executionArgs(
     ctx: Context<Record<string, unknown> | undefined, Connection>,
     payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
-  ): ExecutionArgs | readonly GraphQLError[] {
+  ): Promise<ExecutionArgs | readonly GraphQLError[]> {
     // graphql-ws has already registered this one.
     if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
       return [new GraphQLError(`At most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection; complete some first.`, { extensions: { code: 'BAD_REQUEST' } })];
     }
+    // As over HTTP, the key's rate and concurrency are checked before the document is even parsed.
+    const admission = await options.keyLimiter.admit(ctx.extra.caller!.keyId);
+    if (!admission.admitted) return [forClient(admission.error)];
+    const refuse = (errors: readonly GraphQLError[]) => {
+      admission.release();
+      return errors;
+    };
     let document;
     try {
-      document = parse(payload.query);
+      document = parse(payload.query, parseOptions);
     } catch (error) {
-      return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
+      return refuse([withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')]);
     }
     const errors = validate(options.schema, document, rules);
-    if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+    if (errors.length > 0) return refuse(errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')));
     const operation = getOperationAST(document, payload.operationName);
-    if (operation && operation.operation !== 'subscription') {
-      return [new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP to this same URL.', { extensions: { code: 'BAD_REQUEST' } })];
+    if (!operation) {
+      return refuse([new GraphQLError('Name the operation to run (operationName): the document has several, or none by that name.', { extensions: { code: 'BAD_REQUEST' } })]);
     }
-    const tooComplex = complexityError(options.schema, document, payload.operationName, payload.variables, options.maxComplexity);
-    if (tooComplex) return [tooComplex];
+    if (operation.operation !== 'subscription') {
+      return refuse([new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP to this same URL.', { extensions: { code: 'BAD_REQUEST' } })]);
+    }
+    const tooComplex = complexityError(options.schema, document, payload.operationName, payload.variables, options.limits.maxComplexity);
+    if (tooComplex) return refuse([forClient(tooComplex)]);
     const contextValue = withFreshLoaders(
       { domain: options.domain, apiKeys: options.apiKeys, engine: options.engine, caller: ctx.extra.caller!, live: { ...options.live, budget: ctx.extra.budget! } },
       options.domain,
+      options.limits.timeoutMs,
     );
+    releaseOf.set(contextValue, admission.release);
     return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
   }
 
@@ -176,7 +264,8 @@ export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
       clearInterval(recheckKeys);
       // Terminated first: a graceful close waits for each client's reply (up to 30 s) and would hold up shutdown.
       for (const socket of wss.clients) socket.terminate();
-      await server.dispose();
+      wss.removeAllListeners('connection');
+      await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
     },
   };
 }
@@ -186,7 +275,7 @@ export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
  * context never needs them (each event gets its own), queries sent over the
  * socket do.
  */
-function withFreshLoaders(context: Omit<GraphQLContext, 'loaders'>, domain: Domain): GraphQLContext {
+function withFreshLoaders(context: Omit<GraphQLContext, 'loaders'>, domain: Domain, timeoutMs: number): GraphQLContext {
   let loaders: GraphQLContext['loaders'] | undefined;
   const { apiKeys, engine, caller, live } = context;
   return {
@@ -195,6 +284,8 @@ function withFreshLoaders(context: Omit<GraphQLContext, 'loaders'>, domain: Doma
     engine,
     caller,
     live,
+    // Each execution (the subscription's set-up, then each event's) gets the whole time limit.
+    deadline: deadlineIn(timeoutMs),
     get loaders() {
       return (loaders ??= createLoaders(domain));
     },
@@ -205,6 +296,24 @@ function tokenFrom(params: Record<string, unknown> | undefined): string | null {
   const authorization = params?.authorization ?? params?.Authorization;
   if (typeof authorization === 'string') return /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] ?? null;
   return typeof params?.apiKey === 'string' ? params.apiKey : null;
+}
+
+/** Close codes that mean the server refused or dropped the socket (logged), as opposed to the client leaving. */
+const REFUSALS = new Set<number>([
+  CloseCode.BadRequest,
+  CloseCode.Unauthorized,
+  CloseCode.Forbidden,
+  CloseCode.ConnectionInitialisationTimeout,
+  CloseCode.TooManyInitialisationRequests,
+  CloseCode.InternalServerError,
+  LIVE_CLOSE.TooSlow,
+  1009, // message too large
+]);
+
+/** What a client sees of one of our errors: its message and code (and when to retry), nothing of the server's. */
+function forClient(error: GraphQLError): GraphQLError {
+  const { code, retryAfter } = error.extensions as { code?: string; retryAfter?: number };
+  return new GraphQLError(error.message, { extensions: { code, ...(retryAfter !== undefined ? { retryAfter } : {}) } });
 }
 
 function withCode(error: GraphQLError, code: string): GraphQLError {

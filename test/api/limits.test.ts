@@ -23,8 +23,7 @@ beforeAll(async () => {
     engine: api.engine,
     pingDatabase: () => pingDatabase(),
     logger: silentLogger,
-    maxDepth: 5,
-    maxComplexity: 20_000,
+    limits: { maxDepth: 5 },
     shutdownTimeoutMs: 1_000,
   });
 });

@@ -6,7 +6,9 @@ import { pingDatabase } from '../../src/db/connection.js';
 import { EventBus } from '../../src/events/event-bus.js';
 import type { CheckEngine } from '../../src/modules/checks/engine.js';
 import { createMonitoring, type MonitoringSettings } from '../../src/modules/checks/monitoring.js';
+import type { QueryLimits } from '../../src/graphql/limits.js';
 import { startApiServer, type ApiServer } from '../../src/http/api-server.js';
+import type { KeyLimits } from '../../src/http/key-limiter.js';
 import { ApiKeyService } from '../../src/modules/auth/api-key.service.js';
 import { createDomain, type Domain } from '../../src/modules/domain.js';
 import { startLive, type Live } from '../../src/modules/live/live.js';
@@ -70,7 +72,11 @@ export const MONITORING_TEST_SETTINGS: MonitoringSettings = {
  * Starts the real API server (Apollo on Express, real HTTP on a free port)
  * against this test file's database, with one key per role.
  */
-export function useApiServer(testFile: string, limits: { maxDepth?: number; maxComplexity?: number } = {}, live?: LiveOptions): TestApi {
+/**
+ * Query limits as in production unless given; per-key rate limits far out of the way unless given (tests
+ * send bursts with one key), so only tests about them meet them.
+ */
+export function useApiServer(testFile: string, limits: Partial<QueryLimits> & { keyLimits?: Partial<KeyLimits> } = {}, live?: LiveOptions): TestApi {
   const database = useTestDatabase(testFile);
   const events = new EventBus();
   const domain = createDomain(TEST_SETTINGS, events);
@@ -88,8 +94,8 @@ export function useApiServer(testFile: string, limits: { maxDepth?: number; maxC
       engine,
       pingDatabase: () => pingDatabase(),
       logger: silentLogger,
-      maxDepth: limits.maxDepth ?? 10,
-      maxComplexity: limits.maxComplexity ?? 20_000,
+      limits: { ...limits, keyLimits: undefined } as Partial<QueryLimits>,
+      keyLimits: { requestsPerSecond: 1_000_000, concurrent: 100_000, ...limits.keyLimits },
       shutdownTimeoutMs: 1_000,
       live: state.live ? { services: state.live, keepAliveMs: live?.keepAliveMs ?? 30_000, maxQueuedEvents: live?.maxQueuedEvents ?? 1000 } : undefined,
     });

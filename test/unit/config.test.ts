@@ -27,6 +27,13 @@ describe('defaults', () => {
       port: 4000,
       graphqlMaxDepth: 10,
       graphqlMaxComplexity: 20_000,
+      graphqlMaxAliases: 30,
+      graphqlMaxTokens: 2_000,
+      graphqlMaxDirectives: 50,
+      graphqlTimeoutMs: 10_000,
+      graphqlIntrospection: true,
+      rateLimitPerSec: 50,
+      rateLimitConcurrent: 10,
       shutdownTimeoutMs: 10_000,
       mongodbDatabase: 'service_monitor',
       mongodbMaxPoolSize: 50,
@@ -98,6 +105,32 @@ describe('values given', () => {
     expect(
       loadConfig({ SCHEDULER_STALL_SEC: '5', EMBEDDED_DB_RESTARTS: '0', EMBEDDED_DB_RESTART_BACKOFF_MS: '50', RETENTION_SWEEP_BATCH_SIZE: '100000' }),
     ).toMatchObject({ schedulerStallSec: 5, embeddedDatabaseRestarts: 0, embeddedDatabaseRestartBackoffMs: 50, retentionSweepBatchSize: 100_000 });
+  });
+
+  test('the query limit, introspection and per-key rate settings', () => {
+    expect(
+      loadConfig({
+        GRAPHQL_MAX_ALIASES: '5',
+        GRAPHQL_MAX_TOKENS: '500',
+        GRAPHQL_MAX_DIRECTIVES: '3',
+        GRAPHQL_TIMEOUT_MS: '2500',
+        GRAPHQL_INTROSPECTION: 'false',
+        RATE_LIMIT_PER_SEC: '7',
+        RATE_LIMIT_CONCURRENT: '2',
+      }),
+    ).toMatchObject({
+      graphqlMaxAliases: 5,
+      graphqlMaxTokens: 500,
+      graphqlMaxDirectives: 3,
+      graphqlTimeoutMs: 2500,
+      graphqlIntrospection: false,
+      rateLimitPerSec: 7,
+      rateLimitConcurrent: 2,
+    });
+    expect(problemsOf({ GRAPHQL_INTROSPECTION: 'no', GRAPHQL_MAX_TOKENS: '10' })).toEqual([
+      'GRAPHQL_MAX_TOKENS must be between 100 and 1000000, got 10',
+      "GRAPHQL_INTROSPECTION must be true or false, got 'no'",
+    ]);
   });
 
   test('a plain mongodb:// URI is accepted', () => {
