@@ -18,7 +18,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import mongoose from 'mongoose';
-import { silentLogger } from '../src/common/logger.js';
+import { createLogger, silentLogger } from '../src/common/logger.js';
 import { connectDatabase, disconnectDatabase } from '../src/db/connection.js';
 import { ensureIndexes } from '../src/db/indexes.js';
 import { startLocalServer } from '../src/db/local-server.js';
@@ -137,7 +137,7 @@ const scheduler = await startScheduler(mongoose.connection.db!, monitoring.engin
   idlePollMs: 50,
   processEveryMs: 1_000,
   lockLifetimeMs: 30_000,
-}, silentLogger);
+}, process.env.BENCH_TRACE ? createLogger('debug') : silentLogger);
 
 // BENCH_TRACE=1: one line a second on stderr (checks written, engine in-flight counts) to see a run's shape.
 let lastChecks = 0;
@@ -146,10 +146,13 @@ events.subscribe('check.completed', () => void allChecks++);
 const trace = process.env.BENCH_TRACE
   ? setInterval(() => {
       const engine = monitoring.engine as unknown as { running: number; finishing: number; claiming: boolean; writer: { waiting: number; flushing: number } };
-      process.stderr.write(
-        `${new Date().toISOString().slice(11, 19)} checks/s ${allChecks - lastChecks} running ${engine.running} finishing ${engine.finishing} claiming ${engine.claiming} unwritten ${engine.writer.waiting} writes ${engine.writer.flushing}\n`,
-      );
+      const line = `${new Date().toISOString().slice(11, 19)} checks/s ${allChecks - lastChecks} running ${engine.running} finishing ${engine.finishing} claiming ${engine.claiming} unwritten ${engine.writer.waiting} writes ${engine.writer.flushing}`;
       lastChecks = allChecks;
+      // Dispatch jobs Agenda runs in this process now, and how long ago a claim last completed.
+      void scheduler.health.processorState().then(
+        (state) => process.stderr.write(`${line} slices ${state.running} last-claim ${Date.now() - scheduler.health.lastDispatchAt()} ms ago\n`),
+        () => process.stderr.write(`${line}\n`),
+      );
     }, 1_000)
   : null;
 await new Promise((resolve) => setTimeout(resolve, (2 + warmupSec) * 1000));

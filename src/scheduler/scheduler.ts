@@ -61,8 +61,9 @@ export interface Repair {
 export interface Scheduler {
   readonly health: SchedulerHealth;
   /**
-   * Stops claiming at once and waits for the dispatch runs under way (their checks finish, results are
-   * written, leases released) up to `drainTimeoutMs` (default: a slice and 5 s), then stops Agenda.
+   * Stops claiming at once and waits for the dispatch runs under way and the checks they started (their
+   * checks finish, results are written, leases released) up to `drainTimeoutMs` (default: a slice and 5 s),
+   * then stops Agenda.
    */
   stop(drainTimeoutMs?: number): Promise<void>;
 }
@@ -190,14 +191,23 @@ export async function startScheduler(db: Db, engine: CheckEngine, uptime: Uptime
   return {
     health,
     async stop(drainTimeoutMs = settings.dispatchSliceMs + 5_000) {
+      const deadline = Date.now() + drainTimeoutMs;
       stopping.abort();
       engine.shutdown();
       await restarting?.catch(() => {});
+      // The slices stop claiming at once (a claim under way ends first); then the checks they started finish,
+      // their results are written and their leases released, within what is left of the drain time.
       const drained = await agenda.drain(drainTimeoutMs);
-      if (drained.timedOut) {
+      let timer: NodeJS.Timeout | undefined;
+      const settled = await Promise.race([
+        engine.settled().then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())))),
+      ]).finally(() => clearTimeout(timer));
+      if (drained.timedOut || !settled) {
         logger.warn('scheduler drain timed out: checks still running are abandoned; their services are checked again when their lease runs out', {
           process: processId,
           runsLeft: drained.running,
+          checksLeft: engine.busy,
           timeoutMs: drainTimeoutMs,
         });
       }
@@ -266,9 +276,13 @@ export function sliceEnd(slot: number, slots: number, sliceMs: number, now: numb
 }
 
 /**
- * Claims and checks due services until the slice ends, polling briefly when nothing is due. The job's
- * lock is renewed meanwhile (a slice waiting on a slow database is alive, not dead), and a run Agenda
- * has given up on (canceled) stops claiming, so it never runs beside the run that replaces it.
+ * Claims due services and starts their checks until the slice ends, polling briefly when nothing is due (or
+ * the engine is at capacity). The slice never waits for the checks it started: the engine runs them to their
+ * end, writes their results and releases their leases on its own (scheduler.stop() waits for that through
+ * `engine.settled()`). So a slice ends on time, and its slot runs again at Agenda's next round, whatever its
+ * last claims hold: a check hanging until its timeout no longer keeps the slot from claiming. The job's lock is
+ * renewed meanwhile (a slice waiting on a slow database is alive, not dead), and a run Agenda has given up on
+ * (canceled) stops claiming, so it never runs beside the run that replaces it.
  */
 async function dispatchFor(
   job: Job,
@@ -279,7 +293,6 @@ async function dispatchFor(
   logger: Logger,
   dispatched: () => void,
 ): Promise<void> {
-  const running = new Set<Promise<number>>();
   let touching: Promise<void> | null = null;
   const renew = setInterval(() => {
     if (touching || job.getCanceledMessage()) return;
@@ -288,23 +301,24 @@ async function dispatchFor(
       .catch((error: Error) => logger.debug('renewing a dispatch lock failed', { job: job.attrs.name, reason: error.message }))
       .finally(() => (touching = null));
   }, Math.max(1_000, settings.lockLifetimeMs / 3));
+  const began = Date.now();
+  let claimed = 0;
   try {
     while (Date.now() < until && !stop.aborted && !job.getCanceledMessage()) {
-      const batch = engine.dispatchDue().then(
-        (count) => {
+      const count = await engine.startDue().then(
+        (n) => {
           dispatched();
-          return count;
+          return n;
         },
         (error: Error) => {
           logger.error('dispatching checks failed', { reason: error.message, job: job.attrs.name });
           return 0;
         },
       );
-      running.add(batch);
-      void batch.finally(() => running.delete(batch));
-      if ((await Promise.race([batch, wait(settings.idlePollMs)])) === 0) await wait(settings.idlePollMs);
+      claimed += count;
+      if (count === 0) await wait(settings.idlePollMs);
     }
-    await Promise.all(running);
+    logger.debug('dispatch slice ended', { job: job.attrs.name, ms: Date.now() - began, claimed, checksUnderWay: engine.busy });
   } finally {
     clearInterval(renew);
     // A renewal still on its way must land before Agenda's own unlock at the end of the run, not after it.

@@ -1,4 +1,5 @@
 /** Agenda-driven scheduling across processes' worth of schedulers, on the real test database. */
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import mongoose from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -108,4 +109,67 @@ describe('scheduling with Agenda', () => {
     const first = await MonitoringCheckModel.findOne().sort({ timestamp: 1 }).lean();
     expect(+first!.timestamp).toBeGreaterThanOrEqual(leaseEnds);
   }, 20_000);
+
+  describe('a check hanging until its timeout', () => {
+    let hanging: ReturnType<typeof createHttpServer>;
+    let hangingUrl: string;
+    let requests = 0;
+    beforeAll(async () => {
+      // Accepts and never answers: each check of it waits for its timeout.
+      hanging = createHttpServer(() => void requests++);
+      await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+      hangingUrl = `http://127.0.0.1:${(hanging.address() as { port: number }).port}/`;
+    });
+    afterAll(() => {
+      hanging.closeAllConnections();
+      return new Promise<void>((resolve) => hanging.close(() => resolve()));
+    });
+
+    async function addHanging(timeoutSec: number) {
+      await domain.services.create({
+        service_id: 'svc_hanging',
+        host_id: 'host_tcp',
+        service_name: 'hanging.service',
+        service_type: 'http',
+        monitoring: { method: 'http', target: hangingUrl, interval_sec: 5, timeout_sec: timeoutSec, retry_attempts: 0 },
+      });
+    }
+
+    test('does not hold its dispatch slot: the slice ends on time and the services due meanwhile start within a second', async () => {
+      // One process holds one of the two slots (2 s slices): if a slice waited for the check it started, nothing
+      // would be claimed until the 4 s timeout ran out.
+      const worker = await startWorker();
+      await addServices(10);
+      await addHanging(4);
+      // Spread the TCP services' due times over the interval, so some fall due while the hanging check runs.
+      const start = Date.now() + 1_000;
+      for (let i = 0; i < 10; i++) await ServiceModel.updateOne({ service_id: `svc_tcp_${i}` }, { $set: { next_check_at: new Date(start + i * 500) } });
+      await sleep(12_000);
+      const runs = worker.published
+        .filter((e) => e.name === 'check.completed')
+        .map((e) => e.payload as { service_id: string; at: Date; due_at: Date | null })
+        .filter((p) => p.service_id.startsWith('svc_tcp_') && p.due_at);
+      expect(runs.length).toBeGreaterThanOrEqual(15);
+      const lags = runs.map((r) => +r.at - +r.due_at!);
+      expect(Math.max(...lags), `lags ${lags}`).toBeLessThan(1_500);
+      expect(requests).toBeGreaterThanOrEqual(2);
+    }, 30_000);
+
+    test('stop() waits for a check its slice started and no longer waits for: written, lease released', async () => {
+      await startWorker();
+      await addServices(0);
+      await addHanging(3);
+      const { scheduler, close } = running.pop()!;
+      const before = requests;
+      for (let i = 0; i < 100 && requests === before; i++) await sleep(50);
+      expect(requests).toBe(before + 1);
+      const stopping = Date.now();
+      await scheduler.stop();
+      expect(Date.now() - stopping).toBeGreaterThan(1_500);
+      await close();
+      const entry = await MonitoringCheckModel.findOne({ service_id: 'svc_hanging' }).lean();
+      expect(entry).toMatchObject({ status: 'error', error: 'check timed out after 3 s' });
+      expect(await ServiceModel.findOne({ service_id: 'svc_hanging' }).lean()).toMatchObject({ lease_owner: null, lease_until: null });
+    }, 20_000);
+  });
 });

@@ -2,7 +2,7 @@
  * Recording check results (history, service state, host contact) and reading
  * history back, against the run's real database server.
  */
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import type { InvalidInputError } from '../../src/common/errors.js';
 import { MonitoringCheckModel } from '../../src/modules/history/history.model.js';
 import { HistoryService } from '../../src/modules/history/history.service.js';
@@ -70,7 +70,7 @@ describe('CheckRecorder: history', () => {
 
   test('an empty batch writes nothing and reports nothing', async () => {
     await hostWithService(domain, { serviceId: SVC });
-    expect(await domain.recorder.record([])).toEqual({ recorded: [], unknownServiceIds: [] });
+    expect(await domain.recorder.record([])).toEqual({ recorded: [], unknownServiceIds: [], lostLeaseServiceIds: [] });
     expect(await MonitoringCheckModel.countDocuments()).toBe(0);
   });
 });
@@ -205,38 +205,64 @@ describe('CheckRecorder: batches', () => {
   test('a batch holding only results for unknown services reports them and writes nothing', async () => {
     await hostWithService(domain, { serviceId: SVC });
     const outcome = await domain.recorder.record([check('svc_deleted', minute(0), 'running')]);
-    expect(outcome).toEqual({ recorded: [], unknownServiceIds: ['svc_deleted'] });
+    expect(outcome).toEqual({ recorded: [], unknownServiceIds: ['svc_deleted'], lostLeaseServiceIds: [] });
     expect(await MonitoringCheckModel.countDocuments()).toBe(0);
   });
 });
 
 describe('CheckRecorder: leases', () => {
-  // A 120 s lease: the write skips the owner check while over half of it remains.
-  const LEASE_MS = 120 * SECOND;
-  const leaseOf = (token: string, untilMs: number, release = true) =>
-    new Map([[SVC, { token, unguarded_until: new Date(Date.now() + untilMs - LEASE_MS / 2), next_check_at: minute(10), release }]]);
+  const leaseOf = (token: string, release = true) => new Map([[SVC, { token, next_check_at: minute(10), release }]]);
   const claim = (owner: string, untilMs: number) =>
     ServiceModel.updateOne({ service_id: SVC }, { $set: { lease_owner: owner, lease_until: new Date(Date.now() + untilMs) } });
 
-  test("the holder of a lease far from running out writes the result and releases the lease with the next due time", async () => {
+  test('the holder of a lease writes the result and releases the lease with the next due time', async () => {
     await hostWithService(domain, { serviceId: SVC });
     await claim('worker-a', 110 * SECOND);
-    await domain.recorder.record([check(SVC, minute(0), 'stopped')], leaseOf('worker-a', 110 * SECOND));
+    const outcome = await domain.recorder.record([check(SVC, minute(0), 'stopped')], leaseOf('worker-a'));
+    expect(outcome.lostLeaseServiceIds).toEqual([]);
     expect(await serviceDoc(SVC)).toMatchObject({ current_status: 'stopped', lease_owner: null, lease_until: null, next_check_at: minute(10) });
   });
 
-  test('a lease with under half its time left is checked in the write: a service another worker took over meanwhile is left to it', async () => {
+  test('a stalled worker whose lease another worker took over writes nothing: no stale result, no history, and the other lease stays', async () => {
     await hostWithService(domain, { serviceId: SVC });
-    await claim('worker-b', 60 * SECOND);
-    await domain.recorder.record([check(SVC, minute(0), 'stopped')], leaseOf('worker-a', 50 * SECOND));
+    // worker-a's lease ran out while it stalled; worker-b claimed the service (its lease has most of its time left).
+    await claim('worker-b', 110 * SECOND);
+    const before = await serviceDoc(SVC);
+    const outcome = await domain.recorder.record([check(SVC, minute(0), 'stopped')], leaseOf('worker-a'));
+    expect(outcome).toEqual({ recorded: [], unknownServiceIds: [], lostLeaseServiceIds: [SVC] });
+    expect(await serviceDoc(SVC)).toEqual(before);
     expect(await serviceDoc(SVC)).toMatchObject({ current_status: 'unknown', lease_owner: 'worker-b' });
-    expect(await MonitoringCheckModel.countDocuments({ service_id: SVC })).toBe(1);
+    expect(await MonitoringCheckModel.countDocuments({ service_id: SVC })).toBe(0);
+    expect(await UptimeRollupModel.countDocuments({ service_id: SVC })).toBe(0);
+  });
+
+  test('a lease taken over between loading and writing is still guarded: the state write filters by lease_owner', async () => {
+    await hostWithService(domain, { serviceId: SVC });
+    await claim('worker-a', 110 * SECOND);
+    // worker-b takes the service over right after worker-a's recorder loaded it (as a stall between the two would let it).
+    const find = ServiceModel.find.bind(ServiceModel);
+    const spy = vi.spyOn(ServiceModel, 'find').mockImplementationOnce(((...args: Parameters<typeof find>) => {
+      const query = find(...args);
+      const exec = query.exec.bind(query);
+      query.exec = (async () => {
+        const docs = await exec();
+        await claim('worker-b', 110 * SECOND);
+        return docs;
+      }) as typeof query.exec;
+      return query;
+    }) as typeof ServiceModel.find);
+    try {
+      await domain.recorder.record([check(SVC, minute(0), 'stopped')], leaseOf('worker-a'));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await serviceDoc(SVC)).toMatchObject({ current_status: 'unknown', lease_owner: 'worker-b', last_check: null });
   });
 
   test('a lease about to run out that is still held writes as usual', async () => {
     await hostWithService(domain, { serviceId: SVC });
     await claim('worker-a', 2 * SECOND);
-    await domain.recorder.record([check(SVC, minute(0), 'running')], leaseOf('worker-a', 2 * SECOND));
+    await domain.recorder.record([check(SVC, minute(0), 'running')], leaseOf('worker-a'));
     expect(await serviceDoc(SVC)).toMatchObject({ current_status: 'running', lease_owner: null, next_check_at: minute(10) });
   });
 
@@ -244,7 +270,7 @@ describe('CheckRecorder: leases', () => {
     await hostWithService(domain, { serviceId: SVC });
     await claim('worker-a', 110 * SECOND);
     const before = await serviceDoc(SVC);
-    await domain.recorder.record([check(SVC, minute(0), 'stopped')], leaseOf('worker-a', 110 * SECOND, false));
+    await domain.recorder.record([check(SVC, minute(0), 'stopped')], leaseOf('worker-a', false));
     expect(await serviceDoc(SVC)).toMatchObject({ current_status: 'stopped', lease_owner: 'worker-a', next_check_at: before!.next_check_at });
   });
 });

@@ -5,13 +5,15 @@ import { ConflictError, NotFoundError } from '../../common/errors.js';
 import { isDownStatus, isFailureStatus, type RecoverAction } from '../../common/enums.js';
 import { silentLogger, type Logger } from '../../common/logger.js';
 import type { EventBus } from '../../events/event-bus.js';
-import type { CheckRecorder, Lease } from '../history/check-recorder.js';
+import type { CheckRecorder } from '../history/check-recorder.js';
 import type { CheckResult, RecordedCheck } from '../history/check-result.js';
 import { MonitoringCheckModel, type MonitoringCheck } from '../history/history.model.js';
+import { readHost } from '../hosts/host-read.js';
 import { HostModel, type Host } from '../hosts/host.model.js';
 import type { RecoveryOutcome, RecoveryService } from '../recovery/recovery.service.js';
 import { ServiceModel, type Service } from '../services/service.model.js';
 import { serviceLabels } from '../services/service-labels.js';
+import { checkBlockers, notRunnable } from './claimed.js';
 import type { CheckerRegistry } from './registry.js';
 import { ResultWriter, type WriteSample } from './result-writer.js';
 import { checkBudgetMs, resultOf, runCheck, type FinishedCheck } from './run-check.js';
@@ -32,6 +34,10 @@ export interface CheckRun {
 }
 
 const CHECKED_HOST_STATUS = 'active';
+/** The interval a service is rescheduled at when its stored one cannot drive a schedule (the model's default). */
+const FALLBACK_INTERVAL_SEC = 60;
+/** Longest a claim query may run on the server: a database too busy to answer in this time is not claimed from. */
+export const CLAIM_MAX_TIME_MS = 5_000;
 /** How often an operator's check, waiting for another process's check of the service, looks again. */
 export const OPERATOR_WAIT_POLL_MS = 200;
 /** Beyond the check's own budget, how long an operator's check waits for another's result to be written. */
@@ -50,7 +56,7 @@ export class CheckEngine {
   private running = 0;
   /** Finished checks whose result (or recovery) is not written yet: they hold no connection, only memory. */
   private finishing = 0;
-  /** One claim query at a time per process: parallel claims would only scan the same due services. */
+  /** One claim query at a time per process: parallel claims would only find the same due services and race for them. */
   private claiming = false;
   private readonly stop = new AbortController();
   private readonly writer: ResultWriter;
@@ -63,6 +69,8 @@ export class CheckEngine {
     private readonly recovery: RecoveryService,
     private readonly events: EventBus,
     private readonly settings: EngineSettings,
+    /** The API's reading of a stored service (ServiceService.read): claimed services are checked as they read. */
+    private readonly readService: (raw: unknown) => Service,
     private readonly logger: Logger = silentLogger,
   ) {
     this.writer = new ResultWriter(recorder, logger);
@@ -80,10 +88,24 @@ export class CheckEngine {
 
   /**
    * Claims what is due, up to free capacity, and checks it. Each result is written as its check finishes;
-   * resolves with the number claimed once all of them are written (and any recovery is done). Capacity frees
-   * up check by check, so a later call claims more while a slow check of this batch still runs.
+   * resolves with the number claimed once all of them are written (and any recovery is done).
    */
   async dispatchDue(now = new Date()): Promise<number> {
+    const { claimed, runs } = await this.begin(now);
+    await Promise.all(runs);
+    return claimed;
+  }
+
+  /**
+   * Claims what is due, up to free capacity, and starts checking it; resolves with the number claimed as soon
+   * as their checks are under way. The engine keeps track of them (`busy`, `settled()`): the caller (a dispatch
+   * slice) can claim again, or end, without waiting for a slow check. Capacity frees up check by check.
+   */
+  async startDue(now = new Date()): Promise<number> {
+    return (await this.begin(now)).claimed;
+  }
+
+  private async begin(now: Date): Promise<{ claimed: number; runs: Promise<unknown>[] }> {
     // A finished check frees its place at once (a hanging check's neighbours, waiting for a write, do not keep
     // due services unclaimed); at most `concurrency` more wait for their write, so a stalled database stops claims.
     const capacity = Math.min(
@@ -91,7 +113,7 @@ export class CheckEngine {
       2 * this.settings.concurrency - this.running - this.finishing,
       this.settings.batchSize,
     );
-    if (capacity <= 0 || this.stop.signal.aborted || this.claiming) return 0;
+    if (capacity <= 0 || this.stop.signal.aborted || this.claiming) return { claimed: 0, runs: [] };
     const token = randomUUID();
     this.claiming = true;
     let services: Service[];
@@ -100,20 +122,22 @@ export class CheckEngine {
     } finally {
       this.claiming = false;
     }
-    if (services.length === 0) return 0;
+    if (services.length === 0) return { claimed: 0, runs: [] };
     this.running += services.length;
     let hosts: Map<string, Host>;
     try {
       hosts = await this.hostsOf(services);
     } catch (error) {
       this.running -= services.length;
+      // Let them go at once (still due), rather than leave them to their lease running out.
+      await this.unclaim(services, token).catch(() => {});
       throw error;
     }
     const checkable = services.filter((s) => hosts.get(s.host_id)?.status === CHECKED_HOST_STATUS);
     const skipped = services.filter((s) => !checkable.includes(s));
     const runs = checkable.map((s) => this.track(s.service_id, this.scheduledRun(s, hosts.get(s.host_id)!, token, now)));
     try {
-      // Hosts in maintenance (or gone): not checked, next due one interval on.
+      // Hosts in maintenance, gone, or of a status this server does not know: not checked, next due one interval on.
       await this.release(
         skipped.map((s) => ({ service: s, next: nextDue(s, Date.now()) })),
         token,
@@ -121,8 +145,7 @@ export class CheckEngine {
     } finally {
       this.running -= skipped.length;
     }
-    await Promise.all(runs);
-    return services.length;
+    return { claimed: services.length, runs };
   }
 
   /**
@@ -199,12 +222,13 @@ export class CheckEngine {
       }
       const token = randomUUID();
       const now = new Date();
-      const service = await ServiceModel.findOneAndUpdate(
+      const claimed = await ServiceModel.findOneAndUpdate(
         { service_id: serviceId, $or: [{ lease_until: null }, { lease_until: { $lt: now } }] },
         { $set: { lease_owner: token, lease_until: new Date(+now + this.settings.leaseMs) } },
         { returnDocument: 'after', timestamps: false },
       ).lean<Service>();
-      if (service) {
+      if (claimed) {
+        const service = this.readService(claimed);
         try {
           return await work(service);
         } finally {
@@ -265,28 +289,33 @@ export class CheckEngine {
   }
 
   private async claim(token: string, limit: number, now: Date): Promise<Service[]> {
-    // A service without next_check_at (written by other tools) is due at once; null sorts first.
     const due = {
-      'monitoring.enabled': true,
+      // A service without the flag (written by other tools) reads as enabled, its default; null also matches a missing field.
+      'monitoring.enabled': { $in: [true, null] },
+      // A service without next_check_at is due at once; null sorts first.
       $and: [{ $or: [{ next_check_at: { $lte: now } }, { next_check_at: null }] }, { $or: [{ lease_until: null }, { lease_until: { $lt: now } }] }],
     };
-    const candidates = await ServiceModel.find(due).sort({ next_check_at: 1 }).limit(limit).lean<Service[]>();
+    const candidates = await ServiceModel.find(due).sort({ next_check_at: 1 }).limit(limit).maxTimeMS(CLAIM_MAX_TIME_MS).lean<Service[]>();
     if (candidates.length === 0) return [];
     const until = new Date(+now + this.settings.leaseMs);
     const { modifiedCount } = await ServiceModel.updateMany(
       { ...due, service_id: { $in: candidates.map((c) => c.service_id) } },
       { $set: { lease_owner: token, lease_until: until } },
-      { timestamps: false },
+      { timestamps: false, maxTimeMS: CLAIM_MAX_TIME_MS },
     );
     // All claimed (the usual case): the documents just read are what was claimed, so no second read.
-    if (modifiedCount === candidates.length) return candidates.map((c) => ({ ...c, lease_owner: token, lease_until: until }));
-    // Another process claimed some meanwhile: read back which are ours (by their unique key, then the lease).
-    return ServiceModel.find({ service_id: { $in: candidates.map((c) => c.service_id) }, lease_owner: token }).lean<Service[]>();
+    const claimed =
+      modifiedCount === candidates.length
+        ? candidates.map((c) => ({ ...c, lease_owner: token, lease_until: until }))
+        : // Another process claimed some meanwhile: read back which are ours (by their unique key, then the lease).
+          await ServiceModel.find({ service_id: { $in: candidates.map((c) => c.service_id) }, lease_owner: token }).maxTimeMS(CLAIM_MAX_TIME_MS).lean<Service[]>();
+    return claimed.map((raw) => this.readService(raw));
   }
 
+  /** Hosts as the API reads them: one without `status` is active; one whose status this server does not know is not checked. */
   private async hostsOf(services: Service[]): Promise<Map<string, Host>> {
-    const hosts = await HostModel.find({ host_id: { $in: [...new Set(services.map((s) => s.host_id))] } }).lean<Host[]>();
-    return new Map(hosts.map((h) => [h.host_id, h]));
+    const hosts = await HostModel.find({ host_id: { $in: [...new Set(services.map((s) => s.host_id))] } }).maxTimeMS(CLAIM_MAX_TIME_MS).lean<Host[]>();
+    return new Map(hosts.map((raw) => readHost(raw)).map((h) => [h.host_id, h]));
   }
 
   /**
@@ -299,14 +328,14 @@ export class CheckEngine {
     let held = true;
     let checking = true;
     try {
-      const check = await runCheck(this.checkers[service.monitoring.method], service, host, this.stop.signal).finally(() => {
+      const check = await this.check(service, host).finally(() => {
         checking = false;
         this.running--;
         this.finishing++;
       });
       next = nextDue(service, check.finished_at, +check.timestamp);
       const recover = mayRecover(service, host, check.status);
-      const entry = await this.writer.write(resultOf(check), this.leaseOf(service, token, next, !recover), check.finished_at);
+      const entry = await this.writer.write(resultOf(check), { token, next_check_at: next, release: !recover }, check.finished_at);
       held = recover;
       if (!entry) return null;
       this.announce(entry, service, service.next_check_at ?? claimedAt);
@@ -326,19 +355,18 @@ export class CheckEngine {
   private async operatorRun(service: Service): Promise<CheckRun> {
     const host = await HostModel.findOne({ host_id: service.host_id }).lean<Host>();
     if (!host) throw new NotFoundError('host', service.host_id);
-    const check = await runCheck(this.checkers[service.monitoring.method], service, host, this.stop.signal);
+    const check = await this.check(service, readHost(host));
     const entry = await this.writer.write(resultOf(check), undefined, check.finished_at);
     if (!entry) throw new NotFoundError('service', service.service_id);
     this.announce(entry, service, null);
     return { result: check, recorded: entry, recovery: await this.afterWrite(service, host, entry) };
   }
 
-  /**
-   * The claim as the recorder sees it: the write may skip the `lease_owner` filter while over half the lease
-   * remains (no other process can have claimed the service; a wide margin for clock skew and slow writes).
-   */
-  private leaseOf(service: Service, token: string, nextCheckAt: Date, release: boolean): Lease {
-    return { token, unguarded_until: new Date(+service.lease_until! - this.settings.leaseMs / 2), next_check_at: nextCheckAt, release };
+  /** Runs the service's check, unless its stored configuration keeps it from running: then `unknown`, saying why. */
+  private check(service: Service, host: Host): Promise<FinishedCheck> {
+    const blockers = checkBlockers(service);
+    if (blockers.length > 0) return Promise.resolve(notRunnable(service, blockers));
+    return runCheck(this.checkers[service.monitoring.method], service, host, this.stop.signal);
   }
 
   /** After a result is written: clears a give-up once the service is healthy again, or recovers it when it is down. */
@@ -369,6 +397,11 @@ export class CheckEngine {
       to: entry.status,
       history_id: entry.history_id,
     });
+  }
+
+  /** Lets claimed services go without checking them, still due as they were. */
+  private async unclaim(services: Service[], token: string): Promise<void> {
+    await ServiceModel.updateMany({ service_id: { $in: services.map((s) => s.service_id) }, lease_owner: token }, { $set: { lease_owner: null, lease_until: null } }, { timestamps: false });
   }
 
   /** Frees claimed services that have no result to carry the release, and sets their next due time. */
@@ -403,10 +436,12 @@ function reasonOf(error: unknown): string {
  * late services from "now" would put a whole late batch on one due time, and that clump would come back every
  * interval).
  *
- * `startedAt` (when the check began) defaults to `finishedAt`; a service never scheduled counts from its start.
+ * `startedAt` (when the check began) defaults to `finishedAt`; a service never scheduled counts from its start. A
+ * stored interval under a second (another tool wrote it; its check is not run) schedules at the default, 60 s.
  */
 export function nextDue(service: Pick<Service, 'next_check_at' | 'monitoring'>, finishedAt: number, startedAt = finishedAt): Date {
-  const intervalMs = service.monitoring.interval_sec * 1000;
+  const intervalSec = service.monitoring.interval_sec >= 1 ? service.monitoring.interval_sec : FALLBACK_INTERVAL_SEC;
+  const intervalMs = intervalSec * 1000;
   const onSchedule = +(service.next_check_at ?? startedAt) + intervalMs;
   const earliest = Math.max(startedAt + intervalMs / 2, finishedAt - intervalMs / 2);
   const skipped = Math.max(0, Math.ceil((earliest - onSchedule) / intervalMs));

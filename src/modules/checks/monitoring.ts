@@ -84,7 +84,7 @@ export function wireMonitoring(domain: Domain, events: EventBus, parts: Monitori
     { recheckDelayMs: parts.recheckDelayMs, actionTimeoutMs: parts.actionTimeoutMs },
     logger,
   );
-  const engine = new CheckEngine(checkers, domain.recorder, recovery, events, parts.engine, logger);
+  const engine = new CheckEngine(checkers, domain.recorder, recovery, events, parts.engine, (raw) => domain.services.read(raw), logger);
   return { engine, close: () => ssh.close() };
 }
 

@@ -142,10 +142,12 @@ export class ResultWriter {
 
   private async record(batch: Pending[]): Promise<RecordedCheck[]> {
     const leases = new Map(batch.filter((p) => p.lease).map((p) => [p.result.service_id, p.lease!] as const));
-    const { recorded } = await this.recorder.record(
+    const { recorded, lostLeaseServiceIds } = await this.recorder.record(
       batch.map((p) => p.result),
       leases,
     );
+    // This process stalled past those leases and another took the services over: its results are dropped.
+    for (const serviceId of lostLeaseServiceIds) this.logger.warn('check result dropped: another process holds the service now', { service_id: serviceId });
     return recorded;
   }
 

@@ -19,6 +19,8 @@ export interface RecorderSettings {
 interface ServiceState {
   service_id: string;
   host_id: string;
+  /** Who holds the service's lease as loaded: a scheduled result is written only by its holder. */
+  lease_owner: string | null;
   interval_sec: number;
   current_status: ServiceStatus;
   last_check: Date | null;
@@ -29,15 +31,13 @@ interface ServiceState {
 
 const DAY_MS = 86_400_000;
 
-/** A scheduled check's claim on its service, released when its result is written (unless `release` is false). */
+/**
+ * A scheduled check's claim on its service, released when its result is written (unless `release` is false).
+ * Only its holder writes: a worker that stalled past its lease, whose service another worker took over, writes
+ * nothing (no history entry, no state, no rollup) and leaves the other worker's lease alone.
+ */
 export interface Lease {
   token: string;
-  /**
-   * Until then the claim is surely still ours (no other process may claim before its `lease_until`, and the margin
-   * covers clock skew and slow writes), so the write finds the service by its unique key alone. That
-   * matters on servers that only use unique indexes (mongo-java-server): any other filter scans.
-   */
-  unguarded_until: Date;
   next_check_at: Date;
   /** False keeps the claim after the write (a recovery follows; the engine releases it afterwards). */
   release?: boolean;
@@ -59,20 +59,23 @@ export class CheckRecorder {
   constructor(private readonly settings: RecorderSettings) {}
 
   /**
-   * `leases`: for scheduled checks, the claim each service is held by and its next due time. The
-   * lease then guards the state write (only its holder may write) and is released in the same
-   * write, one update per service instead of two.
+   * `leases`: for scheduled checks, the claim each service is held by and its next due time. A result
+   * whose lease another worker holds now is not written at all (`lostLeaseServiceIds`); otherwise the lease
+   * guards the state write (`lease_owner` in its filter, always) and is released in the same write, one
+   * update per service instead of two.
    */
   async record(results: readonly CheckResult[], leases: ReadonlyMap<string, Lease> = new Map()): Promise<RecordOutcome> {
-    if (results.length === 0) return { recorded: [], unknownServiceIds: [] };
-    const states = await this.loadStates(results);
-    const unknownServiceIds = [...new Set(results.filter((r) => !states.has(r.service_id)).map((r) => r.service_id))];
+    if (results.length === 0) return { recorded: [], unknownServiceIds: [], lostLeaseServiceIds: [] };
+    const loaded = await this.loadStates(results);
+    const unknownServiceIds = [...new Set(results.filter((r) => !loaded.has(r.service_id)).map((r) => r.service_id))];
+    const lostLeaseServiceIds = [...loaded.values()].filter((s) => leases.has(s.service_id) && s.lease_owner !== leases.get(s.service_id)!.token).map((s) => s.service_id);
+    const states = new Map([...loaded].filter(([id]) => !lostLeaseServiceIds.includes(id)));
     // Applied in time order; each keeps its position in the caller's batch for error messages.
     const known = results
       .map((result, position) => ({ result, position }))
       .filter(({ result }) => states.has(result.service_id))
       .sort((a, b) => +a.result.timestamp - +b.result.timestamp);
-    if (known.length === 0) return { recorded: [], unknownServiceIds };
+    if (known.length === 0) return { recorded: [], unknownServiceIds, lostLeaseServiceIds };
 
     const historyDocs = await this.validatedHistory(known, states);
     const recordedAt = new Date();
@@ -92,7 +95,7 @@ export class CheckRecorder {
     await this.writeServiceStates([...states.values()].filter((s) => s.touched || leases.has(s.service_id)), leases);
     await this.writeRollups([...rollups.values()]);
     await this.writeHostsSeen(hostsSeen);
-    return { recorded, unknownServiceIds };
+    return { recorded, unknownServiceIds, lostLeaseServiceIds };
   }
 
   /** History documents for every result, or one error naming every invalid field of every result. */
@@ -109,7 +112,7 @@ export class CheckRecorder {
     const ids = [...new Set(results.map((r) => r.service_id))];
     const services = await ServiceModel.find(
       { service_id: { $in: ids } },
-      { service_id: 1, host_id: 1, current_status: 1, last_check: 1, consecutive_failures: 1, last_status_change: 1, 'monitoring.interval_sec': 1 },
+      { service_id: 1, host_id: 1, lease_owner: 1, current_status: 1, last_check: 1, consecutive_failures: 1, last_status_change: 1, 'monitoring.interval_sec': 1 },
     ).lean();
     return new Map(
       services.map((s) => [
@@ -117,6 +120,7 @@ export class CheckRecorder {
         {
           service_id: s.service_id,
           host_id: s.host_id,
+          lease_owner: s.lease_owner ?? null,
           interval_sec: s.monitoring?.interval_sec ?? 60,
           current_status: s.current_status ?? 'unknown',
           last_check: s.last_check ?? null,
@@ -193,7 +197,7 @@ export class CheckRecorder {
             updated_at: now,
           }
         : {};
-      return { updateOne: { filter: { service_id: s.service_id, ...writeGuard(s, lease, +now) }, update: { $set: { ...state, ...release } } } };
+      return { updateOne: { filter: { service_id: s.service_id, ...writeGuard(s, lease) }, update: { $set: { ...state, ...release } } } };
     });
     await ServiceModel.collection.bulkWrite(ops, { ordered: false });
   }
@@ -224,12 +228,13 @@ export class CheckRecorder {
 }
 
 /**
- * Only the lease holder writes (checked in the filter unless the lease is surely
- * still held); without a lease, an older result never overwrites a newer one.
+ * Only the lease holder writes: checked in the filter of every leased write (an index lookup, `lease_owner`,
+ * besides the unique key), so a lease taken over between loading and writing is neither overwritten nor
+ * cleared. Without a lease (an operator's check), an older result never overwrites a newer one.
  */
-function writeGuard(state: ServiceState, lease: Lease | undefined, now: number): object {
+function writeGuard(state: ServiceState, lease: Lease | undefined): object {
   if (!lease) return { $or: [{ last_check: null }, { last_check: { $lt: state.last_check } }] };
-  return now < +lease.unguarded_until ? {} : { lease_owner: lease.token };
+  return { lease_owner: lease.token };
 }
 
 function addBuckets(

@@ -40,4 +40,6 @@ export interface RecordOutcome {
   recorded: RecordedCheck[];
   /** Results for services that no longer exist (deleted while their check ran); nothing was written for them. */
   unknownServiceIds: string[];
+  /** Scheduled results whose lease another worker holds now (this one stalled past it); nothing was written for them. */
+  lostLeaseServiceIds: string[];
 }

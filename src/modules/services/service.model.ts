@@ -51,6 +51,7 @@ export { AlertingConfig, HealthCheckConfig, MonitoringConfig, RecoveryConfig, se
 @index({ dependencies: 1 })
 // The scheduler claims due, enabled services in due order.
 @index({ 'monitoring.enabled': 1, next_check_at: 1 })
+@index({ lease_owner: 1 })
 @ObjectType({ description: 'A systemd unit (or endpoint) on a host, with how it is monitored, recovered and alerted on.' })
 export class Service {
   @Field({ name: 'serviceId', description: 'Unique id, e.g. svc_jeju_mysql_001.' })

@@ -93,6 +93,11 @@ final class IndexedCommands {
         } else if (capture.plans.get(0).startsWith("IXSCAN ")) {
             winningPlan = new Document("stage", "FETCH").append("inputStage",
                 new Document("stage", "IXSCAN").append("indexName", capture.plans.get(0).substring("IXSCAN ".length())));
+        } else if (capture.plans.get(0).startsWith("SORT_MERGE IXSCAN ")) {
+            // As MongoDB shows an "explode for sort": one index scan per combination of leading values, merged.
+            Document scan = new Document("stage", "IXSCAN").append("indexName", capture.plans.get(0).substring("SORT_MERGE IXSCAN ".length()));
+            winningPlan = new Document("stage", "FETCH").append("inputStage",
+                new Document("stage", "SORT_MERGE").append("inputStages", java.util.List.of(scan)));
         } else {
             winningPlan = new Document("stage", capture.plans.get(0));
         }

@@ -1,6 +1,8 @@
 package local.tools.mongoserver;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -8,6 +10,7 @@ import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
 import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.ValueComparator;
 import de.bwaldvogel.mongo.bson.Document;
 
 /**
@@ -109,6 +112,10 @@ final class QueryPlanner {
         int fieldsUsed;
         int sortedPrefix;
         boolean reverse;
+        /** Leading fields given by points ({@code $in}, equality), before the range field if any. */
+        int pointFields;
+        /** Set when the sort order comes from merging one scan per combination of the leading points. */
+        Comparator<Object[]> mergeOrder;
         int score;
 
         static <P> Candidate<P> of(SecondaryIndex<P> index, Map<String, List<Interval>> bounds, Document orderBy) {
@@ -129,6 +136,7 @@ final class QueryPlanner {
                 if (points && combinations * intervals.size() <= MAX_POINT_COMBINATIONS) {
                     combinations *= intervals.size();
                     c.used.add(intervals);
+                    c.pointFields++;
                     c.score += 2;
                     if (leadingSingle && intervals.size() == 1) {
                         singlePoints++;
@@ -143,6 +151,7 @@ final class QueryPlanner {
             }
             c.fieldsUsed = c.used.size();
             c.sortOrder(orderBy, singlePoints);
+            c.mergedSortOrder(orderBy, singlePoints);
             if (c.sortedPrefix > 0) {
                 c.score += 1;
             }
@@ -181,6 +190,53 @@ final class QueryPlanner {
             reverse = Boolean.TRUE.equals(reversed);
         }
 
+        /**
+         * MongoDB's "explode for sort": when leading fields take several values (e.g. {@code enabled: {$in: [true,
+         * null]}} before {@code next_check_at}), each combination of them is read in index order, and merging those
+         * reads gives the sort order the single scan cannot. Taken when it orders by more sort fields than that scan.
+         */
+        private void mergedSortOrder(Document orderBy, int singlePoints) {
+            if (pointFields <= singlePoints || orderBy == null || orderBy.isEmpty() || orderBy.containsKey("$natural") || index.isMultikey()) {
+                return;
+            }
+            List<Integer> positions = new ArrayList<>();
+            List<Integer> directions = new ArrayList<>();
+            int i = 0;
+            Boolean reversed = null;
+            for (Map.Entry<String, Object> sort : orderBy.entrySet()) {
+                while (i < pointFields && !index.field(i).equals(sort.getKey())) {
+                    i++;
+                }
+                if (i >= index.fieldCount() || !index.field(i).equals(sort.getKey()) || !(sort.getValue() instanceof Number direction)) {
+                    break;
+                }
+                if (i >= pointFields) {
+                    boolean r = (direction.doubleValue() > 0) != index.ascending(i);
+                    if (reversed != null && reversed != r) {
+                        break;
+                    }
+                    reversed = r;
+                }
+                positions.add(i);
+                directions.add(direction.doubleValue() > 0 ? 1 : -1);
+                i++;
+            }
+            if (positions.size() <= sortedPrefix) {
+                return;
+            }
+            sortedPrefix = positions.size();
+            reverse = Boolean.TRUE.equals(reversed);
+            mergeOrder = (a, b) -> {
+                for (int k = 0; k < positions.size(); k++) {
+                    int c = ValueComparator.asc().compare(a[positions.get(k)], b[positions.get(k)]);
+                    if (c != 0) {
+                        return c * directions.get(k);
+                    }
+                }
+                return 0;
+            };
+        }
+
         Plan<P> toPlan() {
             List<Object[][]> ranges = ranges();
             IndexKeyOrder order = index.order();
@@ -188,7 +244,15 @@ final class QueryPlanner {
             ranges.sort(reverse ? (a, b) -> order.compare(b[1], a[1]) : byStart);
             int last = fieldsUsed - 1;
             List<Interval> lastIntervals = last < 0 ? List.of() : used.get(last);
-            return new Plan<>("IXSCAN " + index.getName(), index.scan(ranges, reverse, lastIntervals, last), sortedPrefix);
+            String name = "IXSCAN " + index.getName();
+            if (mergeOrder != null) {
+                Map<List<Object>, List<Object[][]>> groups = new LinkedHashMap<>();
+                for (Object[][] range : ranges) {
+                    groups.computeIfAbsent(Arrays.asList(Arrays.copyOf(range[0], pointFields)), k -> new ArrayList<>()).add(range);
+                }
+                return new Plan<>("SORT_MERGE " + name, index.mergedScan(new ArrayList<>(groups.values()), reverse, lastIntervals, last, mergeOrder), sortedPrefix);
+            }
+            return new Plan<>(name, index.scan(ranges, reverse, lastIntervals, last), sortedPrefix);
         }
 
         /** One [from, to] entry range per combination of the leading points with each interval of the last field. */

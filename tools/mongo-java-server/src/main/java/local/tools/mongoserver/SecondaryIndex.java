@@ -3,6 +3,7 @@ package local.tools.mongoserver;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.NoSuchElementException;
+import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.Spliterator;
 import java.util.Spliterators;
@@ -203,27 +205,95 @@ final class SecondaryIndex<P> extends Index<P> {
      * the ranges would not: Stream.iterator() buffers each inner stream whole).
      */
     Stream<P> scan(List<Object[][]> ranges, boolean reverse, List<Interval> lastFieldIntervals, int lastField) {
+        return distinctPositions(entriesIn(ranges, reverse), lastFieldIntervals, lastField);
+    }
+
+    /**
+     * Like {@link #scan}, for leading fields given several values ({@code $in}, or {@code null} and a range): each
+     * group of ranges (one combination of those values) is read in index order, and the groups are merged by
+     * {@code sortOrder}, MongoDB's "explode for sort" (SORT_MERGE). Each group is ordered by the sort already, so a
+     * query with a limit still stops after about that many entries.
+     */
+    Stream<P> mergedScan(List<List<Object[][]>> groups, boolean reverse, List<Interval> lastFieldIntervals, int lastField,
+                         Comparator<Object[]> sortOrder) {
+        PriorityQueue<PeekingEntries> heads = new PriorityQueue<>((a, b) -> sortOrder.compare(a.peek().getKey(), b.peek().getKey()));
+        List<PeekingEntries> pending = new ArrayList<>();
+        for (List<Object[][]> group : groups) {
+            pending.add(new PeekingEntries(entriesIn(group, reverse)));
+        }
+        Iterator<Map.Entry<Object[], P>> merged = new Iterator<>() {
+            private boolean started;
+
+            @Override
+            public boolean hasNext() {
+                if (!started) {
+                    started = true; // the first entry of each group is read only when the first entry is asked for
+                    pending.stream().filter(PeekingEntries::hasNext).forEach(heads::add);
+                }
+                return !heads.isEmpty();
+            }
+
+            @Override
+            public Map.Entry<Object[], P> next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                PeekingEntries head = heads.poll();
+                Map.Entry<Object[], P> entry = head.next();
+                if (head.hasNext()) {
+                    heads.add(head);
+                }
+                return entry;
+            }
+        };
+        return distinctPositions(merged, lastFieldIntervals, lastField);
+    }
+
+    /** The entries of the ranges, one range after the other, each in index order or its reverse; counted as examined. */
+    private Iterator<Map.Entry<Object[], P>> entriesIn(List<Object[][]> ranges, boolean reverse) {
         Iterator<Object[][]> rangeIterator = ranges.iterator();
+        return new Iterator<>() {
+            private Iterator<Map.Entry<Object[], P>> current = Collections.emptyIterator();
+
+            @Override
+            public boolean hasNext() {
+                while (!current.hasNext()) {
+                    if (!rangeIterator.hasNext()) {
+                        return false;
+                    }
+                    Object[][] range = rangeIterator.next();
+                    if (order.compare(range[0], range[1]) <= 0) {
+                        NavigableMap<Object[], P> part = entries.subMap(range[0], true, range[1], true);
+                        current = (reverse ? part.descendingMap() : part).entrySet().iterator();
+                    }
+                }
+                return true;
+            }
+
+            @Override
+            public Map.Entry<Object[], P> next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                QueryStats.keyExamined();
+                return current.next();
+            }
+        };
+    }
+
+    /** The positions of the entries whose last constrained field an interval admits, each position once. */
+    private Stream<P> distinctPositions(Iterator<Map.Entry<Object[], P>> entryIterator, List<Interval> lastFieldIntervals, int lastField) {
         Set<P> seen = new HashSet<>();
         Iterator<P> positions = new Iterator<>() {
-            private Iterator<Map.Entry<Object[], P>> current = Collections.emptyIterator();
             private P next;
 
             @Override
             public boolean hasNext() {
                 while (next == null) {
-                    while (!current.hasNext()) {
-                        if (!rangeIterator.hasNext()) {
-                            return false;
-                        }
-                        Object[][] range = rangeIterator.next();
-                        if (order.compare(range[0], range[1]) <= 0) {
-                            NavigableMap<Object[], P> part = entries.subMap(range[0], true, range[1], true);
-                            current = (reverse ? part.descendingMap() : part).entrySet().iterator();
-                        }
+                    if (!entryIterator.hasNext()) {
+                        return false;
                     }
-                    Map.Entry<Object[], P> entry = current.next();
-                    QueryStats.keyExamined();
+                    Map.Entry<Object[], P> entry = entryIterator.next();
                     if (lastField >= 0) {
                         Object key = entry.getKey()[lastField];
                         if (lastFieldIntervals.stream().noneMatch(interval -> interval.admits(key))) {
@@ -248,6 +318,35 @@ final class SecondaryIndex<P> extends Index<P> {
             }
         };
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(positions, Spliterator.ORDERED), false);
+    }
+
+    /** An iterator of entries whose next entry can be looked at without taking it (a head of the merge). */
+    private final class PeekingEntries implements Iterator<Map.Entry<Object[], P>> {
+        private final Iterator<Map.Entry<Object[], P>> entries;
+        private Map.Entry<Object[], P> head;
+
+        PeekingEntries(Iterator<Map.Entry<Object[], P>> entries) {
+            this.entries = entries;
+        }
+
+        Map.Entry<Object[], P> peek() {
+            if (head == null) {
+                head = entries.next();
+            }
+            return head;
+        }
+
+        @Override
+        public boolean hasNext() {
+            return head != null || entries.hasNext();
+        }
+
+        @Override
+        public Map.Entry<Object[], P> next() {
+            Map.Entry<Object[], P> entry = peek();
+            head = null;
+            return entry;
+        }
     }
 
     /** How many entries the ranges hold, counting no further than {@code cap}: the planner's cost estimate. */
