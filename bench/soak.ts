@@ -484,7 +484,7 @@ async function createFleet(api: Api, options: Options, enabled: boolean, spreadM
       monitoring: { method: 'HTTP', target: `http://${ip}:${port}/health/${serviceId}`, intervalSec: options.intervalSec, timeoutSec: Math.min(5, options.intervalSec), enabled },
     });
   }
-  const BATCH = 50;
+  const BATCH = ALIASES_PER_MUTATION;
   const IN_FLIGHT = Number(process.env.SOAK_IN_FLIGHT ?? 4);
   const batches = Math.ceil(serviceInputs.length / BATCH);
   const started = Date.now();
@@ -503,7 +503,14 @@ async function createFleet(api: Api, options: Options, enabled: boolean, spreadM
   return { hostIds, serviceIds, createSeconds: (Date.now() - started) / 1000, requestsServed: listeners.served };
 }
 
+/** Under the server's default GRAPHQL_MAX_ALIASES (30). */
+const ALIASES_PER_MUTATION = 25;
+
 async function aliasedMutation(api: Api, field: string, inputType: string, inputs: unknown[], idField: string): Promise<void> {
+  if (inputs.length > ALIASES_PER_MUTATION) {
+    for (let i = 0; i < inputs.length; i += ALIASES_PER_MUTATION) await aliasedMutation(api, field, inputType, inputs.slice(i, i + ALIASES_PER_MUTATION), idField);
+    return;
+  }
   const variables = Object.fromEntries(inputs.map((input, i) => [`i${i}`, input]));
   const declarations = inputs.map((_, i) => `$i${i}: ${inputType}!`).join(', ');
   const selections = inputs.map((_, i) => `m${i}: ${field}(input: $i${i}) { ${idField} }`).join('\n');
