@@ -8,9 +8,11 @@ import { startTtlSweep } from './db/ttl-sweep.js';
 import { EventBus } from './events/event-bus.js';
 import { queryLimitsFrom } from './graphql/limits.js';
 import { startApiServer, type ReadinessProblem } from './http/api-server.js';
+import { systemActor } from './modules/audit/audit-entry.js';
 import { ApiKeyService } from './modules/auth/api-key.service.js';
+import { writeSecretFile } from './modules/auth/key-file.js';
 import { createMonitoring } from './modules/checks/monitoring.js';
-import { createDomain } from './modules/domain.js';
+import { createDomain, type Domain } from './modules/domain.js';
 import { startLive, startLivePublisher } from './modules/live/live.js';
 import { startScheduler } from './scheduler/scheduler.js';
 import { startWatchdog, type Watchdog } from './scheduler/watchdog.js';
@@ -29,7 +31,7 @@ async function main(): Promise<void> {
   };
   const database = await openDatabase(config, logger, giveUp).catch(exitUnavailable(logger));
   const events = new EventBus((event, error) => logger.error('event listener failed', { event, reason: String(error) }));
-  const domain = createDomain(config, events);
+  const domain = createDomain(config, events, logger);
   const monitoring = createMonitoring(domain, events, config);
   const reportLiveError = (reason: unknown) => logger.error('live event failed', { reason: String(reason) });
   // Shutdown runs these phases in order, the parts of one phase together: first what takes work in
@@ -37,6 +39,8 @@ async function main(): Promise<void> {
   const taking: Stop[] = [];
   const helpers: Stop[] = [];
   const stops: Stop[][] = [taking, helpers, [{ name: 'check connections', stop: () => monitoring.close() }], [{ name: 'database', stop: () => database.close() }]];
+  // After requests and checks have finished: what they recorded is written before the database closes.
+  helpers.push({ name: 'audit log', stop: () => domain.audit.close(Math.max(config.shutdownTimeoutMs, 1_000)) });
 
   if (!database.capabilities.ttlMonitor) {
     const stopSweep = startTtlSweep(mongoose.connection.db!, { intervalMs: config.retentionSweepIntervalSec * 1000, batchSize: config.retentionSweepBatchSize }, logger);
@@ -66,7 +70,7 @@ async function main(): Promise<void> {
   }
   if (live) {
     const apiKeys = new ApiKeyService(events);
-    await printFirstAdminKey(apiKeys);
+    await handOutFirstAdminKey(apiKeys, domain, config, logger);
     const api = await startApiServer({
       port: config.port,
       domain,
@@ -118,12 +122,43 @@ function schedulerSettings(config: Config) {
   return { dispatchSlots: config.dispatchSlots, dispatchSliceMs: 10_000, idlePollMs: 100, processEveryMs: 1_000, lockLifetimeMs: 30_000 };
 }
 
-async function printFirstAdminKey(apiKeys: ApiKeyService): Promise<void> {
+/**
+ * On first start (no key at all) an admin key is made and handed out once: written to ADMIN_KEY_FILE
+ * (mode 0600) when set, else printed on stdout. A key that could not be written is deleted again and
+ * the process exits 73 (EX_CANTCREAT), so no admin key exists that nobody has.
+ */
+async function handOutFirstAdminKey(apiKeys: ApiKeyService, domain: Domain, config: Config, logger: Logger): Promise<void> {
   const firstKey = await apiKeys.issueFirstAdminKey();
   if (!firstKey) return;
+  const { key_id: keyId, name, role } = firstKey.apiKey;
+  if (config.adminKeyFile) {
+    try {
+      await writeSecretFile(config.adminKeyFile, `${firstKey.secret}\n`);
+    } catch (error) {
+      await apiKeys.discard(keyId);
+      logger.error('the first admin key could not be written to ADMIN_KEY_FILE; no key was made', {
+        file: config.adminKeyFile,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      process.exit(73);
+    }
+  }
+  domain.audit.record({
+    actor: systemActor('first start'),
+    channel: 'system',
+    operation: 'createApiKey',
+    arguments: { name, role, handedOut: config.adminKeyFile ? 'ADMIN_KEY_FILE' : 'stdout' },
+    targets: [{ type: 'api_key', id: keyId }],
+    outcome: 'success',
+  });
+  if (config.adminKeyFile) {
+    process.stdout.write(`\nNo API keys existed, so an admin key (${keyId}) was created and written to ${config.adminKeyFile} (mode 0600).\n\n`);
+    return;
+  }
   process.stdout.write(
     `\nNo API keys existed, so an admin key was created. It is shown this once:\n\n  ${firstKey.secret}\n\n` +
-      `Use it as "Authorization: Bearer <key>"; create narrower keys with the createApiKey mutation.\n\n`,
+      `Use it as "Authorization: Bearer <key>"; create narrower keys with the createApiKey mutation.\n` +
+      `(Set ADMIN_KEY_FILE to have it written to a file instead of the console.)\n\n`,
   );
 }
 

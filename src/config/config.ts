@@ -143,10 +143,11 @@ export const settings = {
   ),
   dataDir: setting('DATA_DIR', './.data', 'Where the embedded database keeps its files between runs.', text),
   historyRetentionDays: setting('HISTORY_RETENTION_DAYS', '30', 'Days a check result is kept (expires_at = timestamp + this).', integer(1, 3650)),
+  auditRetentionDays: setting('AUDIT_RETENTION_DAYS', '365', 'Days an audit log record is kept (expires_at = its time + this).', integer(1, 36_500)),
   retentionSweepIntervalSec: setting(
     'RETENTION_SWEEP_INTERVAL_SEC',
     '300',
-    'How often expired documents (every collection with a TTL index: history, uptime rollups) are deleted where the server has no TTL monitor.',
+    'How often expired documents (every collection with a TTL index: history, uptime rollups, audit log) are deleted where the server has no TTL monitor.',
     integer(10, 86_400),
   ),
   retentionSweepBatchSize: setting(
@@ -210,6 +211,12 @@ export const settings = {
     integer(10, 1_000_000),
   ),
   liveReplayLimit: setting('LIVE_REPLAY_LIMIT', '1000', 'Most events replayed to a subscription that asks for what it missed (`since`).', integer(1, 100_000)),
+  adminKeyFile: setting(
+    'ADMIN_KEY_FILE',
+    undefined,
+    'File the first admin key (created when no key exists) is written to, mode 0600, instead of being printed on stdout.',
+    optionalFile,
+  ),
   logLevel: setting('LOG_LEVEL', 'info', 'debug, info, warn or error.', oneOf<LogLevel>('debug', 'info', 'warn', 'error')),
 } as const;
 

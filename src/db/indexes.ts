@@ -1,5 +1,6 @@
 import type { Model } from 'mongoose';
 import type { Logger } from '../common/logger.js';
+import { AuditRecordModel } from '../modules/audit/audit.model.js';
 import { ApiKeyModel } from '../modules/auth/api-key.model.js';
 import { EnvironmentModel } from '../modules/environments/environment.model.js';
 import { MonitoringCheckModel } from '../modules/history/history.model.js';
@@ -7,7 +8,7 @@ import { UptimeRollupModel } from '../modules/history/uptime-rollup.model.js';
 import { HostModel } from '../modules/hosts/host.model.js';
 import { ServiceModel } from '../modules/services/service.model.js';
 
-export const models: readonly Model<any>[] = [HostModel, ServiceModel, MonitoringCheckModel, EnvironmentModel, UptimeRollupModel, ApiKeyModel];
+export const models: readonly Model<any>[] = [HostModel, ServiceModel, MonitoringCheckModel, EnvironmentModel, UptimeRollupModel, ApiKeyModel, AuditRecordModel];
 
 const NAMESPACE_EXISTS = 48;
 /** The same keys exist under another name: the index is there, whoever named it. */

@@ -1,6 +1,7 @@
 import { DateTimeResolver } from 'graphql-scalars';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
+import { AuditResolver } from '../modules/audit/audit.resolver.js';
 import { ApiKeyResolver } from '../modules/auth/api-key.resolver.js';
 import { CheckResolver } from '../modules/checks/check.resolver.js';
 import { DashboardResolver } from '../modules/dashboard/dashboard.resolver.js';
@@ -21,6 +22,7 @@ export const resolvers = [
   DashboardResolver,
   ImportResolver,
   ApiKeyResolver,
+  AuditResolver,
   CheckResolver,
   ...liveResolvers,
 ] as const;

@@ -5,6 +5,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from '../common/logger.js';
+import { auditCapture } from '../modules/audit/audit-capture.js';
 import type { ApiKeyService } from '../modules/auth/api-key.service.js';
 import type { CheckEngine } from '../modules/checks/engine.js';
 import type { Domain } from '../modules/domain.js';
@@ -91,6 +92,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       complexityLimit(schema, limits.maxComplexity),
       oneTimeoutErrorPerResponse(),
       releaseKeyWhenAnswered(),
+      auditCapture(options.domain.audit, options.apiKeys, httpServer),
       legacyJsonStatus(),
     ],
     // Keys travel in the Authorization header, which a cross-site browser request cannot add without a

@@ -8,6 +8,7 @@ import type { GraphQLContext } from '../graphql/context.js';
 import { formatErrorFor } from '../graphql/errors.js';
 import { complexityError, deadlineIn, limitRules, parseOptionsFor, withOneTimeoutError, type QueryLimits } from '../graphql/limits.js';
 import { createLoaders } from '../graphql/loaders.js';
+import { recordRefusedSocket } from '../modules/audit/audit-capture.js';
 import type { ApiKeyService, Caller } from '../modules/auth/api-key.service.js';
 import type { CheckEngine } from '../modules/checks/engine.js';
 import type { Domain } from '../modules/domain.js';
@@ -116,6 +117,7 @@ export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
     onConnect: async (ctx) => {
       const token = tokenFrom(ctx.connectionParams);
       if (!token) {
+        recordRefusedSocket(options.domain.audit, options.apiKeys, ctx.extra.request, null);
         ctx.extra.socket.close(LIVE_CLOSE.Unauthorized, 'Unauthorized: send { authorization: "Bearer <key>" } in connection_init');
         return false;
       }
@@ -130,6 +132,7 @@ export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
       // Closed while the key was being checked: graphql-ws has already said goodbye to it.
       if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
       if (!caller) {
+        recordRefusedSocket(options.domain.audit, options.apiKeys, ctx.extra.request, token);
         ctx.extra.socket.close(LIVE_CLOSE.Forbidden, 'Forbidden: the API key is not valid, or has been revoked');
         return false;
       }

@@ -28,6 +28,7 @@ import {
   ServicesNeedingAttentionDocument,
   ServiceUptimeDocument,
   SetServiceMonitoringDocument,
+  UpdateApiKeyDocument,
   UpdateEnvironmentDocument,
   UpdateHostDocument,
   UpdateServiceDocument,
@@ -65,9 +66,12 @@ async function seed() {
   return (await api.apiKeys.issue('spare', 'viewer')).apiKey.key_id;
 }
 
-/** Every document of every collection, except the key usage stamp that authenticating may move. */
+/**
+ * Every document of every collection, except the key usage stamp that authenticating may move and the
+ * audit log, which records the attempt (see test/api/audit.test.ts).
+ */
 async function snapshot(): Promise<string> {
-  const collections = (await api.database.db.listCollections().toArray()).map((c) => c.name).sort();
+  const collections = (await api.database.db.listCollections().toArray()).map((c) => c.name).filter((name) => name !== 'audit_log').sort();
   const contents: Record<string, unknown[]> = {};
   for (const name of collections) {
     contents[name] = await api.database.db.collection(name).find({}, { projection: { last_used_at: 0 } }).sort({ _id: 1 }).toArray();
@@ -99,6 +103,7 @@ const MUTATIONS: Record<string, Call> = {
   }),
   createApiKey: call(CreateApiKeyDocument, { name: 'new key', role: 'VIEWER' }),
   revokeApiKey: call(RevokeApiKeyDocument, (spareKeyId) => ({ keyId: spareKeyId })),
+  updateApiKey: call(UpdateApiKeyDocument, (spareKeyId) => ({ keyId: spareKeyId, input: { name: 'renamed', role: 'OPERATOR' as const } })),
 };
 const OPERATOR_MUTATIONS = ['setServiceMonitoring', 'muteServiceAlerts'];
 
@@ -303,7 +308,7 @@ describe('API keys', () => {
     const { createApiKey } = await api.data(CreateApiKeyDocument, { name: 'stored', role: 'ADMIN' });
     const [, keyId, secretPart] = KEY_FORMAT.exec(createApiKey.secret)!;
     const stored = await ApiKeyModel.collection.findOne({ key_id: keyId });
-    expect(Object.keys(stored!).sort()).toEqual(['_id', 'created_at', 'key_id', 'last_used_at', 'name', 'revoked_at', 'role', 'secret_sha256']);
+    expect(Object.keys(stored!).sort()).toEqual(['_id', 'created_at', 'expires_at', 'key_id', 'last_used_at', 'name', 'revoked_at', 'role', 'secret_sha256']);
     expect(stored!.secret_sha256).toBe(createHash('sha256').update(secretPart!).digest('hex'));
     const text = JSON.stringify(stored);
     expect(text).not.toContain(secretPart);

@@ -1,6 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { pingDatabase } from '../../src/db/connection.js';
 import { EventBus } from '../../src/events/event-bus.js';
@@ -103,6 +103,11 @@ export function useApiServer(testFile: string, limits: Partial<QueryLimits> & { 
   // After the database helper's clean-up, so every test starts with one fresh key per role.
   beforeEach(async () => {
     state.keys = await issueKeys(apiKeys);
+  });
+  // What a test had recorded in the audit log is written (and its failed-authentication counts closed)
+  // before the next test's clean-up, so no record lands in the next test.
+  afterEach(async () => {
+    await domain.audit.close();
   });
   afterAll(async () => {
     await state.server?.stop();

@@ -46,6 +46,7 @@ describe('defaults', () => {
       embeddedDatabaseRestartBackoffMs: 1000,
       dataDir: './.data',
       historyRetentionDays: 30,
+      auditRetentionDays: 365,
       retentionSweepIntervalSec: 300,
       retentionSweepBatchSize: 1000,
       staleAfterIntervals: 3,
@@ -105,6 +106,12 @@ describe('values given', () => {
     expect(
       loadConfig({ SCHEDULER_STALL_SEC: '5', EMBEDDED_DB_RESTARTS: '0', EMBEDDED_DB_RESTART_BACKOFF_MS: '50', RETENTION_SWEEP_BATCH_SIZE: '100000' }),
     ).toMatchObject({ schedulerStallSec: 5, embeddedDatabaseRestarts: 0, embeddedDatabaseRestartBackoffMs: 50, retentionSweepBatchSize: 100_000 });
+  });
+
+  test('the audit log retention and the first admin key file', () => {
+    expect(loadConfig({ AUDIT_RETENTION_DAYS: '30', ADMIN_KEY_FILE: '/run/secrets/admin-key' })).toMatchObject({ auditRetentionDays: 30, adminKeyFile: '/run/secrets/admin-key' });
+    expect(loadConfig({}).adminKeyFile).toBeUndefined();
+    expect(() => loadConfig({ AUDIT_RETENTION_DAYS: '0' })).toThrow(/AUDIT_RETENTION_DAYS/);
   });
 
   test('the query limit, introspection and per-key rate settings', () => {

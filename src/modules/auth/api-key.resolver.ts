@@ -1,7 +1,7 @@
-import { Arg, Authorized, Ctx, Field, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Field, FieldResolver, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { RoleEnum } from '../../graphql/enums.js';
-import { ApiKey } from './api-key.model.js';
+import { ApiKey, isActiveKey } from './api-key.model.js';
 import type { IssuedKey } from './api-key.service.js';
 import type { Role } from './roles.js';
 
@@ -17,12 +17,18 @@ class Viewer {
   @Field(() => RoleEnum) role!: Role;
 }
 
-@Resolver()
+@InputType({ description: 'What to change of a key; unset fields stay.' })
+class ApiKeyUpdateInput {
+  @Field({ nullable: true }) name?: string;
+  @Field(() => RoleEnum, { nullable: true, description: 'Demoting the last active admin key is refused (CONFLICT).' }) role?: Role;
+}
+
+@Resolver(() => ApiKey)
 export class ApiKeyResolver {
   @Authorized('viewer')
   @Query(() => Viewer, { description: 'Who is calling.' })
   viewer(@Ctx() { caller }: GraphQLContext): Viewer {
-    return caller;
+    return { keyId: caller.keyId, role: caller.role };
   }
 
   @Authorized('admin')
@@ -32,13 +38,30 @@ export class ApiKeyResolver {
   }
 
   @Authorized('admin')
-  @Mutation(() => IssuedApiKey)
-  createApiKey(@Arg('name') name: string, @Arg('role', () => RoleEnum) role: Role, @Ctx() { apiKeys }: GraphQLContext): Promise<IssuedKey> {
-    return apiKeys.issue(name, role);
+  @FieldResolver(() => Boolean, { description: 'Neither revoked nor expired: requests with it are served.' })
+  active(@Root() key: ApiKey): boolean {
+    return isActiveKey(key);
   }
 
   @Authorized('admin')
-  @Mutation(() => ApiKey, { description: 'Revokes a key at once; requests with it are refused from then on.' })
+  @Mutation(() => IssuedApiKey)
+  createApiKey(
+    @Arg('name') name: string,
+    @Arg('role', () => RoleEnum) role: Role,
+    @Arg('expiresAt', () => Date, { nullable: true, description: 'From then on the key is refused, as if revoked; unset: never.' }) expiresAt: Date | null | undefined,
+    @Ctx() { apiKeys }: GraphQLContext,
+  ): Promise<IssuedKey> {
+    return apiKeys.issue(name, role, { expiresAt });
+  }
+
+  @Authorized('admin')
+  @Mutation(() => ApiKey, { description: 'Renames a key or changes its role; demoting the last active admin key is refused (CONFLICT).' })
+  updateApiKey(@Arg('keyId') keyId: string, @Arg('input') input: ApiKeyUpdateInput, @Ctx() { apiKeys }: GraphQLContext): Promise<ApiKey> {
+    return apiKeys.update(keyId, { name: input.name ?? undefined, role: input.role ?? undefined });
+  }
+
+  @Authorized('admin')
+  @Mutation(() => ApiKey, { description: 'Revokes a key at once; requests with it are refused from then on. The last active admin key cannot be revoked (CONFLICT).' })
   revokeApiKey(@Arg('keyId') keyId: string, @Ctx() { apiKeys }: GraphQLContext): Promise<ApiKey> {
     return apiKeys.revoke(keyId);
   }
