@@ -8,7 +8,6 @@ import {
   GraphQLError,
   GraphQLObjectType,
   Kind,
-  NoSchemaIntrospectionCustomRule,
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLSchema,
@@ -112,9 +111,26 @@ export function limitRules(limits: QueryLimits): ValidationRule[] {
       onReject: [armorRejection(report((found) => `The operation uses ${found} directives; at most ${limits.maxDirectives} are allowed.`))],
     }),
   ];
-  if (!limits.introspection) rules.push(NoSchemaIntrospectionCustomRule);
+  if (!limits.introspection) rules.push(noIntrospection);
   return rules;
 }
+
+/**
+ * GRAPHQL_INTROSPECTION=false: `__schema` and `__type`, the only ways into the introspection types, are
+ * refused, one error each (graphql's NoSchemaIntrospectionCustomRule reports every field under them too,
+ * 39 errors for the standard query). `__typename` stays.
+ */
+const noIntrospection: ValidationRule = (context) => ({
+  Field(node) {
+    const name = node.name.value;
+    // Elsewhere than on Query they are unknown fields, which graphql's own rule reports.
+    if ((name === '__schema' || name === '__type') && context.getParentType() === context.getSchema().getQueryType()) {
+      context.reportError(
+        new GraphQLError(`GraphQL introspection has been disabled, but the requested query contained the field "${name}".`, { nodes: node }),
+      );
+    }
+  },
+});
 
 /** Armor hands its rejection over as a message ending in "found N."; the number is all we take from it. */
 function armorRejection(report: (context: ValidationContext | null, found: number) => void) {
@@ -262,7 +278,8 @@ export function enforceDeadlines(schema: GraphQLSchema): void {
       const resolve = field.resolve ?? defaultFieldResolver;
       field.resolve = (source, args, context: { deadline?: Deadline } | undefined, info) => {
         const deadline = context?.deadline;
-        if (deadline !== undefined && Date.now() > deadline.at) throw timedOut(deadline.timeoutMs);
+        // At the deadline, not only past it: a limit of 0 stops every field, whatever the clock's resolution.
+        if (deadline !== undefined && Date.now() >= deadline.at) throw timedOut(deadline.timeoutMs);
         return resolve(source, args, context, info);
       };
     }

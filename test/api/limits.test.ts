@@ -1,34 +1,54 @@
 /**
- * Query limits: depth (fragments followed) and complexity (page sizes times what
- * each item selects) refuse an operation before anything runs. A second server
- * with maxDepth 5 runs beside the harness's default one (maxDepth 10).
+ * Query limits: depth (fragments followed), complexity (page sizes times what
+ * each item selects, whole-collection reads at their price), aliases, tokens and
+ * directives refuse an operation before anything runs; the execution time limit
+ * stops one under way; introspection can be turned off; a key's concurrent
+ * operations are bounded. Servers with other limits run beside the harness's
+ * default one.
  */
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { pingDatabase } from '../../src/db/connection.js';
+import { getIntrospectionQuery } from 'graphql';
+import type { QueryLimits } from '../../src/graphql/limits.js';
 import { startApiServer, type ApiServer } from '../../src/http/api-server.js';
+import type { KeyLimits } from '../../src/http/key-limiter.js';
 import { DashboardPageDocument, DashboardSummaryDocument, HostsDeepDocument } from '../graphql/generated.js';
 import { useApiServer } from '../helpers/api.js';
 
 const api = useApiServer(import.meta.filename);
 
 let shallow: ApiServer;
+/** Introspection off, 300 tokens, aliases up to 100 (to reach the complexity limit with them: 40 aliases of dashboardSummary are 242 tokens). */
+let shallowWith: ApiServer;
+/** A 0 ms execution time limit: every field is past it. */
+let timed: ApiServer;
+/** Two operations at once per key. */
+let limited: ApiServer;
 beforeAll(async () => {
-  shallow = await startApiServer({
-    port: 0,
-    host: '127.0.0.1',
-    domain: api.domain,
-    apiKeys: api.apiKeys,
-    engine: api.engine,
-    pingDatabase: () => pingDatabase(),
-    logger: silentLogger,
-    limits: { maxDepth: 5 },
-    shutdownTimeoutMs: 1_000,
-  });
+  const start = (limits: Partial<QueryLimits>, keyLimits?: Partial<KeyLimits>) =>
+    startApiServer({
+      port: 0,
+      host: '127.0.0.1',
+      domain: api.domain,
+      apiKeys: api.apiKeys,
+      engine: api.engine,
+      pingDatabase: () => pingDatabase(),
+      logger: silentLogger,
+      limits,
+      keyLimits: keyLimits ?? { requestsPerSecond: 1_000_000, concurrent: 100_000 },
+      shutdownTimeoutMs: 1_000,
+    });
+  [shallow, shallowWith, timed, limited] = await Promise.all([
+    start({ maxDepth: 5 }),
+    start({ introspection: false, maxTokens: 300, maxAliases: 100 }),
+    start({ timeoutMs: 0 }),
+    start({}, { requestsPerSecond: 1_000, concurrent: 2 }),
+  ]);
 });
 afterAll(async () => {
-  await shallow?.stop();
+  await Promise.all([shallow, shallowWith, timed, limited].map((server) => server?.stop()));
 });
 
 interface Body {
@@ -203,5 +223,110 @@ describe('complexity limit', () => {
     const response = await post(shallow.url, '{ dashboardSummary { totalHosts byRegion { key count } } servicesByStatus { status count } }');
     expect(response.status).toBe(200);
     expect(response.body.errors).toBeUndefined();
+  });
+});
+
+describe('aliases, tokens and directives', () => {
+  test('each alias is a field at its price: 40 aliases of dashboardSummary cost 40 dashboards (20040), past the limit within a raised alias limit', async () => {
+    // 40 dashboards (500 each) are over 20000 even within a raised alias limit.
+    const response = await post(
+      shallowWith.url,
+      `{ ${Array.from({ length: 40 }, (_, i) => `d${i}: dashboardSummary { totalHosts }`).join(' ')} }`,
+    );
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([{ message: expect.stringMatching(/^Query complexity 20040 exceeds the maximum of 20000/), extensions: { code: 'QUERY_TOO_COMPLEX' } }]);
+  });
+
+  test('the aliases of a fragment count at each spread', async () => {
+    const query = `{ ...A ...A } fragment A on Query { ${Array.from({ length: 16 }, (_, i) => `v${i}: viewer { role }`).join(' ')} }`;
+    const response = await post(api.url, query);
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([{ message: 'The operation uses 32 aliases; at most 30 are allowed.', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }]);
+  });
+
+  test('directives past the limit (50), counted at each spread of their fragment', async () => {
+    const query = `query ($t: Boolean = true) { ...D ...D } fragment D on Query { ${Array.from({ length: 26 }, () => 'viewer @include(if: $t) { role }').join(' ')} }`;
+    const response = await post(api.url, query);
+    expect(response.status).toBe(400);
+    expect(response.body.errors![0]).toEqual({ message: 'The operation uses 52 directives; at most 50 are allowed.', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+  });
+
+  test('a document past the token limit is refused while parsing', async () => {
+    // 4 tokens a field, 322 in all.
+    const response = await post(shallowWith.url, `{ ${'viewer { role } '.repeat(80)} }`);
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/more th[ae][nt] 300 tokens/), extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
+  });
+});
+
+describe('introspection', () => {
+  test('the standard introspection query works for a viewer key', async () => {
+    const response = await api.post({ query: getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }) }, { authorization: `Bearer ${api.keys.viewer}` });
+    const body = (await response.json()) as { data: { __schema: { types: { name: string }[] } }; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    expect(body.data.__schema.types.map((t) => t.name)).toContain('Service');
+  });
+
+  test('GRAPHQL_INTROSPECTION=false refuses __schema and __type, and nothing else', async () => {
+    const off = await post(shallowWith.url, getIntrospectionQuery());
+    expect(off.status).toBe(400);
+    expect(off.body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/introspection has been disabled/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]);
+    const type = await post(shallowWith.url, '{ __type(name: "Host") { name } }');
+    expect(type.body.errors![0]!.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const typename = await post(shallowWith.url, '{ __typename viewer { role } }');
+    expect(typename.body).toEqual({ data: { __typename: 'Query', viewer: { role: 'ADMIN' } } });
+  });
+
+  test('recursion inside introspection stays bounded (graphql’s own rule), though __schema is exempt from the depth limit', async () => {
+    const response = await post(api.url, '{ __schema { types { fields { type { fields { type { fields { type { fields { name } } } } } } } } } }');
+    expect(response.status).toBe(400);
+    expect(response.body.errors![0]!.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+});
+
+describe('execution time limit', () => {
+  test('fields not resolved by the deadline fail, reported once as OPERATION_TIMEOUT, and nothing more is read', async () => {
+    await seedHost();
+    let response!: { status: number; body: Body };
+    const commands = await commandsOn(async () => {
+      // The limit is 0 ms: it has passed by the time the first field is resolved, however fast the server got
+      // there (with 1 ms, a server that reached execution within the same millisecond ran the fields and read).
+      response = await post(timed.url, '{ viewer { role } hosts(first: 5) { edges { node { hostId services { serviceId host { hostId } } } } } }');
+    });
+    expect(response.body.errors).toEqual([
+      { message: 'The operation ran longer than 0 ms and was stopped; ask for less.', locations: expect.any(Array), path: expect.any(Array), extensions: { code: 'OPERATION_TIMEOUT' } },
+    ]);
+    expect(commands.filter((c) => DATA_COLLECTIONS.test(c))).toEqual([]);
+  });
+
+  test('within the limit nothing changes', async () => {
+    await seedHost();
+    const response = await post(api.url, '{ hosts(first: 5) { edges { node { hostId services { serviceId } } } } }');
+    expect(response.body).toEqual({ data: { hosts: { edges: [{ node: { hostId: 'host_a', services: [{ serviceId: 'svc_a' }] } }] } } });
+  });
+});
+
+describe('per-key concurrency', () => {
+  test('operations of one key past RATE_LIMIT_CONCURRENT get 429 with Retry-After; its places come back once they are answered', async () => {
+    const requests = Array.from({ length: 6 }, () =>
+      fetch(limited.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${api.keys.viewer}` },
+        body: JSON.stringify({ query: '{ dashboardSummary { totalHosts } servicesNeedingAttention { downServices { serviceId } } }' }),
+      }),
+    );
+    const answers = await Promise.all(requests);
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2);
+    const refused = answers.filter((a) => a.status === 429);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]!.headers.get('retry-after')).toBe('1');
+    expect(await refused[0]!.json()).toEqual({ errors: [{ message: expect.stringMatching(/at most 2 may run at once/), extensions: { code: 'RATE_LIMITED', retryAfter: 1 } }] });
+    const viewerId = (await api.apiKeys.authenticate(api.keys.viewer))!.keyId;
+    expect(limited.keyLimiter.runningFor(viewerId)).toBe(0);
+    // A request Apollo refuses before running it (a batch) frees its place too.
+    await fetch(limited.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${api.keys.viewer}` }, body: '[{"query":"{ viewer { role } }"}]' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(limited.keyLimiter.runningFor(viewerId)).toBe(0);
   });
 });
