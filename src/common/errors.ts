@@ -35,7 +35,7 @@ export class NotFoundError extends DomainError {
     readonly entity: string,
     readonly id: string,
   ) {
-    super('NOT_FOUND', `${entity} '${id}' does not exist`);
+    super('NOT_FOUND', `${entity} '${shownId(id)}' does not exist`);
   }
 }
 
@@ -43,4 +43,9 @@ export class ConflictError extends DomainError {
   constructor(message: string) {
     super('CONFLICT', message);
   }
+}
+
+/** An id as a message quotes it: a long one (anything may be sent as an id) is cut, not echoed whole. */
+function shownId(id: string): string {
+  return id.length <= 80 ? id : `${id.slice(0, 40)}... (${id.length} characters)`;
 }

@@ -105,6 +105,8 @@ export interface ReadRules {
   readonly integers?: readonly string[];
   /** Internal bookkeeping paths (leases...) that are neither served nor checked here. */
   readonly ignore?: readonly string[];
+  /** Paths whose values may hold credentials or name secret files: problems never repeat the value. */
+  readonly secret?: readonly string[];
 }
 
 interface Leaf {
@@ -164,13 +166,23 @@ export function storedShape(schema: SchemaLike, rules: ReadRules = {}): StoredSh
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) && !(value as { _bsontype?: string })._bsontype;
-const show = (value: unknown) => {
+/** Longest value a message repeats whole; longer ones are cut (a 5,000-character input is not echoed back). */
+const SHOWN_VALUE_MAX = 80;
+
+/** A value as a message quotes it: JSON, cut to its start when long, with its size. */
+export function showValue(value: unknown): string {
+  let text: string;
   try {
-    return JSON.stringify(value) ?? String(value);
+    text = JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    text = String(value);
   }
-};
+  if (text.length <= SHOWN_VALUE_MAX) return text;
+  const size = typeof value === 'string' ? `${value.length} characters` : Array.isArray(value) ? `${value.length} items` : `${text.length} characters`;
+  return `${text.slice(0, 40)}... (${size})`;
+}
+
+const show = showValue;
 const defaultOf = (value: unknown): unknown => (typeof value === 'function' ? (value as () => unknown)() : value);
 
 function getPath(doc: Record<string, unknown>, parts: readonly string[]): unknown {
@@ -292,7 +304,8 @@ export function readStored<T>(raw: unknown, shape: StoredShape): StoredRead<T> {
     }
     const ok = typed(leaf.instance, value);
     if (!ok.ok) {
-      problems.push({ field: leaf.path, message: `must be ${ok.what}, got ${show(value)}` });
+      const got = shape.rules.secret?.includes(leaf.path) ? '' : `, got ${show(value)}`;
+      problems.push({ field: leaf.path, message: `must be ${ok.what}${got}` });
       // A date stored as text still says when: read it as that instant.
       const parsed = leaf.instance === 'Date' && (typeof value === 'string' || typeof value === 'number') ? new Date(value) : null;
       setPath(doc, leaf.parts, parsed && !Number.isNaN(+parsed) ? parsed : leaf.required && (fallback === undefined || fallback === null) ? missingValue(leaf) : (fallback ?? null));

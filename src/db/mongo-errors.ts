@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
 import { ConflictError, InvalidInputError, type FieldProblem } from '../common/errors.js';
+import { showValue } from '../common/validation.js';
 
 const DUPLICATE_KEY = 11000;
 
@@ -27,7 +28,7 @@ export function translateWriteError(
     throw new InvalidInputError(validationProblems(error).map((p) => ({ ...p, field: fullPath(p.field) })));
   }
   if (error instanceof mongoose.Error.CastError) {
-    throw InvalidInputError.single(fullPath(error.path), `must be a ${error.kind}, got ${JSON.stringify(error.value)}`);
+    throw InvalidInputError.single(fullPath(error.path), castMessage(error));
   }
   if (isDuplicateKeyError(error)) {
     throw new ConflictError(describeDuplicate(error.keyValue ?? keyValueFromMessage(error)));
@@ -48,8 +49,52 @@ function validationProblems(error: mongoose.Error.ValidationError): FieldProblem
     .map(([path, inner]) => ({ field: path, message: problemMessage(inner) }));
 }
 
-function problemMessage(inner: mongoose.Error.ValidatorError | mongoose.Error.CastError): string {
-  if (inner instanceof mongoose.Error.CastError) return `must be a ${inner.kind}, got ${JSON.stringify(inner.value)}`;
-  if (inner.kind === 'required') return 'is required';
-  return inner.message;
+/**
+ * What is wrong with one field, in this project's words: the validators in src/db/validators.ts write their own
+ * messages; mongoose's built-in ones ("Path `x` is longer than...", "Cast to Number failed for value ... at
+ * path ...") are reworded here so no ODM wording reaches a caller. The value is never repeated for a built-in
+ * rule (it could be long, or a secret).
+ */
+export function problemMessage(inner: mongoose.Error.ValidatorError | mongoose.Error.CastError): string {
+  if (inner instanceof mongoose.Error.CastError) return castMessage(inner);
+  const props = (inner.properties ?? {}) as Record<string, unknown>;
+  switch (inner.kind) {
+    case 'required':
+      return 'is required';
+    case 'maxlength':
+      return `must be at most ${String(props.maxlength)} characters`;
+    case 'minlength':
+      return `must be at least ${String(props.minlength)} characters`;
+    case 'min':
+      return `must be at least ${String(props.min)}`;
+    case 'max':
+      return `must be at most ${String(props.max)}`;
+    case 'enum':
+      return Array.isArray(props.enumValues) ? `must be one of ${props.enumValues.join(', ')}` : 'is not one of the allowed values';
+    case 'regexp':
+      return 'is not in the expected form';
+    case 'user defined':
+      // Our validators' messages; a validator without one falls back to mongoose's "Validator failed for path".
+      return /^Validator failed for path|Path `/.test(inner.message) ? 'is not valid' : inner.message;
+    default:
+      return /Path `|Cast to|validation failed/i.test(inner.message) ? 'is not valid' : inner.message;
+  }
+}
+
+const CAST_KINDS: Readonly<Record<string, string>> = {
+  Number: 'a number',
+  String: 'text',
+  Boolean: 'true or false',
+  Date: 'a date',
+  ObjectId: 'an id',
+  Array: 'a list',
+  Embedded: 'an object',
+  '[Number]': 'a list of numbers',
+  '[String]': 'a list of texts',
+};
+
+/** `must be a number, got "abc"` for mongoose's `Cast to Number failed for value "abc" (type string) at path "port"`. */
+function castMessage(error: mongoose.Error.CastError): string {
+  const kind = CAST_KINDS[error.kind] ?? (/^\[/.test(error.kind) ? 'a list' : 'of another type');
+  return `must be ${kind}, got ${showValue(error.value)}`;
 }

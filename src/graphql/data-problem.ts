@@ -1,5 +1,6 @@
 import { Field, ObjectType } from 'type-graphql';
 import type { DataProblem } from '../common/validation.js';
+import { scrubText } from '../common/secrets.js';
 import { apiFieldPath } from './errors.js';
 
 @ObjectType('DataProblem', {
@@ -13,5 +14,6 @@ export class DataProblemType {
 }
 
 export function toApiProblems(problems: readonly DataProblem[] | undefined): DataProblemType[] {
-  return (problems ?? []).map((p) => ({ field: apiFieldPath(p.field), stored_field: p.field, message: p.message }));
+  // Problem messages quote stored values; a value another tool wrote may hold a credential.
+  return (problems ?? []).map((p) => ({ field: apiFieldPath(p.field), stored_field: p.field, message: scrubText(p.message) }));
 }

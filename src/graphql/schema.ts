@@ -10,13 +10,15 @@ import { HistoryResolver } from '../modules/history/history.resolver.js';
 import { HostResolver } from '../modules/hosts/host.resolver.js';
 import { liveResolvers } from '../modules/live/live.resolver.js';
 import { ImportResolver } from '../modules/migration/import.resolver.js';
-import { ServiceResolver } from '../modules/services/service.resolver.js';
+import { HealthCheckConfigResolver, MonitoringConfigResolver, ServiceResolver } from '../modules/services/service.resolver.js';
 import { authChecker } from './auth-checker.js';
 
 /** Every resolver of the API, registered in one place. */
 export const resolvers = [
   HostResolver,
   ServiceResolver,
+  MonitoringConfigResolver,
+  HealthCheckConfigResolver,
   HistoryResolver,
   EnvironmentResolver,
   DashboardResolver,

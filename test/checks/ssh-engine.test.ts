@@ -86,7 +86,8 @@ describe('ssh checks', () => {
     await ServiceModel.collection.updateOne({ service_id: 'svc_ok' }, { $set: { service_name: "x'; touch /tmp/pwned; echo '" } });
     const run = await harness.engine.runNow('svc_ok');
     expect(run.recorded.status).toBe('unknown');
-    expect(run.result.error).toMatch(/refusing unit name/);
+    // Refused before a connection is even made: the stored document fails the unit name rule.
+    expect(run.result.error).toMatch(/^not checked, the service is misconfigured as stored: service_?[nN]ame must be a systemd unit name/);
     expect(ssh.sshd.readCalls()).toEqual([]);
   });
 

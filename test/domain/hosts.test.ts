@@ -80,7 +80,7 @@ describe('create', () => {
   test('the CONFLICT message names the duplicated host_id', async () => {
     await hosts.create(hostInput());
     const error = await expectDomainError(hosts.create(hostInput()), 'CONFLICT');
-    expect(error.message).toBe("host_id 'host_jeju_mysql_001' already exists");
+    expect(error.message).toBe("host 'host_jeju_mysql_001' already exists");
   });
 
   test('refuses an unknown top-level field, naming it, and stores nothing', async () => {
@@ -154,9 +154,14 @@ describe('validation on create', () => {
     expect((await create({ ssh_config: { user: 'ubuntu', port } })).ssh_config.port).toBe(port);
   });
 
-  test.each([0, 65536, -1, 22.5])('rejects ssh_config.port %d', async (port) => {
+  test.each([
+    [0, 'must be at least 1, got 0'],
+    [65536, 'must be at most 65535, got 65536'],
+    [-1, 'must be at least 1, got -1'],
+    [22.5, 'must be a TCP port: a whole number between 1 and 65535, got 22.5'],
+  ])('rejects ssh_config.port %d, saying which rule it breaks', async (port, message) => {
     const error = await expectInvalid(create({ ssh_config: { user: 'ubuntu', port } }), 'ssh_config.port');
-    expect(error.message).toContain('between 1 and 65535');
+    expect(error.problems).toEqual([{ field: 'ssh_config.port', message }]);
   });
 
   test('a non-numeric ssh_config.port is reported under its full path', async () => {

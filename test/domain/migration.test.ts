@@ -146,7 +146,10 @@ describe('the service-monitor-migrate command', () => {
     expect(run.status).toBe(1);
     expect(run.stdout).toContain('Dry run (nothing written)');
     expect(run.stdout).toMatch(/targets\[1\] \(bad-address\) host: must be an IPv4 or IPv6 address, got "10\.2\.0\.300"/);
-    expect(run.stdout).toMatch(/targets\[3\] \(bad-port\) ssh\.port: must be a TCP port/);
+    expect(run.stdout).toMatch(/targets\[3\] \(bad-port\) ssh\.port: must be at most 65535, got 70000/);
+    // One message a problem, each naming the field of config.json: the hostile unit is refused once, as `service`.
+    expect(run.stdout.match(/targets\[2\] \(hostile-unit\)/g)).toHaveLength(1);
+    expect(run.stdout).not.toMatch(/_sec \(|monitoring\.|ssh_config|service_name|Cast to|Path `/);
   });
 
   test('exits 2 with a readable message for a missing file, bad JSON or bad options', () => {

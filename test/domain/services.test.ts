@@ -111,7 +111,7 @@ describe('create', () => {
   test('the CONFLICT message names the duplicated service_id', async () => {
     await services.create(serviceInput());
     const error = await expectDomainError(services.create(serviceInput()), 'CONFLICT');
-    expect(error.message).toBe("service_id 'svc_jeju_mysql_001' already exists");
+    expect(error.message).toBe("service 'svc_jeju_mysql_001' already exists");
   });
 
   test('refuses an unknown field, naming it', async () => {
@@ -213,7 +213,13 @@ describe('monitoring rules', () => {
 
   test('timeout_sec greater than interval_sec is refused, naming monitoring.timeout_sec', async () => {
     const error = await expectInvalid(create({ interval_sec: 30, timeout_sec: 31 }), 'monitoring.timeout_sec');
-    expect(error.message).toContain('interval_sec');
+    // No other field is named in the message: callers spell fields their own way (API, config.json).
+    expect(error.problems).toEqual([{ field: 'monitoring.timeout_sec', message: 'must not exceed the check interval (30 seconds), got 31' }]);
+  });
+
+  test('an interval out of range is one problem: the timeout rule holds off until the interval is valid', async () => {
+    const error = await expectInvalid(create({ interval_sec: -5 }), 'monitoring.interval_sec');
+    expect(error.problems).toEqual([{ field: 'monitoring.interval_sec', message: 'must be at least 5, got -5' }]);
   });
 
   test('the default timeout of 30 s does not fit an interval of 10 s', async () => {

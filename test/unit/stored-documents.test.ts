@@ -73,7 +73,7 @@ describe('services', () => {
     expect(Object.fromEntries(problems.map((p) => [p.field, p.message]))).toEqual({
       'monitoring.interval_sec': 'must be a number, got "45"',
       'monitoring.timeout_sec': expect.stringMatching(/whole number between 1 and 600, got 2.5/),
-      'monitoring.retry_attempts': expect.stringMatching(/between 0 and 10, got 50/),
+      'monitoring.retry_attempts': 'must be at most 10, got 50',
       tags: expect.stringMatching(/^must each be/),
       consecutive_failures: 'must be a whole number, got 1.5',
     });

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isFailureStatus } from '../../common/enums.js';
+import { scrubText, secretsOfTarget } from '../../common/secrets.js';
 import type { CheckResult } from '../history/check-result.js';
 import type { Host } from '../hosts/host.model.js';
 import type { Service } from '../services/service.model.js';
@@ -59,11 +60,28 @@ export async function runCheck(checker: Checker | undefined, service: Service, h
     status_code: outcome.status_code,
     response_time_ms: Math.round(elapsedMs * 10) / 10,
     metrics: { ...outcome.metrics, custom: { ...outcome.metrics.custom, attempts } },
-    error: outcome.error,
-    error_details: outcome.error_details,
+    ...scrubbedErrors(outcome, service, host),
     host_contacted: outcome.host_contacted,
     finished_at: Date.now(),
   };
+}
+
+/**
+ * The secrets a check of this service could echo: the passwords and tokens of its target and health
+ * endpoint, and its host's key path. Check errors reach every role (history, runCheck, live events).
+ */
+export function checkSecrets(service: Pick<Service, 'monitoring' | 'health_check'>, host: Pick<Host, 'ssh_config'> | null | undefined): string[] {
+  return [...secretsOfTarget(service.monitoring?.target), ...secretsOfTarget(service.health_check?.endpoint), ...(host?.ssh_config?.key_path ? [host.ssh_config.key_path] : [])];
+}
+
+/**
+ * A check's error and details as they may be recorded: known secrets, URL credentials and `password=`
+ * pairs masked, and no file path of the monitor in the error (a driver or library message may name one).
+ * The details (command output of the monitored host) keep their paths.
+ */
+function scrubbedErrors(outcome: CheckOutcome, service: Service, host: Host): Pick<CheckOutcome, 'error' | 'error_details'> {
+  const secrets = checkSecrets(service, host);
+  return { error: scrubText(outcome.error, { secrets, paths: true }), error_details: scrubText(outcome.error_details, { secrets }) };
 }
 
 /** The stored part of a finished check. */

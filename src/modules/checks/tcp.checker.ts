@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import type { Service } from '../services/service.model.js';
+import { maskTarget } from '../../common/secrets.js';
 import { failed, failureKindOf, succeeded, type Checker, type CheckOutcome } from './checker.js';
 
 /** Up when a TCP connection to `tcp://host:port` opens within the timeout. */
@@ -10,7 +11,8 @@ export class TcpChecker implements Checker {
     const url = new URL(service.monitoring.target!);
     const port = Number(url.port);
     // Misconfigured: the check cannot run at all.
-    if (!port) return Promise.resolve(failed('unknown', `no port in ${service.monitoring.target}`, 'definitive'));
+    // The target as anyone may read it: credentials in it are masked (check errors reach every role).
+    if (!port) return Promise.resolve(failed('unknown', `no port in ${maskTarget(service.monitoring.target!)}`, 'definitive'));
     return new Promise((resolve, reject) => {
       const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port });
       const onAbort = () => {

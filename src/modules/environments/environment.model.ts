@@ -2,7 +2,7 @@ import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoos
 import { Field, ObjectType } from 'type-graphql';
 import { ENVIRONMENTS, SEVERITIES, WEEKDAYS, type EnvironmentName, type Severity, type Weekday } from '../../common/enums.js';
 import { isTimeZone, patterns, type DataProblem } from '../../common/validation.js';
-import { matches, oneOf, satisfies } from '../../db/validators.js';
+import { matches, oneOf, satisfies, maxLength } from '../../db/validators.js';
 import { EnvironmentEnum, SeverityEnum, WeekdayEnum } from '../../graphql/enums.js';
 
 @ObjectType({ description: 'A weekly window in which alerts and recovery hold off; end before start wraps past midnight.' })
@@ -40,7 +40,7 @@ export class Environment {
   public env_name!: EnvironmentName;
 
   @Field(() => String, { nullable: true })
-  @prop({ type: String, default: null, maxlength: 1024 })
+  @prop({ type: String, default: null, validate: maxLength(1024) })
   public description!: string | null;
 
   @Field(() => String, { nullable: true, description: '#RRGGBB.' })

@@ -5,6 +5,7 @@ import { checkedDays, checkedHours, MonitoringCheckConnection, UptimeReportType 
 import { DataProblemType, toApiProblems } from '../../graphql/data-problem.js';
 import { CheckMetrics, MonitoringCheck, readCheck } from './history.model.js';
 import type { UptimeReport } from './uptime.service.js';
+import { scrubText } from '../../common/secrets.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -35,6 +36,27 @@ export class HistoryResolver {
   metrics(@Root() check: MonitoringCheck): CheckMetrics {
     // Documents written without metrics (by other tools, or before minimize: false) have no object at all.
     return check.metrics ?? {};
+  }
+
+  // Written by this server, check texts carry no secret already; entries other tools (or older versions) wrote
+  // may: URL credentials, secret parameters and `password=` pairs are masked when read, and file paths in
+  // the error and recovery message.
+  @Authorized('viewer')
+  @FieldResolver(() => String, { nullable: true })
+  error(@Root() check: MonitoringCheck): string | null {
+    return scrubText(check.error, { paths: true });
+  }
+
+  @Authorized('viewer')
+  @FieldResolver(() => String, { name: 'errorDetails', nullable: true })
+  error_details(@Root() check: MonitoringCheck): string | null {
+    return scrubText(check.error_details);
+  }
+
+  @Authorized('viewer')
+  @FieldResolver(() => String, { name: 'recoveryMessage', nullable: true })
+  recovery_message(@Root() check: MonitoringCheck): string | null {
+    return scrubText(check.recovery_message, { paths: true });
   }
 
   @Authorized('viewer')

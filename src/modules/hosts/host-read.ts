@@ -8,6 +8,7 @@ let shape: StoredShape | undefined;
 export function readHostDocument(raw: unknown): StoredRead<Host> {
   shape ??= storedShape(HostModel.schema, {
     enums: { environment: { values: ENVIRONMENTS }, status: { values: HOST_STATUSES } },
+    secret: ['ssh_config.key_path'],
   });
   const read = readStored<Host>(raw, shape);
   fillTimestamps(read as unknown as StoredRead<Record<string, unknown>>);

@@ -3,7 +3,7 @@ import { Field, Int, ObjectType } from 'type-graphql';
 import type { EnvironmentName, HostStatus } from '../../common/enums.js';
 import { ENVIRONMENTS, HOST_STATUSES } from '../../common/enums.js';
 import { isIpAddress, patterns, TAG_RULE, type DataProblem } from '../../common/validation.js';
-import { everyItem, matches, oneOf, satisfies, withinRange } from '../../db/validators.js';
+import { everyItem, matches, oneOf, satisfies, withinRange, maxLength } from '../../db/validators.js';
 import { EnvironmentEnum, HostStatusEnum } from '../../graphql/enums.js';
 
 // One class is both the stored document (snake_case, as the seed) and the GraphQL type (camelCase names).
@@ -11,15 +11,15 @@ import { EnvironmentEnum, HostStatusEnum } from '../../graphql/enums.js';
 @ObjectType({ description: 'Physical location of a host.' })
 export class Location {
   @Field(() => String, { nullable: true })
-  @prop({ type: String, default: null, maxlength: 128 })
+  @prop({ type: String, default: null, validate: maxLength(128) })
   public datacenter!: string | null;
 
   @Field(() => String, { nullable: true })
-  @prop({ type: String, default: null, maxlength: 64 })
+  @prop({ type: String, default: null, validate: maxLength(64) })
   public rack!: string | null;
 
   @Field(() => String, { nullable: true })
-  @prop({ type: String, default: null, maxlength: 64 })
+  @prop({ type: String, default: null, validate: maxLength(64) })
   public zone!: string | null;
 }
 
@@ -34,7 +34,7 @@ export class SshConfig {
   public port!: number;
 
   /** Never exposed through the API: it names a secret on the server's disk. */
-  @prop({ type: String, default: null, validate: matches(patterns.absolutePath, 'an absolute path') })
+  @prop({ type: String, default: null, validate: matches(patterns.absolutePath, 'an absolute path', { secret: true }) })
   public key_path!: string | null;
 
   /** Not in the seed: the host key the monitor accepts, as OpenSSH prints it (`SHA256:...`). */
@@ -50,11 +50,11 @@ export class SshConfig {
 @ObjectType({ description: 'Free-form facts about a host.' })
 export class HostMetadata {
   @Field(() => String, { nullable: true })
-  @prop({ type: String, default: null, maxlength: 128 })
+  @prop({ type: String, default: null, validate: maxLength(128) })
   public os!: string | null;
 
   @Field(() => String, { nullable: true })
-  @prop({ type: String, default: null, maxlength: 256 })
+  @prop({ type: String, default: null, validate: maxLength(256) })
   public purpose!: string | null;
 
   @Field(() => [String])

@@ -1,5 +1,6 @@
 import type { EnvironmentName } from '../../common/enums.js';
-import { NotFoundError } from '../../common/errors.js';
+import { InvalidInputError, NotFoundError } from '../../common/errors.js';
+import { MASK } from '../../common/secrets.js';
 import { toSetPaths } from '../../common/patch.js';
 import type { Page, PageRequest } from '../../common/pagination.js';
 import { containsText, pageByUniqueKey } from '../../db/keyset.js';
@@ -20,7 +21,7 @@ export interface HostFilter {
   search?: string;
 }
 
-const duplicateHost = (key: Record<string, unknown>) => `host_id '${String(key.host_id)}' already exists`;
+const duplicateHost = (key: Record<string, unknown>) => `host '${String(key.host_id)}' already exists`;
 
 /** Inventory of hosts; every change is announced (`host.changed`, and `service.changed` for services it touches) once written. */
 export class HostService {
@@ -28,6 +29,7 @@ export class HostService {
 
   async create(input: HostInput): Promise<Host> {
     const fields = toSetPaths({ ...input }, creatableHostFields, HostModel.schema);
+    if (fields['ssh_config.key_path'] === MASK) throw InvalidInputError.single('ssh_config.key_path', 'is *** but nothing is stored to keep: send the path itself');
     const host = new HostModel({});
     host.set(fields);
     try {
@@ -80,6 +82,8 @@ export class HostService {
    */
   async update(hostId: string, patch: HostPatch): Promise<Host> {
     const fields = toSetPaths({ ...patch }, writableHostFields, HostModel.schema);
+    // The key path is never read back; *** (what a client may echo for a secret) keeps it.
+    if (fields['ssh_config.key_path'] === MASK) delete fields['ssh_config.key_path'];
     const host = await HostModel.findOne({ host_id: hostId });
     if (!host) throw new NotFoundError('host', hostId);
     host.set(fields);

@@ -1,3 +1,4 @@
+import { scrubText } from '../../common/secrets.js';
 import { GraphQLError } from 'graphql';
 import { Arg, Authorized, Ctx, FieldResolver, Resolver, Root, Subscription, type ClassType, type SubscribeResolverData } from 'type-graphql';
 import type { GraphQLContext } from '../../graphql/context.js';
@@ -173,9 +174,20 @@ export class HostChangeEventResolver {
   }
 }
 
+@Resolver(() => RecoveryEvent)
+export class RecoveryEventResolver {
+  @Authorized('viewer')
+  @FieldResolver(() => String, { nullable: true })
+  message(@Root() event: RecoveryEvent): string | null {
+    // Replayed events read the message from history, which other tools may have written.
+    return scrubText(event.message, { paths: true });
+  }
+}
+
 export const liveResolvers = [
   LiveResolver,
   HostChangeEventResolver,
+  RecoveryEventResolver,
   withService(ServiceStatusChangeEvent),
   withCheck(ServiceStatusChangeEvent),
   withService(CheckCompletedEvent),

@@ -1,7 +1,8 @@
 import mongoose from 'mongoose';
 import { ENVIRONMENTS, type EnvironmentName } from '../../common/enums.js';
 import { DomainError, InvalidInputError, type FieldProblem } from '../../common/errors.js';
-import { patterns } from '../../common/validation.js';
+import { problemMessage } from '../../db/mongo-errors.js';
+import { patterns, showValue } from '../../common/validation.js';
 import { HostModel, type Host } from '../hosts/host.model.js';
 import type { HostInput } from '../hosts/host.input.js';
 import type { HostService } from '../hosts/host.service.js';
@@ -147,8 +148,8 @@ export class ConfigImporter {
 
 function checkOptions(options: ImportOptions): void {
   const problems: FieldProblem[] = [];
-  if (!ENVIRONMENTS.includes(options.environment)) problems.push({ field: 'environment', message: `must be one of ${ENVIRONMENTS.join(', ')}, got '${options.environment}'` });
-  if (!patterns.label.test(options.region)) problems.push({ field: 'region', message: `must be a region label such as us-east-1, got '${options.region}'` });
+  if (!ENVIRONMENTS.includes(options.environment)) problems.push({ field: 'environment', message: `must be one of ${ENVIRONMENTS.join(', ')}, got ${showValue(options.environment)}` });
+  if (!patterns.label.test(options.region)) problems.push({ field: 'region', message: `must be a region label such as us-east-1, got ${showValue(options.region)}` });
   if (problems.length > 0) throw new InvalidInputError(problems);
 }
 
@@ -165,10 +166,14 @@ async function modelProblems(doc: mongoose.Document): Promise<FieldProblem[]> {
   );
   if (!error) return [];
   if (!(error instanceof mongoose.Error.ValidationError)) throw error;
-  return Object.entries(error.errors).map(([path, inner]) => ({
-    field: TARGET_FIELD_OF[path] ?? path,
-    message: inner.kind === 'required' ? 'is required' : inner.message,
-  }));
+  // Several stored fields come from one field of the target (service_name, service_type and the tag from
+  // `service`): the first problem of each target field is its message.
+  const problems = new Map<string, FieldProblem>();
+  for (const [path, inner] of Object.entries(error.errors)) {
+    const field = TARGET_FIELD_OF[path] ?? path;
+    if (!problems.has(field)) problems.set(field, { field, message: problemMessage(inner) });
+  }
+  return [...problems.values()];
 }
 
 /** Two targets on one address and port are one host: they must agree on how to log in. */

@@ -33,7 +33,11 @@ export const TARGET_FIELD_OF: Readonly<Record<string, string>> = {
   'recovery.custom_script': 'recover_action',
   host_id: 'host',
   service_id: 'service',
+  tags: 'service',
 };
+
+/** Texts derived from a target's fields are cut to their stored limits: a long name is reported once, as `name`. */
+const cut = (text: string, max: number) => (text.length <= max ? text : text.slice(0, max));
 
 const MAX_ID = 128;
 const idSafe = (value: string) => value.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
@@ -77,7 +81,7 @@ export function hostInputFrom(target: LegacyTarget, environment: EnvironmentName
     environment,
     region,
     ssh_config: { user: str(sshOf(target).user), port: sshPortOf(target), use_sudo: (target.use_sudo ?? false) as boolean },
-    metadata: { purpose: `${String(target.service)} server`, tags: [] },
+    metadata: { purpose: cut(`${String(target.service)} server`, 256), tags: [] },
   };
 }
 
@@ -88,8 +92,8 @@ export function serviceInputFrom(target: LegacyTarget, hostId: string): ServiceI
     host_id: hostId,
     service_name: unit,
     service_type: serviceTypeOf(String(unit)),
-    display_name: `${String(unit)} on ${String(target.name)}`,
-    description: `Monitoring for ${String(unit)}`,
+    display_name: cut(`${String(unit)} on ${String(target.name)}`, 256),
+    description: cut(`Monitoring for ${String(unit)}`, 2048),
     monitoring: {
       method: (target.method ?? 'ssh') as CheckMethod,
       interval_sec: (target.interval_sec ?? 60) as number,

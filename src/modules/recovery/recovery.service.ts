@@ -3,7 +3,8 @@ import type { RecoverAction } from '../../common/enums.js';
 import { silentLogger, type Logger } from '../../common/logger.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { CheckerRegistry } from '../checks/registry.js';
-import { runCheck, type FinishedCheck } from '../checks/run-check.js';
+import { checkSecrets, runCheck, type FinishedCheck } from '../checks/run-check.js';
+import { scrubText } from '../../common/secrets.js';
 import type { SshPool } from '../checks/ssh/ssh-pool.js';
 import type { SshTargets } from '../checks/ssh/ssh-targets.js';
 import { systemctlCommand } from '../checks/ssh/shell.js';
@@ -73,6 +74,8 @@ export class RecoveryService {
     } catch (error) {
       message = `${action} failed: ${(error as Error).message}`;
     }
+    // Recorded on the history entry, published and logged: no secret and no file path of the monitor in it.
+    message = scrubText(message, { secrets: checkSecrets(service, host), paths: true });
     const success = recheck !== null && (recheck.status === 'running' || recheck.status === 'warning');
     const at = new Date();
     await this.annotate(historyId, { recovery_attempted: true, recovery_action: action, recovery_success: success, recovery_message: message, recovery_at: at });

@@ -12,7 +12,7 @@ import {
   type Severity,
 } from '../../common/enums.js';
 import { isCheckTarget, isHttpUrl, patterns } from '../../common/validation.js';
-import { everyInRange, everyOneOf, matches, oneOf, satisfies, withinRange } from '../../db/validators.js';
+import { everyInRange, everyOneOf, matches, oneOf, satisfies, withinRange, maxLength } from '../../db/validators.js';
 import { AlertChannelEnum, CheckMethodEnum, RecoverActionEnum, SeverityEnum } from '../../graphql/enums.js';
 
 export const serviceLimits = {
@@ -22,9 +22,15 @@ export const serviceLimits = {
   retryDelaySec: { min: 0, max: 600 },
   maxRecoveryAttempts: { min: 0, max: 100 },
   recoveryCooldownSec: { min: 0, max: 604_800 },
+  /** Characters of a check target or health endpoint. */
+  targetLength: 2048,
 } as const;
 
 const L = serviceLimits;
+
+/** Read through the API by MonitoringConfigResolver / HealthCheckConfigResolver (service.resolver.ts), which mask them. */
+const CREDENTIALS_READ_MASKED =
+  'Credentials read ***: the password of a URL (postgresql://monitor:***@db:5432/app), a user name without a password (a token: https://***@host/), secret query parameters (?password=***). Written back, *** keeps the stored value; a target written without credentials keeps the stored ones.';
 
 @ObjectType({ description: 'How and how often a service is checked.' })
 export class MonitoringConfig {
@@ -53,8 +59,11 @@ export class MonitoringConfig {
   public retry_delay_sec!: number;
 
   /** Not in the seed: what the http, tcp and database checks reach. */
-  @Field(() => String, { nullable: true, description: 'For http, tcp and database checks: http(s)://..., tcp://host:port, postgresql://, mysql://, redis:// or mongodb:// URL.' })
-  @prop({ type: String, default: null, validate: satisfies(isCheckTarget, 'a URL with scheme http, https, tcp, postgresql, mysql, redis or mongodb') })
+  @Field(() => String, {
+    nullable: true,
+    description: `For http, tcp and database checks: http(s)://..., tcp://host:port, postgresql://, mysql://, redis:// or mongodb:// URL. ${CREDENTIALS_READ_MASKED}`,
+  })
+  @prop({ type: String, default: null, validate: [maxLength(L.targetLength), satisfies(isCheckTarget, 'a URL with scheme http, https, tcp, postgresql, mysql, redis or mongodb', { secret: true })] })
   public target!: string | null;
 
   @Field(() => [Int], { name: 'expectedStatus', description: 'HTTP status codes that count as up; empty: any 2xx or 3xx.' })
@@ -62,7 +71,7 @@ export class MonitoringConfig {
   public expected_status!: number[];
 
   @Field(() => String, { name: 'bodyContains', nullable: true, description: 'HTTP: text the body must contain.' })
-  @prop({ type: String, default: null, maxlength: 1024 })
+  @prop({ type: String, default: null, validate: maxLength(1024) })
   public body_contains!: string | null;
 
   @Field(() => String, { name: 'jsonField', nullable: true, description: 'HTTP: dotted path of a JSON field to compare with jsonValue.' })
@@ -70,7 +79,7 @@ export class MonitoringConfig {
   public json_field!: string | null;
 
   @Field(() => String, { name: 'jsonValue', nullable: true })
-  @prop({ type: String, default: null, maxlength: 1024 })
+  @prop({ type: String, default: null, validate: maxLength(1024) })
   public json_value!: string | null;
 
   @Field(() => Int, { name: 'tlsExpiryWarningDays', description: 'HTTPS: a certificate expiring within this many days makes the check a warning.' })
@@ -135,12 +144,12 @@ export class HealthCheckConfig {
   @prop({ required: true, default: false })
   public enabled!: boolean;
 
-  @Field(() => String, { nullable: true })
-  @prop({ type: String, default: null, validate: satisfies(isHttpUrl, 'an http(s) URL') })
+  @Field(() => String, { nullable: true, description: `An http(s) URL. ${CREDENTIALS_READ_MASKED}` })
+  @prop({ type: String, default: null, validate: [maxLength(L.targetLength), satisfies(isHttpUrl, 'an http(s) URL', { secret: true })] })
   public endpoint!: string | null;
 
   @Field(() => String, { name: 'expectedResponse', nullable: true })
-  @prop({ type: String, default: null, maxlength: 1024 })
+  @prop({ type: String, default: null, validate: maxLength(1024) })
   public expected_response!: string | null;
 
   @Field(() => String, { name: 'customCheck', nullable: true })

@@ -26,6 +26,7 @@ function serviceShape(): StoredShape {
     },
     integers: ['consecutive_failures'],
     ignore: ['lease_owner', 'lease_until', 'recovery_attempts'],
+    secret: ['monitoring.target', 'health_check.endpoint'],
   });
   return shape;
 }
@@ -64,7 +65,7 @@ function crossFieldProblems(service: Service): DataProblem[] {
   const problems: DataProblem[] = [];
   const { monitoring, recovery } = service;
   if (monitoring.timeout_sec > monitoring.interval_sec) {
-    problems.push({ field: 'monitoring.timeout_sec', message: `must not exceed monitoring.interval_sec (${monitoring.interval_sec}), got ${monitoring.timeout_sec}` });
+    problems.push({ field: 'monitoring.timeout_sec', message: `must not exceed the check interval (${monitoring.interval_sec} seconds), got ${monitoring.timeout_sec}` });
   }
   if (monitoring.method && TARGETED_METHODS.includes(monitoring.method) && !monitoring.target) {
     problems.push({ field: 'monitoring.target', message: `is required for ${monitoring.method} checks: the check cannot run without it` });
@@ -73,7 +74,7 @@ function crossFieldProblems(service: Service): DataProblem[] {
     problems.push({ field: 'health_check.custom_check', message: 'is required for custom checks: the name of an allow-listed command' });
   }
   if (recovery.recover_action === 'custom_script' && !recovery.custom_script) {
-    problems.push({ field: 'recovery.custom_script', message: 'is required when recover_action is custom_script' });
+    problems.push({ field: 'recovery.custom_script', message: 'is required when the recovery action is a custom script' });
   }
   if (service.dependencies.includes(service.service_id)) problems.push({ field: 'dependencies', message: 'a service cannot depend on itself' });
   return problems;

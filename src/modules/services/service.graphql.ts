@@ -16,7 +16,14 @@ export class MonitoringInput {
   @Field(() => Int, { nullable: true }) timeoutSec?: number;
   @Field(() => Int, { nullable: true }) retryAttempts?: number;
   @Field(() => Int, { nullable: true }) retryDelaySec?: number;
-  @Field(() => String, { nullable: true }) target?: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Credentials may ride in it (postgresql://monitor:secret@db:5432/app); they are never read back. *** keeps the stored value in its place (the password, a user name or token, a parameter); a target without credentials keeps the stored ones (see clearTargetCredentials).',
+  })
+  target?: string | null;
+  @Field(() => Boolean, { nullable: true, description: 'true: the stored credentials of the target go (a target given here keeps only its own).' })
+  clearTargetCredentials?: boolean | null;
   @Field(() => [Int], { nullable: true }) expectedStatus?: number[];
   @Field(() => String, { nullable: true }) bodyContains?: string | null;
   @Field(() => String, { nullable: true }) jsonField?: string | null;
@@ -46,7 +53,8 @@ export class AlertingInput {
 @InputType()
 export class HealthCheckInput {
   @Field({ nullable: true }) enabled?: boolean;
-  @Field(() => String, { nullable: true }) endpoint?: string | null;
+  @Field(() => String, { nullable: true, description: 'An http(s) URL; credentials in it are write-only, as for monitoring.target.' }) endpoint?: string | null;
+  @Field(() => Boolean, { nullable: true, description: 'true: the stored credentials of the endpoint go.' }) clearEndpointCredentials?: boolean | null;
   @Field(() => String, { nullable: true }) expectedResponse?: string | null;
   @Field(() => String, { nullable: true }) customCheck?: string | null;
 }
@@ -142,6 +150,7 @@ export function toServicePatch(input: ServiceUpdateInput): ServicePatch {
     health_check: h && { enabled: h.enabled, endpoint: h.endpoint, expected_response: h.expectedResponse, custom_check: h.customCheck },
     tags: input.tags,
     dependencies: input.dependencyIds,
+    clear_credentials: [...(m?.clearTargetCredentials ? (['monitoring.target'] as const) : []), ...(h?.clearEndpointCredentials ? (['health_check.endpoint'] as const) : [])],
   };
 }
 

@@ -18,8 +18,15 @@ export interface ServiceInput {
   dependencies?: string[];
 }
 
-/** Identity and placement stay fixed: a service that moves host is a new service. */
-export type ServicePatch = Partial<Omit<ServiceInput, 'service_id' | 'host_id'>>;
+/** Stored fields that may carry credentials (URL userinfo, secret parameters): read masked, written back with `***`. */
+export const CREDENTIAL_FIELDS = ['monitoring.target', 'health_check.endpoint'] as const;
+export type CredentialField = (typeof CREDENTIAL_FIELDS)[number];
+
+/**
+ * Identity and placement stay fixed: a service that moves host is a new service. `clear_credentials` names
+ * the targets whose stored credentials go (a target written without credentials otherwise keeps them).
+ */
+export type ServicePatch = Partial<Omit<ServiceInput, 'service_id' | 'host_id'>> & { clear_credentials?: readonly CredentialField[] };
 
 export const writableServiceFields: WritableFields = {
   service_name: 'value',

@@ -2,12 +2,14 @@ import { getModelForClass, index, modelOptions, pre, prop, Severity as Typegoose
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { ENVIRONMENTS, SERVICE_STATUSES, type EnvironmentName, type ServiceStatus } from '../../common/enums.js';
 import { patterns, TAG_RULE, type DataProblem } from '../../common/validation.js';
-import { everyItem, matches, oneOf, withinBounds } from '../../db/validators.js';
+import { everyItem, matches, oneOf, withinBounds, maxLength } from '../../db/validators.js';
 import { EnvironmentEnum, ServiceStatusEnum } from '../../graphql/enums.js';
 
-import { AlertingConfig, HealthCheckConfig, MonitoringConfig, RecoveryConfig } from './service-config.model.js';
+import { AlertingConfig, HealthCheckConfig, MonitoringConfig, RecoveryConfig, serviceLimits } from './service-config.model.js';
 
 export { AlertingConfig, HealthCheckConfig, MonitoringConfig, RecoveryConfig, serviceLimits } from './service-config.model.js';
+
+const inRange = (value: unknown, limits: { min: number; max: number }) => Number.isInteger(value) && (value as number) >= limits.min && (value as number) <= limits.max;
 
 @modelOptions({
   schemaOptions: {
@@ -17,9 +19,13 @@ export { AlertingConfig, HealthCheckConfig, MonitoringConfig, RecoveryConfig, se
   },
   options: { allowMixed: TypegooseSeverity.ERROR },
 })
+// Messages name no other field (the API, the migration CLI and stored-data reports each spell fields their own
+// way), and a rule between two fields holds off while either is invalid on its own: one problem, one message.
 @pre<Service>('validate', function crossFieldRules() {
-  if (this.monitoring && this.monitoring.timeout_sec > this.monitoring.interval_sec) {
-    this.invalidate('monitoring.timeout_sec', `must not exceed monitoring.interval_sec (${this.monitoring.interval_sec}), got ${this.monitoring.timeout_sec}`);
+  if (this.monitoring && inRange(this.monitoring.interval_sec, serviceLimits.intervalSec) && inRange(this.monitoring.timeout_sec, serviceLimits.timeoutSec)) {
+    if (this.monitoring.timeout_sec > this.monitoring.interval_sec) {
+      this.invalidate('monitoring.timeout_sec', `must not exceed the check interval (${this.monitoring.interval_sec} seconds), got ${this.monitoring.timeout_sec}`);
+    }
   }
   if (this.monitoring && ['http', 'tcp', 'database'].includes(this.monitoring.method) && !this.monitoring.target) {
     this.invalidate('monitoring.target', `is required for ${this.monitoring.method} checks`);
@@ -28,7 +34,7 @@ export { AlertingConfig, HealthCheckConfig, MonitoringConfig, RecoveryConfig, se
     this.invalidate('health_check.custom_check', 'is required for custom checks: the name of an allow-listed command');
   }
   if (this.recovery?.recover_action === 'custom_script' && !this.recovery.custom_script) {
-    this.invalidate('recovery.custom_script', 'is required when recover_action is custom_script');
+    this.invalidate('recovery.custom_script', 'is required when the recovery action is a custom script');
   }
   if (this.dependencies?.includes(this.service_id)) {
     this.invalidate('dependencies', 'a service cannot depend on itself');
@@ -72,11 +78,11 @@ export class Service {
   public service_type!: string;
 
   @Field(() => String, { name: 'displayName', nullable: true })
-  @prop({ type: String, default: null, maxlength: 256 })
+  @prop({ type: String, default: null, validate: maxLength(256) })
   public display_name!: string | null;
 
   @Field(() => String, { nullable: true })
-  @prop({ type: String, default: null, maxlength: 2048 })
+  @prop({ type: String, default: null, validate: maxLength(2048) })
   public description!: string | null;
 
   @Field(() => MonitoringConfig)

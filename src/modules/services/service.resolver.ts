@@ -6,7 +6,8 @@ import type { MonitoringCheck } from '../history/history.model.js';
 import type { UptimeReport } from '../history/uptime.service.js';
 import { DataProblemType, toApiProblems } from '../../graphql/data-problem.js';
 import { Host } from '../hosts/host.model.js';
-import { Service } from './service.model.js';
+import { maskTarget } from '../../common/secrets.js';
+import { HealthCheckConfig, MonitoringConfig, Service } from './service.model.js';
 import { ServiceConnection, ServiceCreateInput, ServiceFilterInput, ServiceUpdateInput, toServiceFilter, toServiceInput, toServicePatch } from './service.graphql.js';
 
 @ArgsType()
@@ -108,5 +109,24 @@ export class ServiceResolver {
     @Ctx() { domain }: GraphQLContext,
   ): Promise<Service> {
     return domain.services.muteAlerts(serviceId, until);
+  }
+}
+
+/** Targets carry credentials (as the seed stores them): every role reads them masked (the field's description says how). */
+@Resolver(() => MonitoringConfig)
+export class MonitoringConfigResolver {
+  @Authorized('viewer')
+  @FieldResolver(() => String, { nullable: true })
+  target(@Root() monitoring: MonitoringConfig): string | null {
+    return maskTarget(monitoring.target);
+  }
+}
+
+@Resolver(() => HealthCheckConfig)
+export class HealthCheckConfigResolver {
+  @Authorized('viewer')
+  @FieldResolver(() => String, { nullable: true })
+  endpoint(@Root() healthCheck: HealthCheckConfig): string | null {
+    return maskTarget(healthCheck.endpoint);
   }
 }

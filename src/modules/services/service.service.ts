@@ -1,6 +1,7 @@
 import type { DocumentType } from '@typegoose/typegoose';
 import { SERVICE_STATUSES, type EnvironmentName, type ServiceStatus, type Severity } from '../../common/enums.js';
-import { InvalidInputError, NotFoundError } from '../../common/errors.js';
+import { InvalidInputError, NotFoundError, type FieldProblem } from '../../common/errors.js';
+import { keepStoredSecrets, MaskWithoutSecretError, withoutCredentials } from '../../common/secrets.js';
 import { toSetPaths } from '../../common/patch.js';
 import type { Page, PageRequest } from '../../common/pagination.js';
 import { containsText, pageByUniqueKey } from '../../db/keyset.js';
@@ -8,7 +9,7 @@ import { translateWriteError } from '../../db/mongo-errors.js';
 import { EventBus, type InventoryChangeKind } from '../../events/event-bus.js';
 import { HostModel } from '../hosts/host.model.js';
 import { ServiceModel, type Service } from './service.model.js';
-import { creatableServiceFields, writableServiceFields, type ServiceInput, type ServicePatch } from './service.input.js';
+import { CREDENTIAL_FIELDS, creatableServiceFields, writableServiceFields, type CredentialField, type ServiceInput, type ServicePatch } from './service.input.js';
 import { staleAt } from './staleness.js';
 import { readService } from './service-read.js';
 
@@ -34,7 +35,7 @@ export interface ServiceSettings {
   readonly staleAfterIntervals: number;
 }
 
-const duplicateService = (key: Record<string, unknown>) => `service_id '${String(key.service_id)}' already exists`;
+const duplicateService = (key: Record<string, unknown>) => `service '${String(key.service_id)}' already exists`;
 
 type ServiceDocument = DocumentType<Service>;
 
@@ -47,7 +48,8 @@ export class ServiceService {
 
   /** Adds a service to an existing host, copying the host's environment and region. */
   async create(input: ServiceInput, now = new Date()): Promise<Service> {
-    const fields = toSetPaths({ ...input }, creatableServiceFields, ServiceModel.schema);
+    const { clear_credentials: _nothingStoredYet, ...given } = input as ServiceInput & Pick<ServicePatch, 'clear_credentials'>;
+    const fields = withStoredCredentials(toSetPaths({ ...given }, creatableServiceFields, ServiceModel.schema), null, []);
     const host = await HostModel.findOne({ host_id: input.host_id }, { environment: 1, region: 1 }).lean();
     if (!host) throw InvalidInputError.single('host_id', `host '${input.host_id}' does not exist`);
     const service = new ServiceModel({ environment: host.environment, region: host.region });
@@ -108,8 +110,10 @@ export class ServiceService {
 
   /** Partial update; nested configuration merges field by field. */
   async update(serviceId: string, patch: ServicePatch, now = new Date()): Promise<Service> {
-    const fields = toSetPaths({ ...patch }, writableServiceFields, ServiceModel.schema);
+    const { clear_credentials: clear = [], ...given } = patch;
+    const written = toSetPaths({ ...given }, writableServiceFields, ServiceModel.schema);
     const service = await this.load(serviceId);
+    const fields = withStoredCredentials(written, service, clear);
     service.set(fields);
     return this.saveChanged(service, now, Object.keys(fields));
   }
@@ -173,6 +177,30 @@ export class ServiceService {
     const cycle = await findDependencyCycle(service.service_id, wanted);
     if (cycle) throw InvalidInputError.single('dependencies', `would create a cycle: ${cycle.join(' -> ')}`);
   }
+}
+
+/**
+ * Targets as they are to be stored: `***` stands for the stored value in its place, and credentials a written
+ * target leaves out are kept, unless cleared (src/common/secrets.ts). A field cleared but not written loses
+ * its stored credentials only.
+ */
+function withStoredCredentials(fields: Record<string, unknown>, stored: ServiceDocument | null, clear: readonly CredentialField[]): Record<string, unknown> {
+  const problems: FieldProblem[] = [];
+  const result = { ...fields };
+  for (const path of CREDENTIAL_FIELDS) {
+    const written = fields[path];
+    const storedValue = stored ? (stored.get(path) as unknown) : null;
+    const storedTarget = typeof storedValue === 'string' ? storedValue : null;
+    try {
+      if (typeof written === 'string') result[path] = keepStoredSecrets(written, storedTarget, clear.includes(path));
+      else if (written === undefined && clear.includes(path) && storedTarget) result[path] = withoutCredentials(storedTarget);
+    } catch (error) {
+      if (!(error instanceof MaskWithoutSecretError)) throw error;
+      problems.push({ field: path, message: error.message });
+    }
+  }
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  return result;
 }
 
 /** After enabling or a new interval: one interval after the last check, but never in the past (then: now). */

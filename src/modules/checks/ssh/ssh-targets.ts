@@ -12,25 +12,28 @@ export class SshTargets {
   constructor(private readonly defaultKeyFile: string | undefined) {}
 
   async for(host: Host): Promise<SshTarget> {
-    const keyFile = host.ssh_config.key_path ?? this.defaultKeyFile;
-    if (!keyFile) throw new SshMisconfiguredError(`no SSH key for ${host.host_id}: set ssh_config.key_path or SSH_PRIVATE_KEY_FILE`);
+    const own = host.ssh_config.key_path;
+    const keyFile = own ?? this.defaultKeyFile;
+    if (!keyFile) throw new SshMisconfiguredError(`no SSH key for ${host.host_id}: set sshConfig.keyPath or SSH_PRIVATE_KEY_FILE`);
     return {
       host: host.ip_address,
       port: host.ssh_config.port,
       username: host.ssh_config.user,
-      privateKey: await this.key(keyFile),
+      privateKey: await this.key(keyFile, own ? 'sshConfig.keyPath' : 'SSH_PRIVATE_KEY_FILE'),
       hostKeyFingerprint: host.ssh_config.host_key_fingerprint ?? null,
     };
   }
 
-  private key(file: string): Promise<Buffer> {
-    let key = this.keys.get(file);
+  /** The key file's content. Its failure names the setting, never the path: check errors reach every role. */
+  private key(file: string, setting: string): Promise<Buffer> {
+    const cacheKey = `${setting}\0${file}`;
+    let key = this.keys.get(cacheKey);
     if (!key) {
-      key = readFile(file).catch((error: Error) => {
-        this.keys.delete(file);
-        throw new SshMisconfiguredError(`cannot read SSH key ${file}: ${error.message}`);
+      key = readFile(file).catch((error: NodeJS.ErrnoException) => {
+        this.keys.delete(cacheKey);
+        throw new SshMisconfiguredError(`SSH key not readable (${setting})${error.code ? `: ${error.code}` : ''}`);
       });
-      this.keys.set(file, key);
+      this.keys.set(cacheKey, key);
     }
     return key;
   }
