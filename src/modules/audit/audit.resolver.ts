@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { Args, ArgsType, Authorized, Ctx, Field, FieldResolver, InputType, Int, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { Connection, perPage, toConnection, type ConnectionShape } from '../../graphql/connection.js';
