@@ -23,6 +23,8 @@ const SECRET_PARAM = /pass|pwd|secret|token|apikey|signature|^sig$|credential|^k
 const LOCAL_PATH_VALUE = /^(?:\/|~\/|\.{1,2}\/)/;
 /** `password=...` in a libpq / ODBC style DSN or any free text; a quoted value may hold spaces. */
 const DSN_PASSWORD = /\b(password|passwd|pwd)(\s*=\s*)('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s;,&]+)/gi;
+/** `password=...`, `token=...`, `api_key=...`, `client_secret=...` pairs in free text (a DSN, an error message). */
+const SECRET_PAIR_IN_TEXT = /\b([\w-]*(?:password|passwd|pwd|secret|token|api_?key))(\s*=\s*)('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s;,&]+)/gi;
 /** `"password": "..."` in JSON-ish text. */
 const JSON_SECRET = /("(?:[A-Za-z_-]*(?:password|passwd|secret|token|apikey|api_key|keyPath|key_path))"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
 const URL_START = /^([A-Za-z][A-Za-z0-9+.-]*:)\/\//;
@@ -246,7 +248,14 @@ export interface ScrubOptions {
   secrets?: readonly (string | null | undefined)[];
   /** Also replace absolute file paths by `<path>` (check errors: they must not name files of the monitor). */
   paths?: boolean;
+  /**
+   * Replace only paths that look like key material (`.ssh/`, `id_rsa`, `*.pem`, `*.key`, a `keys/` or `secrets/`
+   * folder...) by `<path>`: for text whose other paths mean something (a monitored host's command output).
+   */
+  keyPaths?: boolean;
 }
+
+const KEY_MATERIAL_PATH = /\.ssh\/|\/(?:keys?|secrets?|private|certs?|ssl|tls)\/|\bid_(?:rsa|dsa|ecdsa|ed25519)|\.(?:pem|key|p12|pfx|ppk)$|secret|passw|token|credential/i;
 
 /**
  * Free text with every credential-shaped part masked: URL userinfo, secret query parameters,
@@ -262,14 +271,15 @@ export function scrubText(text: string | null | undefined, options: ScrubOptions
   for (const secret of literals) out = out.split(secret).join(MASK);
   out = out.replace(URL_USERINFO_IN_TEXT, (_m, scheme: string, userinfo: string) => `${scheme}${maskUserinfo(userinfo)}@`);
   out = out.replace(SECRET_QUERY_IN_TEXT, (m, sep: string, name: string, value: string) => (value && secretParam(name) ? `${sep}${name}=${MASK}` : m));
-  out = out.replace(DSN_PASSWORD, (_m, key: string, eq: string) => `${key}${eq}${MASK}`);
+  out = out.replace(SECRET_PAIR_IN_TEXT, (_m, key: string, eq: string) => `${key}${eq}${MASK}`);
   out = out.replace(JSON_SECRET, (_m, key: string) => `${key}"${MASK}"`);
   if (options.paths) out = out.replace(LOCAL_PATH_IN_TEXT, (_m, before: string) => `${before}<path>`);
+  else if (options.keyPaths) out = out.replace(LOCAL_PATH_IN_TEXT, (m, before: string, path: string) => (KEY_MATERIAL_PATH.test(path) ? `${before}<path>` : m));
   return out;
 }
 
 /** Field names whose values are secrets whatever they hold (log fields, audit variables). */
-const SECRET_FIELD = /^.*?(?:password|passwd|pwd|secret|token|authorization|api_?key|private_?key|key_?path|key_?file|passphrase|credentials?)$/i;
+const SECRET_FIELD = /^(?:key|.*?(?:password|passwd|pwd|secret|token|authorization|api_?key|private_?key|ssh_?key|key_?path|key_?file|identity_?file|passphrase|credentials?))$/i;
 /** Field names holding a check target: masked as targets. */
 const TARGET_FIELD = /^(?:target|endpoint|uri|url|connection_?string|dsn)$/i;
 

@@ -77,11 +77,11 @@ export function checkSecrets(service: Pick<Service, 'monitoring' | 'health_check
 /**
  * A check's error and details as they may be recorded: known secrets, URL credentials and `password=`
  * pairs masked, and no file path of the monitor in the error (a driver or library message may name one).
- * The details (command output of the monitored host) keep their paths.
+ * The details (command output of the monitored host) keep their paths, but for those that look like key material.
  */
 function scrubbedErrors(outcome: CheckOutcome, service: Service, host: Host): Pick<CheckOutcome, 'error' | 'error_details'> {
   const secrets = checkSecrets(service, host);
-  return { error: scrubText(outcome.error, { secrets, paths: true }), error_details: scrubText(outcome.error_details, { secrets }) };
+  return { error: scrubText(outcome.error, { secrets, paths: true }), error_details: scrubText(outcome.error_details, { secrets, keyPaths: true }) };
 }
 
 /** The stored part of a finished check. */

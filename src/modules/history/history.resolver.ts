@@ -6,6 +6,8 @@ import { DataProblemType, toApiProblems } from '../../graphql/data-problem.js';
 import { CheckMetrics, MonitoringCheck, readCheck } from './history.model.js';
 import type { UptimeReport } from './uptime.service.js';
 import { scrubText } from '../../common/secrets.js';
+import type { Loaders } from '../../graphql/loaders.js';
+import { checkSecrets } from '../checks/run-check.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -39,24 +41,25 @@ export class HistoryResolver {
   }
 
   // Written by this server, check texts carry no secret already; entries other tools (or older versions) wrote
-  // may: URL credentials, secret parameters and `password=` pairs are masked when read, and file paths in
-  // the error and recovery message.
+  // may. When read: the secrets of the entry's service and host (target passwords, the key path) wherever they
+  // appear, URL credentials, secret parameters and `password=` pairs are masked, and file paths in the error
+  // and recovery message (in the details, the monitored host's output, only paths that look like key material).
   @Authorized('viewer')
   @FieldResolver(() => String, { nullable: true })
-  error(@Root() check: MonitoringCheck): string | null {
-    return scrubText(check.error, { paths: true });
+  error(@Root() check: MonitoringCheck, @Ctx() { loaders }: GraphQLContext): Promise<string | null> {
+    return scrubCheckText(check, check.error, loaders, true);
   }
 
   @Authorized('viewer')
   @FieldResolver(() => String, { name: 'errorDetails', nullable: true })
-  error_details(@Root() check: MonitoringCheck): string | null {
-    return scrubText(check.error_details);
+  error_details(@Root() check: MonitoringCheck, @Ctx() { loaders }: GraphQLContext): Promise<string | null> {
+    return scrubCheckText(check, check.error_details, loaders, 'keys');
   }
 
   @Authorized('viewer')
   @FieldResolver(() => String, { name: 'recoveryMessage', nullable: true })
-  recovery_message(@Root() check: MonitoringCheck): string | null {
-    return scrubText(check.recovery_message, { paths: true });
+  recovery_message(@Root() check: MonitoringCheck, @Ctx() { loaders }: GraphQLContext): Promise<string | null> {
+    return scrubCheckText(check, check.recovery_message, loaders, true);
   }
 
   @Authorized('viewer')
@@ -103,4 +106,15 @@ export class HistoryResolver {
   ): Promise<UptimeReport> {
     return domain.uptime.forService(serviceId, checkedDays(days));
   }
+}
+
+/**
+ * Check text as anyone may read it (see HistoryResolver.error). The service and host are loaded (batched per
+ * request) only for text that is there; a service or host deleted since leaves only the generic rules.
+ */
+export async function scrubCheckText(ids: { service_id: string; host_id: string }, text: string | null | undefined, loaders: Loaders, paths: true | 'keys'): Promise<string | null> {
+  if (text === null || text === undefined || text === '') return text ?? null;
+  const [service, host] = await Promise.all([loaders.serviceById.load(ids.service_id), loaders.hostById.load(ids.host_id)]);
+  const secrets = service ? checkSecrets(service, host) : host?.ssh_config?.key_path ? [host.ssh_config.key_path] : [];
+  return scrubText(text, { secrets, paths: paths === true, keyPaths: paths === 'keys' });
 }

@@ -1,4 +1,4 @@
-import { scrubText } from '../../common/secrets.js';
+import { scrubCheckText } from '../history/history.resolver.js';
 import { GraphQLError } from 'graphql';
 import { Arg, Authorized, Ctx, FieldResolver, Resolver, Root, Subscription, type ClassType, type SubscribeResolverData } from 'type-graphql';
 import type { GraphQLContext } from '../../graphql/context.js';
@@ -178,9 +178,9 @@ export class HostChangeEventResolver {
 export class RecoveryEventResolver {
   @Authorized('viewer')
   @FieldResolver(() => String, { nullable: true })
-  message(@Root() event: RecoveryEvent): string | null {
+  message(@Root() event: RecoveryEvent, @Ctx() { loaders }: GraphQLContext): Promise<string | null> {
     // Replayed events read the message from history, which other tools may have written.
-    return scrubText(event.message, { paths: true });
+    return scrubCheckText(event, event.message, loaders, true);
   }
 }
 
