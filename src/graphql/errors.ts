@@ -29,6 +29,8 @@ const PASSED_THROUGH = new Set([
   'OPERATION_TIMEOUT',
 ]);
 
+const TOO_MANY_VARIABLE_ERRORS = 'Too many errors processing variables, error limit reached.';
+
 /**
  * The one place errors become what clients see. Domain errors keep their code
  * (and, for bad input, the API path of each field); GraphQL's own request errors
@@ -49,6 +51,12 @@ export function formatErrorFor(logger: Logger) {
     }
     if (original instanceof DomainError) {
       return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code } };
+    }
+    // graphql-js stops coercing variables after 50 bad values and says so in an error of its own, without the
+    // variable's node, which Apollo then cannot tell for bad input: it is, and nothing failed on our side.
+    // (Apollo has labelled it INTERNAL_SERVER_ERROR by the time it reaches here.)
+    if (formatted.message.startsWith(TOO_MANY_VARIABLE_ERRORS) && (formatted.extensions?.code ?? 'INTERNAL_SERVER_ERROR') === 'INTERNAL_SERVER_ERROR') {
+      return { message: formatted.message, extensions: { code: 'BAD_USER_INPUT' } };
     }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && PASSED_THROUGH.has(code)) {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { getOperationAST, getVariableValues, GraphQLError, parse, specifiedRules, validate, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type Context } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { oneLine, throttledLog } from '../common/log-throttle.js';
@@ -234,6 +234,10 @@ export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
     if (operation.operation !== 'subscription') {
       return refuse([new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP to this same URL.', { extensions: { code: 'BAD_REQUEST' } })]);
     }
+    // Variables are coerced here, as Apollo does over HTTP, so values that do not fit their types are refused as
+    // bad input (graphql-js's own errors for them carry no code, and would reach the client as internal ones).
+    const coerced = getVariableValues(options.schema, operation.variableDefinitions ?? [], payload.variables ?? {}, { maxErrors: 50 });
+    if (coerced.errors) return refuse(coerced.errors.map((error) => withCode(error, 'BAD_USER_INPUT')));
     const tooComplex = complexityError(options.schema, document, payload.operationName, payload.variables, options.limits.maxComplexity);
     if (tooComplex) return refuse([forClient(tooComplex)]);
     const contextValue = withFreshLoaders(
