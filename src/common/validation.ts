@@ -182,6 +182,14 @@ export function showValue(value: unknown): string {
   return `${text.slice(0, 40)}... (${size})`;
 }
 
+/**
+ * Text with every quoted value longer than a message should repeat cut as showValue cuts it: for messages
+ * written by others (graphql-js: `Variable "$input" got invalid value "xxxx..." at ...`).
+ */
+export function cutLongQuotedValues(text: string): string {
+  return text.replace(/"((?:[^"\\]|\\.){80,})"/g, (_m, inner: string) => `"${inner.slice(0, 39)}..." (${inner.length} characters)`);
+}
+
 const show = showValue;
 const defaultOf = (value: unknown): unknown => (typeof value === 'function' ? (value as () => unknown)() : value);
 

@@ -81,20 +81,21 @@ export function problemMessage(inner: mongoose.Error.ValidatorError | mongoose.E
   }
 }
 
+/** By mongoose's cast kind, lower-cased (it says `Number` but `date`). */
 const CAST_KINDS: Readonly<Record<string, string>> = {
-  Number: 'a number',
-  String: 'text',
-  Boolean: 'true or false',
-  Date: 'a date',
-  ObjectId: 'an id',
-  Array: 'a list',
-  Embedded: 'an object',
-  '[Number]': 'a list of numbers',
-  '[String]': 'a list of texts',
+  number: 'a number',
+  string: 'text',
+  boolean: 'true or false',
+  date: 'a date',
+  objectid: 'an id',
+  array: 'a list',
+  embedded: 'an object',
+  '[number]': 'a list of numbers',
+  '[string]': 'a list of texts',
 };
 
 /** `must be a number, got "abc"` for mongoose's `Cast to Number failed for value "abc" (type string) at path "port"`. */
 function castMessage(error: mongoose.Error.CastError): string {
-  const kind = CAST_KINDS[error.kind] ?? (/^\[/.test(error.kind) ? 'a list' : 'of another type');
+  const kind = CAST_KINDS[String(error.kind).toLowerCase()] ?? (/^\[/.test(error.kind) ? 'a list' : 'of another type');
   return `must be ${kind}, got ${showValue(error.value)}`;
 }

@@ -127,6 +127,7 @@ const cases: Case[] = [
   { name: 'createService: negative retries and delays', query: CREATE_SERVICE, variables: monitoring({ retryAttempts: -1, retryDelaySec: -1, tlsExpiryWarningDays: -1 }), code: 'BAD_USER_INPUT', fields: ['monitoring.retryAttempts', 'monitoring.retryDelaySec', 'monitoring.tlsExpiryWarningDays'] },
   { name: 'createService: a fractional interval', query: CREATE_SERVICE, variables: monitoring({ intervalSec: 7.5 }), code: 'BAD_USER_INPUT' },
   { name: 'createService: text for an interval', query: CREATE_SERVICE, variables: monitoring({ intervalSec: 'soon' }), code: 'BAD_USER_INPUT' },
+  { name: 'createService: a long list for a text', query: CREATE_SERVICE, variables: newService({ description: Array.from({ length: 500 }, (_, i) => `item-${i}`) }), code: 'BAD_USER_INPUT' },
   { name: 'createService: an unknown method', query: CREATE_SERVICE, variables: monitoring({ method: 'CARRIER_PIGEON' }), code: 'BAD_USER_INPUT' },
   { name: 'createService: an HTTP status out of range', query: CREATE_SERVICE, variables: monitoring({ expectedStatus: [200, 999] }), code: 'BAD_USER_INPUT', fields: ['monitoring.expectedStatus'] },
   { name: 'createService: a target of another scheme', query: CREATE_SERVICE, variables: monitoring({ method: 'HTTP', target: 'ftp://files/' }), code: 'BAD_USER_INPUT', fields: ['monitoring.target'] },
@@ -191,6 +192,14 @@ const cases: Case[] = [
 
 describe('every mutation answers hostile input with one clean error', () => {
   test.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    expectClean(await send(c.query, c.variables, c.as), c);
+  });
+
+  // graphql-js repeats a wrongly typed value whole ("got invalid value "xxxx..." ... non-integer value: "xxxx...""),
+  // 10,000 characters back for 5,000 sent. Needs src/graphql/errors.ts to pass graphql's own messages through
+  // cutLongQuotedValues (src/common/validation.ts); not this file's owner's to change.
+  test.skip('a long text for a number is refused without echoing it whole', async () => {
+    const c: Case = { name: 'createService: a long text for an interval', query: CREATE_SERVICE, variables: monitoring({ intervalSec: LONG }), code: 'BAD_USER_INPUT' };
     expectClean(await send(c.query, c.variables, c.as), c);
   });
 
