@@ -2,6 +2,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { DomainError, InvalidInputError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
+import { cutLongQuotedValues } from '../common/validation.js';
 
 /** `ssh_config.port` as the API spells it: `sshConfig.port`. */
 export function apiFieldPath(storedPath: string, renames: Readonly<Record<string, string>> = API_RENAMES): string {
@@ -62,7 +63,9 @@ export function formatErrorFor(logger: Logger) {
     if (typeof code === 'string' && PASSED_THROUGH.has(code)) {
       // A rate-limited client is told when to come back (over HTTP the Retry-After header says it too).
       const retryAfter = formatted.extensions?.retryAfter;
-      return { message: formatted.message, path: formatted.path, locations: formatted.locations, extensions: { code, ...(typeof retryAfter === 'number' ? { retryAfter } : {}) } };
+      // graphql-js repeats a wrongly typed value whole (twice): a long one comes back cut.
+      const message = cutLongQuotedValues(formatted.message);
+      return { message, path: formatted.path, locations: formatted.locations, extensions: { code, ...(typeof retryAfter === 'number' ? { retryAfter } : {}) } };
     }
     logger.error('unexpected error in a GraphQL request', {
       path: formatted.path?.join('.'),
