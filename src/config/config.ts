@@ -162,6 +162,12 @@ export const settings = {
     "A service is stale when not checked within this many of its own check intervals.",
     integer(2, 100),
   ),
+  attentionScanSec: setting(
+    'ATTENTION_SCAN_SEC',
+    '30',
+    'How old the background read of every service behind servicesNeedingAttention.misconfigured may be; a fix shows at once, a document another tool broke within this. 0: read every service on each request.',
+    integer(0, 3600),
+  ),
   highFailureThreshold: setting(
     'HIGH_FAILURE_THRESHOLD',
     '3',

@@ -11,7 +11,7 @@ import { HostService } from './hosts/host.service.js';
 import { ConfigImporter } from './migration/config-import.js';
 import { ServiceService } from './services/service.service.js';
 
-export type DomainSettings = Pick<Config, 'historyRetentionDays' | 'staleAfterIntervals' | 'highFailureThreshold'> & Partial<Pick<Config, 'auditRetentionDays'>>;
+export type DomainSettings = Pick<Config, 'historyRetentionDays' | 'staleAfterIntervals' | 'highFailureThreshold'> & Partial<Pick<Config, 'auditRetentionDays' | 'attentionScanSec'>>;
 
 /** The domain operations, wired once; GraphQL resolvers, the CLI and tests all go through these. */
 export interface Domain {

@@ -50,6 +50,7 @@ describe('defaults', () => {
       retentionSweepIntervalSec: 300,
       retentionSweepBatchSize: 1000,
       staleAfterIntervals: 3,
+      attentionScanSec: 30,
       highFailureThreshold: 3,
       liveKeepAliveSec: 30,
       liveMaxQueuedEvents: 1000,

@@ -2,6 +2,7 @@ import { SERVICE_STATUSES, type ServiceStatus } from '../../common/enums.js';
 import { HostModel } from '../hosts/host.model.js';
 import { readService } from '../services/service-read.js';
 import { ServiceModel, type Service } from '../services/service.model.js';
+import { MisconfiguredScan } from './misconfigured-scan.js';
 
 export interface CountByKey {
   key: string | null;
@@ -44,12 +45,18 @@ export interface StatusGroup {
 export interface DashboardSettings {
   readonly highFailureThreshold: number;
   readonly staleAfterIntervals: number;
+  /** How old the full read behind `misconfigured` may be (see MisconfiguredScan); unset or 0: read on every request. */
+  readonly attentionScanSec?: number;
 }
 
 const isKnownStatus = (status: unknown): status is ServiceStatus => (SERVICE_STATUSES as readonly unknown[]).includes(status);
 
 export class DashboardService {
-  constructor(private readonly settings: DashboardSettings) {}
+  private readonly misconfigured: MisconfiguredScan;
+
+  constructor(private readonly settings: DashboardSettings) {
+    this.misconfigured = new MisconfiguredScan((raw) => readService(raw, settings), (settings.attentionScanSec ?? 0) * 1000);
+  }
 
   async summary(): Promise<DashboardSummary> {
     const [hostsByStatus, servicesByStatus, byEnvironment, byRegion, byServiceType] = await Promise.all([
@@ -138,8 +145,8 @@ export class DashboardService {
       // After at least one check (consecutive_failures counts unknown too): a service not yet checked is not broken.
       checks_not_running: async () =>
         (await find({ 'monitoring.enabled': { $ne: false }, current_status: 'unknown', consecutive_failures: { $gte: 1 } })).filter((s) => s.monitoring.enabled),
-      // Problems are found by reading each document (types, vocabularies, rules), which no query expresses: a scan.
-      misconfigured: async () => (await find({})).filter((s) => (s.problems?.length ?? 0) > 0),
+      // Problems are found by reading each document (types, vocabularies, rules), which no query expresses.
+      misconfigured: () => this.misconfigured.services(),
     };
   }
 }
