@@ -87,7 +87,7 @@ describe('ssh checks', () => {
     const run = await harness.engine.runNow('svc_ok');
     expect(run.recorded.status).toBe('unknown');
     // Refused before a connection is even made: the stored document fails the unit name rule.
-    expect(run.result.error).toMatch(/^not checked, the service is misconfigured as stored: service_?[nN]ame must be a systemd unit name/);
+    expect(run.result.error).toMatch(/^not checked, the service is misconfigured as stored: serviceName must be a systemd unit name/);
     expect(ssh.sshd.readCalls()).toEqual([]);
   });
 

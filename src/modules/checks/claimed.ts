@@ -5,6 +5,7 @@
  * stored (an unknown method, a missing target...) is recorded as `unknown` with the reason, never thrown.
  */
 import type { DataProblem } from '../../common/validation.js';
+import { apiFieldPath } from '../../graphql/errors.js';
 import { serviceLimits, type Service } from '../services/service.model.js';
 import type { FinishedCheck } from './run-check.js';
 
@@ -29,7 +30,7 @@ export function checkBlockers(service: Service): DataProblem[] {
   return blockers;
 }
 
-/** The result of a check that could not run as stored: `unknown`, saying which stored values stopped it. */
+/** The result of a check that could not run as stored: `unknown`, saying which stored values stopped it (by their API names: every role reads it). */
 export function notRunnable(service: Service, blockers: readonly DataProblem[], startedAt = new Date()): FinishedCheck {
   return {
     service_id: service.service_id,
@@ -38,7 +39,7 @@ export function notRunnable(service: Service, blockers: readonly DataProblem[], 
     status_code: null,
     response_time_ms: 0,
     metrics: { custom: { attempts: 0 } },
-    error: `not checked, the service is misconfigured as stored: ${blockers.map((p) => `${p.field} ${p.message}`).join('; ')}`,
+    error: `not checked, the service is misconfigured as stored: ${blockers.map((p) => `${apiFieldPath(p.field)} ${p.message}`).join('; ')}`,
     error_details: null,
     host_contacted: false,
     finished_at: Date.now(),
