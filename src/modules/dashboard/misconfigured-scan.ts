@@ -19,10 +19,11 @@ export class MisconfiguredScan {
   constructor(
     private readonly read: (raw: Service) => Service,
     private readonly maxAgeMs = 30_000,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   async services(): Promise<Service[]> {
-    const stale = Date.now() - this.scannedAt >= this.maxAgeMs;
+    const stale = this.clock() - this.scannedAt >= this.maxAgeMs;
     const usable = this.found !== null && (!stale || this.maxAgeMs > 0);
     const ids = usable ? this.found! : await this.scan();
     if (usable && stale) void this.scan().catch(() => {}); // a later request sees what it finds
@@ -37,7 +38,7 @@ export class MisconfiguredScan {
   }
 
   private async readAll(): Promise<string[]> {
-    const started = Date.now();
+    const started = this.clock();
     const ids: string[] = [];
     for await (const raw of ServiceModel.find().lean<Service>().cursor({ batchSize: SCAN_BATCH })) {
       if (hasProblems(this.read(raw as Service))) ids.push((raw as Service).service_id);
