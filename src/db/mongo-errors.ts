@@ -18,6 +18,8 @@ export function translateWriteError(
   error: unknown,
   describeDuplicate: (keyValue: Record<string, unknown>) => string,
   setPaths: readonly string[] = [],
+  /** What to throw when the document was deleted by another request between reading and saving it. */
+  gone?: () => Error,
 ): never {
   const fullPath = (path: string) => {
     if (setPaths.includes(path)) return path;
@@ -30,6 +32,7 @@ export function translateWriteError(
   if (error instanceof mongoose.Error.CastError) {
     throw InvalidInputError.single(fullPath(error.path), castMessage(error));
   }
+  if (gone && error instanceof mongoose.Error.DocumentNotFoundError) throw gone();
   if (isDuplicateKeyError(error)) {
     throw new ConflictError(describeDuplicate(error.keyValue ?? keyValueFromMessage(error)));
   }

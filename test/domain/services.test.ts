@@ -501,3 +501,35 @@ describe('reads', () => {
     expect(ids(await services.enabled())).toEqual(['s_mysql', 's_mysql_stg', 's_redis']);
   });
 });
+
+describe('racing requests (no transactions): the invariants hold whichever write lands first', () => {
+  const settled = (...work: Promise<unknown>[]) => Promise.allSettled(work);
+  const codeOf = (outcome: PromiseSettledResult<unknown>) => (outcome.status === 'fulfilled' ? 'ok' : (outcome.reason as { code?: string }).code ?? String(outcome.reason));
+
+  test('a service created while its host is deleted is never left without its host', async () => {
+    for (let round = 0; round < 15; round++) {
+      await hosts.create(hostInput({ host_id: 'host_race', hostname: `race-${round}` }));
+      const [created] = await settled(services.create(serviceInput({ service_id: `svc_race_${round}`, host_id: 'host_race' })), hosts.delete('host_race'));
+      expect(['ok', 'BAD_USER_INPUT']).toContain(codeOf(created!));
+      expect(await database.db.collection('services').countDocuments({ host_id: 'host_race' })).toBe(0);
+    }
+  });
+
+  test('a service created while its host moves ends with the host’s environment and region', async () => {
+    for (let round = 0; round < 15; round++) {
+      const moved = round % 2 ? { environment: 'production' as const, region: 'asia-pacific' } : { environment: 'staging' as const, region: 'eu-west' };
+      await settled(services.create(serviceInput({ service_id: `svc_move_${round}`, host_id: 'host_other' })), hosts.update('host_other', moved));
+      const host = await database.db.collection('hosts').findOne({ host_id: 'host_other' });
+      expect(await rawService(`svc_move_${round}`)).toMatchObject({ environment: host!.environment, region: host!.region });
+    }
+  });
+
+  test('an update of a service being deleted answers NOT_FOUND, never an internal error', async () => {
+    for (let round = 0; round < 15; round++) {
+      await services.create(serviceInput({ service_id: 'svc_gone' }));
+      const [updated] = await settled(services.update('svc_gone', { display_name: `n${round}` }), services.delete('svc_gone'));
+      expect(['ok', 'NOT_FOUND']).toContain(codeOf(updated!));
+      expect(await rawService('svc_gone')).toBeNull();
+    }
+  });
+});

@@ -56,7 +56,7 @@ export class EnvironmentService {
     try {
       await environment.save();
     } catch (error) {
-      translateWriteError(error, duplicateEnvironment, Object.keys(fields));
+      translateWriteError(error, duplicateEnvironment, Object.keys(fields), () => new NotFoundError('environment', name));
     }
     return readEnvironment(environment.toObject());
   }

@@ -102,7 +102,7 @@ export class HostService {
     try {
       await host.save();
     } catch (error) {
-      translateWriteError(error, duplicateHost, Object.keys(fields));
+      translateWriteError(error, duplicateHost, Object.keys(fields), () => new NotFoundError('host', hostId));
     }
     this.announce(hostId, 'updated');
     if (relabelled) {

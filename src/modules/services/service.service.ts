@@ -63,6 +63,7 @@ export class ServiceService {
     } catch (error) {
       translateWriteError(error, duplicateService, Object.keys(fields));
     }
+    await this.followHost(service);
     this.announce(service, 'created');
     return this.read(service.toObject());
   }
@@ -160,10 +161,27 @@ export class ServiceService {
     try {
       await service.save();
     } catch (error) {
-      translateWriteError(error, duplicateService, setPaths);
+      translateWriteError(error, duplicateService, setPaths, () => new NotFoundError('service', service.service_id));
     }
     this.announce(service, 'updated');
     return this.read(service.toObject());
+  }
+
+  /**
+   * Without transactions another request may move or delete the host between reading it and inserting the
+   * service (its updateMany or deleteMany then missed the service): read again, the service follows its host,
+   * or goes with it.
+   */
+  private async followHost(service: ServiceDocument): Promise<void> {
+    const host = await HostModel.findOne({ host_id: service.host_id }, { environment: 1, region: 1 }).lean();
+    if (!host) {
+      await ServiceModel.deleteOne({ service_id: service.service_id });
+      throw InvalidInputError.single('host_id', `host '${service.host_id}' does not exist`);
+    }
+    if (host.environment === service.environment && host.region === service.region) return;
+    await ServiceModel.updateOne({ service_id: service.service_id }, { $set: { environment: host.environment, region: host.region } });
+    service.environment = host.environment;
+    service.region = host.region;
   }
 
   /** Dependencies must name existing services and must not form a cycle. */
