@@ -11,12 +11,15 @@
  * hanging=0.1 makes that share of the services (spread evenly) HTTP checks of a server that accepts and never
  * answers: each hits its timeout (4 s, as every check here has) while sharing claims with the others.
  *
- * Uses MONGODB_URI when set, else starts mongo-java-server in memory.
+ * Uses MONGODB_URI when set, else starts mongo-java-server in memory; BENCH_DATA=1 keeps its data in an H2 file
+ * (as `npm start` does: every acknowledged write committed first), in a temporary folder.
  */
 import 'reflect-metadata';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
-import { cpus, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import mongoose from 'mongoose';
 import { createLogger, silentLogger } from '../src/common/logger.js';
 import { connectDatabase, disconnectDatabase } from '../src/db/connection.js';
@@ -33,7 +36,8 @@ const [services = 5000, intervalSec = 5, seconds = 40, concurrency = 800, refres
 const TIMEOUT_SEC = 4;
 const warmupSec = Math.min(10, Math.floor(seconds / 4));
 
-const local = process.env.MONGODB_URI ? null : await startLocalServer('mongo-java-server');
+const dataDir = process.env.BENCH_DATA ? mkdtempSync(join(tmpdir(), 'bench-checks-')) : undefined;
+const local = process.env.MONGODB_URI ? null : await startLocalServer('mongo-java-server', { dataDir });
 const uri = process.env.MONGODB_URI ?? local!.uri;
 await connectDatabase(uri, {
   mongodbDatabase: `bench_checks_${process.pid}`,
@@ -176,7 +180,7 @@ writeDelays.sort((a, b) => a - b);
 const percentile = (values: number[], p: number) => (values.length ? values[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]! : NaN);
 const pct = (p: number) => percentile(lags, p);
 const figures = {
-  server: local ? 'mongo-java-server 1.47 (in memory, local)' : 'MONGODB_URI',
+  server: local ? `mongo-java-server 1.47 through our launcher (${dataDir ? 'H2 file, durable acknowledgements' : 'in memory'})` : 'MONGODB_URI',
   machine: `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
   services,
   interval_sec: intervalSec,
@@ -216,4 +220,5 @@ http.close();
 hangingHttp.closeAllConnections();
 hangingHttp.close();
 await local?.stop();
+if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 process.exit(0);
