@@ -188,6 +188,29 @@ describe('aggregation', () => {
       { _id: 'b', up: 5, down: 0, max: 5 },
     ]);
   });
+
+  test('$facet: several $group counts in one pass (dashboardSummary), null for a missing field', async () => {
+    const c = collection('agg_facet');
+    await c.insertMany([{ env: 'production', status: 'running' }, { env: 'production', status: 'stopped' }, { status: 'running' }]);
+    const [facets] = await c.aggregate([{ $facet: { env: [{ $group: { _id: '$env', count: { $sum: 1 } } }], status: [{ $group: { _id: '$status', count: { $sum: 1 } } }] } }]).toArray();
+    const sorted = (groups: { _id: string | null; count: number }[]) => [...groups].sort((a, b) => String(a._id).localeCompare(String(b._id)));
+    expect(sorted(facets!.env)).toEqual([{ _id: null, count: 1 }, { _id: 'production', count: 2 }]);
+    expect(sorted(facets!.status)).toEqual([{ _id: 'running', count: 2 }, { _id: 'stopped', count: 1 }]);
+  });
+
+  test('countDocuments: all (the launcher answers from the collection count), filtered, after deletes, of an empty or missing collection', async () => {
+    const c = collection('counted');
+    expect(await collection('never_created').countDocuments()).toBe(0);
+    await c.insertMany(Array.from({ length: 25 }, (_, i) => ({ i, even: i % 2 === 0 })));
+    expect(await c.countDocuments()).toBe(25);
+    expect(await c.countDocuments({})).toBe(25);
+    expect(await c.countDocuments({ even: true })).toBe(13);
+    expect(await c.countDocuments({}, { limit: 10 })).toBe(10);
+    await c.deleteMany({ i: { $gte: 20 } });
+    expect(await c.countDocuments({})).toBe(20);
+    await c.deleteMany({});
+    expect(await c.countDocuments({})).toBe(0);
+  });
 });
 
 describe('change notification', () => {

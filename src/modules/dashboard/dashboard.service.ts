@@ -59,12 +59,10 @@ export class DashboardService {
   }
 
   async summary(): Promise<DashboardSummary> {
-    const [hostsByStatus, servicesByStatus, byEnvironment, byRegion, byServiceType] = await Promise.all([
-      countBy(HostModel, 'status'),
-      countBy(ServiceModel, 'current_status'),
-      countBy(ServiceModel, 'environment'),
-      countBy(ServiceModel, 'region'),
-      countBy(ServiceModel, 'service_type'),
+    const [hostsByStatus, [servicesByStatus, byEnvironment, byRegion, byServiceType]] = await Promise.all([
+      countBy(HostModel, ['status']).then(([byStatus]) => byStatus!),
+      // One pass over the services for all four counts, not four.
+      countBy(ServiceModel, ['current_status', 'environment', 'region', 'service_type']),
     ]);
     // A status this server does not know (written by another tool) reads as unknown, here as on the service itself.
     const status = (s: ServiceStatus) =>
@@ -151,14 +149,15 @@ export class DashboardService {
   }
 }
 
-/** Counts documents per value of one field, largest first. */
-async function countBy(model: typeof HostModel | typeof ServiceModel, field: string): Promise<CountByKey[]> {
-  const groups = await model.collection
-    .aggregate<{ _id: string | null; count: number }>([{ $group: { _id: `$${field}`, count: { $sum: 1 } } }])
-    .toArray();
-  return groups
-    .map((g) => ({ key: g._id ?? null, count: g.count }))
-    .sort((a, b) => b.count - a.count || String(a.key).localeCompare(String(b.key)));
+/** Counts documents per value of each field, largest first; one pass over the collection ($facet) for all fields. */
+async function countBy(model: typeof HostModel | typeof ServiceModel, fields: readonly string[]): Promise<CountByKey[][]> {
+  const facets = Object.fromEntries(fields.map((field, i) => [`f${i}`, [{ $group: { _id: `$${field}`, count: { $sum: 1 } } }]]));
+  const [counted] = await model.collection.aggregate<Record<string, { _id: string | null; count: number }[]>>([{ $facet: facets }]).toArray();
+  return fields.map((_, i) =>
+    (counted?.[`f${i}`] ?? [])
+      .map((g) => ({ key: g._id ?? null, count: g.count }))
+      .sort((a, b) => b.count - a.count || String(a.key).localeCompare(String(b.key))),
+  );
 }
 
 const total = (counts: CountByKey[]) => counts.reduce((sum, c) => sum + c.count, 0);
