@@ -21,10 +21,8 @@
 import mongoose from 'mongoose';
 import { parseArgs } from 'node:util';
 import type { AnyBulkWriteOperation, Document } from 'mongodb';
-import { ConfigError, loadConfig } from '../config/config.js';
-import { createLogger } from '../common/logger.js';
 import type { DataProblem, FilledField, StoredRead } from '../common/validation.js';
-import { openDatabase } from '../db/database.js';
+import { openCliDatabase } from './cli-database.js';
 import { redactUri } from '../db/connection.js';
 import { readEnvironmentDocument } from '../modules/environments/environment-read.js';
 import { MonitoringCheckModel, readCheckDocument } from '../modules/history/history.model.js';
@@ -229,20 +227,9 @@ export async function dbDoctorCommand(argv: string[], io: CliIo = processIo): Pr
   const limit = Number(args.values.limit);
   if (!Number.isInteger(limit) || limit < 0) return fail(`--limit must be a whole number, got ${args.values.limit}\n${USAGE}`);
 
-  let config;
-  try {
-    config = loadConfig(io.env);
-  } catch (error) {
-    if (error instanceof ConfigError) return fail(error.message);
-    throw error;
-  }
-  const logger = createLogger(config.logLevel === 'debug' ? 'debug' : 'warn');
-  let database;
-  try {
-    database = await openDatabase(config, logger);
-  } catch (error) {
-    return fail((error as Error).message);
-  }
+  const opened = await openCliDatabase(io.env);
+  if ('problem' in opened) return fail(opened.problem);
+  const { config, database } = opened;
   try {
     const connection = mongoose.connection;
     const where = config.mongodbUri ? redactUri(config.mongodbUri) : `mongodb://${connection.host}:${connection.port}`;

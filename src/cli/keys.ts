@@ -13,10 +13,8 @@
  */
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/config.js';
 import { DomainError, InvalidInputError } from '../common/errors.js';
-import { createLogger } from '../common/logger.js';
-import { openDatabase } from '../db/database.js';
+import { openCliDatabase } from './cli-database.js';
 import type { AuditEntry } from '../modules/audit/audit-entry.js';
 import { AuditService } from '../modules/audit/audit.service.js';
 import { isActiveKey, type ApiKey } from '../modules/auth/api-key.model.js';
@@ -77,20 +75,9 @@ export async function keysCommand(argv: string[], io: CliIo = processIo, now = n
     throw error;
   }
 
-  let config;
-  try {
-    config = loadConfig(io.env);
-  } catch (error) {
-    if (error instanceof ConfigError) return fail(error.message);
-    throw error;
-  }
-  const logger = createLogger(config.logLevel === 'debug' ? 'debug' : 'warn');
-  let database;
-  try {
-    database = await openDatabase(config, logger);
-  } catch (error) {
-    return fail((error as Error).message);
-  }
+  const opened = await openCliDatabase(io.env);
+  if ('problem' in opened) return fail(opened.problem);
+  const { config, logger, database } = opened;
   const keys = new ApiKeyService();
   const audit = new AuditService(config, logger);
   const json = args.values.json;

@@ -8,11 +8,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/config.js';
 import type { EnvironmentName } from '../common/enums.js';
 import { DomainError } from '../common/errors.js';
-import { createLogger } from '../common/logger.js';
-import { openDatabase } from '../db/database.js';
+import { openCliDatabase } from './cli-database.js';
 import { createDomain } from '../modules/domain.js';
 import { formatSummary } from '../modules/migration/import-summary.js';
 
@@ -65,20 +63,9 @@ export async function migrateConfigCommand(argv: string[], io: CliIo = processIo
     return fail(`cannot read ${path}: ${(error as Error).message}`);
   }
 
-  let config;
-  try {
-    config = loadConfig(io.env);
-  } catch (error) {
-    if (error instanceof ConfigError) return fail(error.message);
-    throw error;
-  }
-  const logger = createLogger(config.logLevel === 'debug' ? 'debug' : 'warn');
-  let database;
-  try {
-    database = await openDatabase(config, logger);
-  } catch (error) {
-    return fail((error as Error).message);
-  }
+  const opened = await openCliDatabase(io.env);
+  if ('problem' in opened) return fail(opened.problem);
+  const { config, database } = opened;
   try {
     const summary = await createDomain(config).importer.import(parsed, {
       environment: args.values.environment as EnvironmentName,
