@@ -165,29 +165,11 @@ final class QueryPlanner {
          * read in order, so the order of (that field, the next) holds too. A multikey index gives no order.
          */
         private void sortOrder(Document orderBy, int singlePoints) {
-            if (orderBy == null || orderBy.isEmpty() || orderBy.containsKey("$natural") || index.isMultikey()) {
-                return;
+            SortMatch match = matchSort(orderBy, singlePoints);
+            if (match != null) {
+                sortedPrefix = match.positions().size();
+                reverse = match.reverse();
             }
-            int i = 0;
-            Boolean reversed = null;
-            for (Map.Entry<String, Object> sort : orderBy.entrySet()) {
-                while (i < singlePoints && !index.field(i).equals(sort.getKey())) {
-                    i++;
-                }
-                if (i >= index.fieldCount() || !index.field(i).equals(sort.getKey()) || !(sort.getValue() instanceof Number direction)) {
-                    break;
-                }
-                if (i >= singlePoints) {
-                    boolean r = (direction.doubleValue() > 0) != index.ascending(i);
-                    if (reversed != null && reversed != r) {
-                        break;
-                    }
-                    reversed = r;
-                }
-                sortedPrefix++;
-                i++;
-            }
-            reverse = Boolean.TRUE.equals(reversed);
         }
 
         /**
@@ -196,21 +178,50 @@ final class QueryPlanner {
          * reads gives the sort order the single scan cannot. Taken when it orders by more sort fields than that scan.
          */
         private void mergedSortOrder(Document orderBy, int singlePoints) {
-            if (pointFields <= singlePoints || orderBy == null || orderBy.isEmpty() || orderBy.containsKey("$natural") || index.isMultikey()) {
+            SortMatch match = pointFields > singlePoints ? matchSort(orderBy, pointFields) : null;
+            if (match == null || match.positions().size() <= sortedPrefix) {
                 return;
+            }
+            List<Integer> positions = match.positions();
+            List<Integer> directions = match.directions();
+            sortedPrefix = positions.size();
+            reverse = match.reverse();
+            mergeOrder = (a, b) -> {
+                for (int k = 0; k < positions.size(); k++) {
+                    int c = ValueComparator.asc().compare(a[positions.get(k)], b[positions.get(k)]);
+                    if (c != 0) {
+                        return c * directions.get(k);
+                    }
+                }
+                return 0;
+            };
+        }
+
+        /** The index fields (and requested directions) of the leading sort fields, skipping up to {@code skippable} leading point fields. */
+        private record SortMatch(List<Integer> positions, List<Integer> directions, boolean reverse) {
+        }
+
+        /**
+         * Matches the sort against the index: each sort field is one of the first {@code skippable} index fields
+         * (fixed by points: their order is the merge's or irrelevant) or the next index field after them, the latter
+         * all in the index's direction or all reversed. Null when the index gives no order (no sort, multikey).
+         */
+        private SortMatch matchSort(Document orderBy, int skippable) {
+            if (orderBy == null || orderBy.isEmpty() || orderBy.containsKey("$natural") || index.isMultikey()) {
+                return null;
             }
             List<Integer> positions = new ArrayList<>();
             List<Integer> directions = new ArrayList<>();
             int i = 0;
             Boolean reversed = null;
             for (Map.Entry<String, Object> sort : orderBy.entrySet()) {
-                while (i < pointFields && !index.field(i).equals(sort.getKey())) {
+                while (i < skippable && !index.field(i).equals(sort.getKey())) {
                     i++;
                 }
                 if (i >= index.fieldCount() || !index.field(i).equals(sort.getKey()) || !(sort.getValue() instanceof Number direction)) {
                     break;
                 }
-                if (i >= pointFields) {
+                if (i >= skippable) {
                     boolean r = (direction.doubleValue() > 0) != index.ascending(i);
                     if (reversed != null && reversed != r) {
                         break;
@@ -221,20 +232,7 @@ final class QueryPlanner {
                 directions.add(direction.doubleValue() > 0 ? 1 : -1);
                 i++;
             }
-            if (positions.size() <= sortedPrefix) {
-                return;
-            }
-            sortedPrefix = positions.size();
-            reverse = Boolean.TRUE.equals(reversed);
-            mergeOrder = (a, b) -> {
-                for (int k = 0; k < positions.size(); k++) {
-                    int c = ValueComparator.asc().compare(a[positions.get(k)], b[positions.get(k)]);
-                    if (c != 0) {
-                        return c * directions.get(k);
-                    }
-                }
-                return 0;
-            };
+            return new SortMatch(positions, directions, Boolean.TRUE.equals(reversed));
         }
 
         Plan<P> toPlan() {
