@@ -441,4 +441,34 @@ describe('secondary indexes on the H2 file backend (--data), also after a restar
     expectIndexed(rollups, 12, ROLLUP_SERVICES * ROLLUP_HOURS);
     await propertyTest(db, 3, 60);
   });
+
+  // Unique indexes keep their entries in the file and answer lookups from a copy in memory filled after opening:
+  // whether a write comes before or after that fill, the file's entries decide.
+  test('unique indexes opened from the file refuse duplicates and follow writes, across restarts', { timeout: 120_000 }, async () => {
+    const keyed = () => db.collection<{ _id: number; key: string; n: number }>('ix_unique');
+    await keyed().createIndex({ key: 1 }, { unique: true });
+    await keyed().insertMany(Array.from({ length: 2_000 }, (_, i) => ({ _id: i, key: `k${i}`, n: 0 })));
+    for (let round = 0; round < 2; round++) {
+      await close();
+      await open();
+      await expect(keyed().insertOne({ _id: 5_000 + round, key: 'k7', n: 0 })).rejects.toMatchObject({ code: 11000 });
+      await expect(keyed().insertOne({ _id: 7, key: `fresh${round}`, n: 0 })).rejects.toMatchObject({ code: 11000 });
+      expect(await keyed().findOne({ key: 'k1999' })).toMatchObject({ _id: 1999 });
+      await keyed().updateOne({ _id: 3 }, { $inc: { n: 1 } });
+      expect(await keyed().deleteOne({ key: `k${10 + round}` })).toMatchObject({ deletedCount: 1 });
+      await keyed().insertOne({ _id: 3_000 + round, key: `k${10 + round}`, n: 0 }); // the freed key is free
+      await keyed().updateOne({ _id: 4 }, { $set: { key: `moved${round}` } });
+      await expect(keyed().updateOne({ _id: 6 }, { $set: { key: `moved${round}` } })).rejects.toMatchObject({ code: 11000 });
+    }
+    await close();
+    await open();
+    expect(await keyed().countDocuments({})).toBe(2_000);
+    expect(await keyed().findOne({ _id: 3 })).toMatchObject({ n: 2 });
+    expect(await keyed().find({ key: { $in: ['k10', 'k11', 'moved1', 'k4'] } }, { sort: { _id: 1 } }).toArray()).toEqual([
+      { _id: 4, key: 'moved1', n: 0 },
+      { _id: 3_000, key: 'k10', n: 0 },
+      { _id: 3_001, key: 'k11', n: 0 },
+    ]);
+    await expect(keyed().insertOne({ _id: 9_999, key: 'moved0', n: 0 })).resolves.toBeTruthy(); // moved away in round 1
+  });
 });

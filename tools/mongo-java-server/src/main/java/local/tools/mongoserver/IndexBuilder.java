@@ -11,6 +11,7 @@ import de.bwaldvogel.mongo.backend.Index;
 /**
  * Builds a collection's deferred indexes ({@link SecondaryIndex#defer()}) in one pass over its documents: on H2
  * reading a document means deserializing it, and one pass instead of two per index is most of a restart's time.
+ * The in-memory mirrors of its H2 unique indexes ({@link MirroredH2UniqueIndex}) are filled first, from their maps.
  */
 final class IndexBuilder {
 
@@ -19,6 +20,12 @@ final class IndexBuilder {
 
     /** The caller holds the collection's lock. */
     static <P> void completeDeferred(List<Index<P>> indexes, Supplier<Stream<DocumentWithPosition<P>>> documents) {
+        for (Index<P> index : indexes) {
+            MirroredH2UniqueIndex mirrored = mirrored(index);
+            if (mirrored != null) {
+                mirrored.fillMirror();
+            }
+        }
         List<SecondaryIndex<P>> deferred = new ArrayList<>();
         for (Index<P> index : indexes) {
             if (index instanceof SecondaryIndex<P> secondary && !secondary.isComplete()) {
@@ -41,6 +48,13 @@ final class IndexBuilder {
 
     static <P> boolean hasDeferred(List<Index<P>> indexes) {
         return indexes.stream().anyMatch(index -> index instanceof SecondaryIndex<P> s && !s.isComplete()
-            || index instanceof OrderedUniqueIndex<P> u && !u.isComplete());
+            || index instanceof OrderedUniqueIndex<P> u && !u.isComplete()
+            || mirrored(index) != null && !mirrored(index).isMirrored());
+    }
+
+    /** The H2 unique index inside {@code index} (bare, as {@code _id}'s, or under its ordered copy), or null. */
+    private static MirroredH2UniqueIndex mirrored(Index<?> index) {
+        Index<?> unique = index instanceof OrderedUniqueIndex<?> ordered ? ordered.unique() : index;
+        return unique instanceof MirroredH2UniqueIndex mirrored ? mirrored : null;
     }
 }

@@ -12,6 +12,7 @@ import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.DatabaseResolver;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.oplog.Oplog;
@@ -20,7 +21,7 @@ import io.netty.channel.Channel;
 /**
  * The H2 database with secondary indexes, indexed queries and {@code explain}. Secondary indexes are kept in
  * memory and rebuilt from the documents when the database opens (see {@link SecondaryIndex}); unique indexes
- * stay mongo-java-server's own, in the file.
+ * stay mongo-java-server's own, in the file, with lookups through a mirror in memory ({@link MirroredH2UniqueIndex}).
  */
 final class IndexedH2Database extends H2Database {
 
@@ -100,7 +101,9 @@ final class IndexedH2Database extends H2Database {
 
     @Override
     protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
-        return OrderedUniqueIndex.wrap(super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse), keys, sparse);
+        // The map H2Database itself opens (same name: its dropIndex removes it), looked up through a mirror in memory.
+        MVMap<KeyValue, Object> stored = store().openMap(getFullCollectionNamespace(collectionName) + "._index_" + indexName);
+        return OrderedUniqueIndex.wrap(new MirroredH2UniqueIndex(stored, indexName, keys, sparse), keys, sparse);
     }
 
     @Override

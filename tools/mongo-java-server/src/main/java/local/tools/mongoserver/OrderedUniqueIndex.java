@@ -43,6 +43,10 @@ final class OrderedUniqueIndex<P> extends Index<P> {
         return new OrderedUniqueIndex<>(unique, keys, sparse);
     }
 
+    Index<P> unique() {
+        return unique;
+    }
+
     SecondaryIndex<P> ordered() {
         return ordered;
     }
