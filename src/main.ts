@@ -41,6 +41,9 @@ async function main(): Promise<void> {
   const stops: Stop[][] = [taking, helpers, [{ name: 'check connections', stop: () => monitoring.close() }], [{ name: 'database', stop: () => database.close() }]];
   // After requests and checks have finished: what they recorded is written before the database closes.
   helpers.push({ name: 'audit log', stop: () => domain.audit.close(Math.max(config.shutdownTimeoutMs, 1_000)) });
+  // Incidents follow the checks this process records; the outbox is sent by every process that runs checks.
+  domain.alerting.start(events, { send: config.processMode !== 'api' });
+  helpers.push({ name: 'alerting', stop: () => domain.alerting.stop() });
 
   if (!database.capabilities.ttlMonitor) {
     const stopSweep = startTtlSweep(mongoose.connection.db!, { intervalMs: config.retentionSweepIntervalSec * 1000, batchSize: config.retentionSweepBatchSize }, logger);

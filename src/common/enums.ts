@@ -20,7 +20,7 @@ export type RecoverAction = (typeof RECOVER_ACTIONS)[number];
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export const ALERT_CHANNELS = ['slack', 'email', 'pagerduty', 'webhook'] as const;
+export const ALERT_CHANNELS = ['slack', 'email', 'pagerduty', 'webhook', 'alertmanager'] as const;
 export type AlertChannel = (typeof ALERT_CHANNELS)[number];
 
 export const CHECK_TYPES = ['status_check', 'health_check', 'performance'] as const;

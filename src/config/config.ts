@@ -144,6 +144,14 @@ export const settings = {
   dataDir: setting('DATA_DIR', './.data', 'Where the embedded database keeps its files between runs.', text),
   historyRetentionDays: setting('HISTORY_RETENTION_DAYS', '30', 'Days a check result is kept (expires_at = timestamp + this).', integer(1, 3650)),
   auditRetentionDays: setting('AUDIT_RETENTION_DAYS', '365', 'Days an audit log record is kept (expires_at = its time + this).', integer(1, 36_500)),
+  alertFailureThreshold: setting('ALERT_FAILURE_THRESHOLD', '3', 'Failed checks in a row that open an incident, unless the service (alerting.failure_threshold) or its environment says otherwise.', integer(1, 1000)),
+  alertSuccessThreshold: setting('ALERT_SUCCESS_THRESHOLD', '2', 'Successful checks in a row that resolve an incident, unless the service or its environment says otherwise.', integer(1, 1000)),
+  alertGroupWaitSec: setting('ALERT_GROUP_WAIT_SEC', '2', 'A new incident waits this long for others on its host, so they go out as one notification.', integer(0, 600)),
+  alertSweepSec: setting('ALERT_SWEEP_SEC', '15', 'How often open incidents held back (muted, maintenance, dependency down) are looked at again, to notify them when the reason ends.', integer(1, 3600)),
+  incidentRetentionDays: setting('INCIDENT_RETENTION_DAYS', '90', 'Days a resolved incident is kept.', integer(1, 36_500)),
+  notificationRetentionDays: setting('NOTIFICATION_RETENTION_DAYS', '30', 'Days a sent or failed notification (the outbox entry) is kept.', integer(1, 36_500)),
+  notifyTimeoutMs: setting('NOTIFY_TIMEOUT_MS', '10000', 'One delivery attempt to a notification channel at most this long.', integer(100, 600_000)),
+  notifyMaxAttempts: setting('NOTIFY_MAX_ATTEMPTS', '12', 'Delivery attempts (exponential backoff from 1 s to 10 min, or as Retry-After says) before a notification is marked failed.', integer(1, 100)),
   retentionSweepIntervalSec: setting(
     'RETENTION_SWEEP_INTERVAL_SEC',
     '300',
@@ -167,6 +175,12 @@ export const settings = {
     '30',
     'How old the background read of every service behind servicesNeedingAttention.misconfigured may be; a fix shows at once, a document another tool broke within this. 0: read every service on each request.',
     integer(0, 3600),
+  ),
+  dashboardSummaryMaxAgeMs: setting(
+    'DASHBOARD_SUMMARY_MAX_AGE_MS',
+    '1000',
+    'How old a dashboardSummary handed out may be: callers within this share one computation (a change heard by this process starts a new one). 0: computed for each request.',
+    integer(0, 60_000),
   ),
   highFailureThreshold: setting(
     'HIGH_FAILURE_THRESHOLD',

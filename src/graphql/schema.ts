@@ -1,6 +1,8 @@
 import { DateTimeResolver } from 'graphql-scalars';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
+import { NotificationChannelResolver } from '../modules/alerting/channel.resolver.js';
+import { IncidentResolver } from '../modules/alerting/incident.resolver.js';
 import { AuditResolver } from '../modules/audit/audit.resolver.js';
 import { ApiKeyResolver } from '../modules/auth/api-key.resolver.js';
 import { CheckResolver } from '../modules/checks/check.resolver.js';
@@ -15,6 +17,8 @@ import { authChecker } from './auth-checker.js';
 
 /** Every resolver of the API, registered in one place. */
 export const resolvers = [
+  IncidentResolver,
+  NotificationChannelResolver,
   HostResolver,
   ServiceResolver,
   MonitoringConfigResolver,

@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { EventBus } from '../events/event-bus.js';
+import { Alerting, DEFAULT_ALERTING_SETTINGS, type AlertingSettings } from './alerting/alerting.js';
 import { AuditService } from './audit/audit.service.js';
 import { DashboardService } from './dashboard/dashboard.service.js';
 import { EnvironmentService } from './environments/environment.service.js';
@@ -11,7 +12,7 @@ import { HostService } from './hosts/host.service.js';
 import { ConfigImporter } from './migration/config-import.js';
 import { ServiceService } from './services/service.service.js';
 
-export type DomainSettings = Pick<Config, 'historyRetentionDays' | 'staleAfterIntervals' | 'highFailureThreshold'> & Partial<Pick<Config, 'auditRetentionDays' | 'attentionScanSec'>>;
+export type DomainSettings = Pick<Config, 'historyRetentionDays' | 'staleAfterIntervals' | 'highFailureThreshold'> & Partial<Pick<Config, 'auditRetentionDays' | 'attentionScanSec' | 'dashboardSummaryMaxAgeMs'>> & Partial<AlertingSettings>;
 
 /** The domain operations, wired once; GraphQL resolvers, the CLI and tests all go through these. */
 export interface Domain {
@@ -24,6 +25,7 @@ export interface Domain {
   dashboard: DashboardService;
   importer: ConfigImporter;
   audit: AuditService;
+  alerting: Alerting;
 }
 
 /**
@@ -35,6 +37,8 @@ export function createDomain(settings: DomainSettings, events = new EventBus(), 
   const services = new ServiceService(settings, events);
   const audit = new AuditService(settings, logger);
   audit.recordEngineActions(events);
+  const dashboard = new DashboardService(settings);
+  for (const event of ['service.status-changed', 'service.changed', 'host.changed'] as const) events.subscribe(event, () => dashboard.invalidate());
   return {
     hosts,
     services,
@@ -42,8 +46,14 @@ export function createDomain(settings: DomainSettings, events = new EventBus(), 
     history: new HistoryService(),
     recorder: new CheckRecorder(settings),
     uptime: new UptimeService(settings),
-    dashboard: new DashboardService(settings),
+    dashboard,
     importer: new ConfigImporter(hosts, services),
     audit,
+    alerting: new Alerting(alertingSettings(settings), logger),
   };
+}
+
+function alertingSettings(settings: Partial<AlertingSettings>): AlertingSettings {
+  const defined = Object.fromEntries(Object.entries(settings).filter(([key, value]) => key in DEFAULT_ALERTING_SETTINGS && value !== undefined));
+  return { ...DEFAULT_ALERTING_SETTINGS, ...defined };
 }

@@ -47,18 +47,50 @@ export interface DashboardSettings {
   readonly staleAfterIntervals: number;
   /** How old the full read behind `misconfigured` may be (see MisconfiguredScan); unset or 0: read on every request. */
   readonly attentionScanSec?: number;
+  /** How old a summary handed out may be (see summary()); unset or 0: computed for each caller. */
+  readonly dashboardSummaryMaxAgeMs?: number;
 }
 
 const isKnownStatus = (status: unknown): status is ServiceStatus => (SERVICE_STATUSES as readonly unknown[]).includes(status);
 
 export class DashboardService {
   private readonly misconfigured: MisconfiguredScan;
+  private summaryCache: { at: number; computing: boolean; summary: Promise<DashboardSummary> } | null = null;
 
   constructor(private readonly settings: DashboardSettings) {
     this.misconfigured = new MisconfiguredScan((raw) => readService(raw, settings), (settings.attentionScanSec ?? 0) * 1000);
   }
 
-  async summary(): Promise<DashboardSummary> {
+  /**
+   * The fleet's counts. One computation is shared by every caller while it runs, and its result is handed out
+   * for up to DASHBOARD_SUMMARY_MAX_AGE_MS, unless this process heard of a change meanwhile (`invalidate`): a
+   * whole-fleet aggregation per dashboard refresh is what made fleet-sized dashboards slow.
+   */
+  summary(): Promise<DashboardSummary> {
+    const maxAgeMs = this.settings.dashboardSummaryMaxAgeMs ?? 0;
+    const cached = this.summaryCache;
+    if (cached && (cached.computing || performance.now() - cached.at <= maxAgeMs)) return cached.summary;
+    const entry = { at: performance.now(), computing: true, summary: this.computeSummary() };
+    this.summaryCache = entry;
+    entry.summary.then(
+      () => {
+        entry.computing = false;
+        entry.at = performance.now();
+      },
+      () => {
+        if (this.summaryCache === entry) this.summaryCache = null;
+      },
+    );
+    return entry.summary;
+  }
+
+  /** Something that moves the counts happened: the next summary is computed afresh. */
+  invalidate(): void {
+    // A computation under way may have read before the change: callers from now on start their own.
+    this.summaryCache = null;
+  }
+
+  private async computeSummary(): Promise<DashboardSummary> {
     const [hostsByStatus, [servicesByStatus, byEnvironment, byRegion, byServiceType]] = await Promise.all([
       countBy(HostModel, ['status']).then(([byStatus]) => byStatus!),
       // One pass over the services for all four counts, not four.

@@ -1,8 +1,8 @@
 import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoose';
-import { Field, ObjectType } from 'type-graphql';
+import { Field, Int, ObjectType } from 'type-graphql';
 import { ENVIRONMENTS, SEVERITIES, WEEKDAYS, type EnvironmentName, type Severity, type Weekday } from '../../common/enums.js';
 import { isTimeZone, patterns, type DataProblem } from '../../common/validation.js';
-import { matches, oneOf, satisfies, maxLength } from '../../db/validators.js';
+import { matches, oneOf, satisfies, maxLength, withinRange } from '../../db/validators.js';
 import { EnvironmentEnum, SeverityEnum, WeekdayEnum } from '../../graphql/enums.js';
 
 @ObjectType({ description: 'A weekly window in which alerts and recovery hold off; end before start wraps past midnight.' })
@@ -59,6 +59,14 @@ export class Environment {
   @Field({ name: 'approvalRequired' })
   @prop({ required: true, default: false })
   public approval_required!: boolean;
+
+  @Field(() => Int, { name: 'failureThreshold', nullable: true, description: 'Failed checks in a row that open an incident for its services (unless a service says otherwise); null: ALERT_FAILURE_THRESHOLD.' })
+  @prop({ type: Number, default: null, validate: withinRange(1, 1000, 'a count') })
+  public failure_threshold!: number | null;
+
+  @Field(() => Int, { name: 'successThreshold', nullable: true, description: 'Successful checks in a row that resolve an incident; null: ALERT_SUCCESS_THRESHOLD.' })
+  @prop({ type: Number, default: null, validate: withinRange(1, 1000, 'a count') })
+  public success_threshold!: number | null;
 
   @Field(() => Date, { name: 'createdAt' })
   public created_at!: Date;

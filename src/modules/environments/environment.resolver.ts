@@ -1,4 +1,4 @@
-import { Arg, Authorized, Ctx, Field, FieldResolver, InputType, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, Field, FieldResolver, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { DataProblemType, toApiProblems } from '../../graphql/data-problem.js';
 import { readEnvironment } from './environment-read.js';
 import type { EnvironmentName, Severity, Weekday } from '../../common/enums.js';
@@ -22,6 +22,8 @@ class EnvironmentUpdateInput {
   @Field(() => SeverityEnum, { nullable: true }) alertSeverity?: Severity;
   @Field(() => MaintenanceWindowInput, { nullable: true }) maintenanceWindow?: MaintenanceWindowInput | null;
   @Field({ nullable: true }) approvalRequired?: boolean;
+  @Field(() => Int, { nullable: true, description: 'Failed checks in a row that open an incident; null: the server’s ALERT_FAILURE_THRESHOLD.' }) failureThreshold?: number | null;
+  @Field(() => Int, { nullable: true, description: 'Successful checks in a row that resolve an incident; null: ALERT_SUCCESS_THRESHOLD.' }) successThreshold?: number | null;
 }
 
 @InputType()
@@ -38,6 +40,8 @@ function toEnvironmentPatch(input: EnvironmentUpdateInput): EnvironmentPatch {
     maintenance_window:
       window === undefined ? undefined : window && { day: window.day, start_time: window.startTime, end_time: window.endTime, timezone: window.timezone },
     approval_required: input.approvalRequired,
+    failure_threshold: input.failureThreshold,
+    success_threshold: input.successThreshold,
   };
 }
 

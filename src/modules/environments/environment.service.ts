@@ -12,6 +12,8 @@ export interface EnvironmentInput {
   alert_severity?: Environment['alert_severity'];
   maintenance_window?: MaintenanceWindow | null;
   approval_required?: boolean;
+  failure_threshold?: number | null;
+  success_threshold?: number | null;
 }
 
 export type EnvironmentPatch = Partial<Omit<EnvironmentInput, 'env_name'>>;
@@ -23,6 +25,8 @@ const writable: WritableFields = {
   alert_severity: 'value',
   maintenance_window: 'value',
   approval_required: 'value',
+  failure_threshold: 'value',
+  success_threshold: 'value',
 };
 
 const duplicateEnvironment = (key: Record<string, unknown>) => `environment '${String(key.env_name)}' already exists`;

@@ -136,6 +136,15 @@ export class AlertingConfig {
   @Field(() => Date, { name: 'muteUntil', nullable: true, description: 'Alerts are silenced until then.' })
   @prop({ type: Date, default: null })
   public mute_until!: Date | null;
+
+  /** Not in the seed: null takes the environment's, then the server's (ALERT_FAILURE_THRESHOLD). */
+  @Field(() => Int, { name: 'failureThreshold', nullable: true, description: 'Failed checks in a row that open an incident; null: the environment’s, else ALERT_FAILURE_THRESHOLD.' })
+  @prop({ type: Number, default: null, validate: withinRange(1, 1000, 'a count') })
+  public failure_threshold!: number | null;
+
+  @Field(() => Int, { name: 'successThreshold', nullable: true, description: 'Successful checks in a row that resolve an incident; null: the environment’s, else ALERT_SUCCESS_THRESHOLD.' })
+  @prop({ type: Number, default: null, validate: withinRange(1, 1000, 'a count') })
+  public success_threshold!: number | null;
 }
 
 @ObjectType({ description: 'An optional deeper check beside the status check.' })

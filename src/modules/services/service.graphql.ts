@@ -48,6 +48,8 @@ export class AlertingInput {
   @Field(() => SeverityEnum, { nullable: true }) severity?: Severity;
   @Field(() => String, { nullable: true }) escalationPolicy?: string | null;
   @Field(() => Date, { nullable: true }) muteUntil?: Date | null;
+  @Field(() => Int, { nullable: true, description: 'Failed checks in a row that open an incident; null: the environment’s, else ALERT_FAILURE_THRESHOLD.' }) failureThreshold?: number | null;
+  @Field(() => Int, { nullable: true, description: 'Successful checks in a row that resolve an incident; null: the environment’s, else ALERT_SUCCESS_THRESHOLD.' }) successThreshold?: number | null;
 }
 
 @InputType()
@@ -146,6 +148,8 @@ export function toServicePatch(input: ServiceUpdateInput): ServicePatch {
       severity: a.severity,
       escalation_policy: a.escalationPolicy,
       mute_until: a.muteUntil,
+      failure_threshold: a.failureThreshold,
+      success_threshold: a.successThreshold,
     },
     health_check: h && { enabled: h.enabled, endpoint: h.endpoint, expected_response: h.expectedResponse, custom_check: h.customCheck },
     tags: input.tags,

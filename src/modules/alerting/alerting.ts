@@ -1,0 +1,136 @@
+import { silentLogger, type Logger } from '../../common/logger.js';
+import type { DomainEvents, EventBus } from '../../events/event-bus.js';
+import { MonitoringCheckModel } from '../history/history.model.js';
+import { ChannelService } from './channel.service.js';
+import { IncidentEvaluator, type CheckOutcome } from './incident-evaluator.js';
+import { appendTimeline, timelineEntry } from './incident-log.js';
+import { IncidentModel, type Incident, type TimelineKind } from './incident.model.js';
+import { FAILING_STATUSES } from './incident-rules.js';
+import { IncidentService } from './incident.service.js';
+import { Notifier } from './notifier.js';
+import { DEFAULT_SENDER_SETTINGS, OutboxSender } from './outbox-sender.js';
+
+export interface AlertingSettings {
+  alertFailureThreshold: number;
+  alertSuccessThreshold: number;
+  alertGroupWaitSec: number;
+  alertSweepSec: number;
+  incidentRetentionDays: number;
+  notificationRetentionDays: number;
+  notifyTimeoutMs: number;
+  notifyMaxAttempts: number;
+}
+
+export const DEFAULT_ALERTING_SETTINGS: AlertingSettings = {
+  alertFailureThreshold: 3,
+  alertSuccessThreshold: 2,
+  alertGroupWaitSec: 2,
+  alertSweepSec: 15,
+  incidentRetentionDays: 90,
+  notificationRetentionDays: 30,
+  notifyTimeoutMs: 10_000,
+  notifyMaxAttempts: 12,
+};
+
+/** Check results are evaluated in batches this often (two reads per batch, whatever its size). */
+const EVALUATE_EVERY_MS = 250;
+
+const RECOVERY_KINDS: Record<DomainEvents['recovery.event']['kind'], TimelineKind> = {
+  attempted: 'recovery_attempted',
+  succeeded: 'recovery_succeeded',
+  failed: 'recovery_failed',
+  gave_up: 'recovery_gave_up',
+};
+
+/**
+ * Alerting, wired: incidents follow the checks this process records (`check.completed` events, in batches),
+ * recoveries are written on their incident's timeline, suppressed incidents are looked at again every
+ * ALERT_SWEEP_SEC, and the outbox is sent by a sender in every process that runs checks.
+ */
+export class Alerting {
+  readonly channels = new ChannelService();
+  readonly sender: OutboxSender;
+  readonly incidents: IncidentService;
+  private readonly notifier: Notifier;
+  private readonly evaluator: IncidentEvaluator;
+  private pending: { service_id: string; history_id: string; failing: boolean }[] = [];
+  private evaluating: Promise<void> = Promise.resolve();
+  private timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => void)[] = [];
+
+  constructor(
+    private readonly settings: AlertingSettings = DEFAULT_ALERTING_SETTINGS,
+    private readonly logger: Logger = silentLogger,
+  ) {
+    const groupWaitMs = settings.alertGroupWaitSec * 1000;
+    this.sender = new OutboxSender(this.channels, { ...DEFAULT_SENDER_SETTINGS, timeoutMs: settings.notifyTimeoutMs, maxAttempts: settings.notifyMaxAttempts, groupWindowMs: groupWaitMs }, logger);
+    this.notifier = new Notifier(this.channels, { groupWaitMs, notificationRetentionDays: settings.notificationRetentionDays }, () => this.sender.wake());
+    this.evaluator = new IncidentEvaluator({ defaults: { failure: settings.alertFailureThreshold, success: settings.alertSuccessThreshold }, retentionDays: settings.incidentRetentionDays });
+    this.incidents = new IncidentService(this.notifier, settings.incidentRetentionDays);
+  }
+
+  /** Follows this process's checks and recoveries; with `send`, also sends the outbox. */
+  start(events: EventBus, { send }: { send: boolean }): void {
+    this.unsubscribe.push(
+      events.subscribe('check.completed', (event) => {
+        this.pending.push({ service_id: event.service_id, history_id: event.history_id, failing: FAILING_STATUSES.has(event.status) });
+      }),
+      events.subscribe('recovery.event', (event) => this.onRecovery(event)),
+    );
+    this.timers.push(
+      setInterval(() => void this.evaluatePending(), EVALUATE_EVERY_MS),
+      setInterval(() => void this.notifier.sweep().catch((error: unknown) => this.warn('alerting sweep failed', error)), this.settings.alertSweepSec * 1000),
+    );
+    if (send) this.sender.start();
+  }
+
+  /** Evaluates the check results heard so far (the timer does it every 250 ms; tests call it to wait for it). */
+  evaluatePending(now?: Date): Promise<void> {
+    this.evaluating = this.evaluating.then(async () => {
+      const batch = this.pending.splice(0);
+      if (batch.length === 0) return;
+      try {
+        const { opened, resolved } = await this.evaluator.evaluate(await this.withErrors(batch), now);
+        if (opened.length) this.logger.info('incidents opened', { count: opened.length, services: opened.slice(0, 10).map((i) => i.service_id) });
+        await this.notifier.opened(opened, now);
+        for (const incident of resolved) await this.notifier.transitioned(incident, 'resolved', null, now);
+        if (resolved.length) this.logger.info('incidents resolved', { count: resolved.length, services: resolved.slice(0, 10).map((i) => i.service_id) });
+      } catch (error) {
+        // The results are in the database: the next check of each service evaluates it again.
+        this.warn('evaluating check results for incidents failed', error);
+      }
+    });
+    return this.evaluating;
+  }
+
+  /** Looks at every suppressed or unsent open incident now (the timer does it every ALERT_SWEEP_SEC). */
+  sweep(now?: Date): Promise<number> {
+    return this.notifier.sweep(now);
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe.splice(0).forEach((off) => off());
+    this.timers.splice(0).forEach((timer) => clearInterval(timer));
+    await this.evaluatePending();
+    await this.sender.stop();
+  }
+
+  private async withErrors(batch: { service_id: string; history_id: string; failing: boolean }[]): Promise<CheckOutcome[]> {
+    const failingIds = batch.filter((b) => b.failing).map((b) => b.history_id);
+    const errors = failingIds.length
+      ? new Map((await MonitoringCheckModel.find({ history_id: { $in: failingIds } }, { history_id: 1, error: 1 }).lean<{ history_id: string; error: string | null }[]>()).map((h) => [h.history_id, h.error]))
+      : new Map<string, string | null>();
+    return batch.map((b) => ({ service_id: b.service_id, error: errors.get(b.history_id) ?? null }));
+  }
+
+  private async onRecovery(event: DomainEvents['recovery.event']): Promise<void> {
+    const open = await IncidentModel.findOne({ open_service_id: event.service_id }, { incident_id: 1 }).lean<Pick<Incident, 'incident_id'>>();
+    if (!open) return;
+    const words = [event.action, event.message].filter(Boolean).join(': ') || null;
+    await appendTimeline([open.incident_id], timelineEntry(RECOVERY_KINDS[event.kind], event.at, { actor: 'system', message: words }));
+  }
+
+  private warn(message: string, error: unknown): void {
+    this.logger.warn(message, { reason: error instanceof Error ? error.message : String(error) });
+  }
+}

@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import type { EnvironmentName, HostStatus } from '../../common/enums.js';
+import { isDuplicateKeyError } from '../../db/mongo-errors.js';
+import { EnvironmentModel, type Environment } from '../environments/environment.model.js';
+import { HostModel } from '../hosts/host.model.js';
+import { ServiceModel, type Service } from '../services/service.model.js';
+import { pushTimeline, timelineEntry } from './incident-log.js';
+import { IncidentModel, type Incident } from './incident.model.js';
+import { severityFor, thresholdsFor, type Thresholds } from './incident-rules.js';
+
+export interface EvaluatorSettings {
+  defaults: Thresholds;
+  retentionDays: number;
+}
+
+/** A check's outcome, as the engine publishes it. */
+export interface CheckOutcome {
+  service_id: string;
+  error?: string | null;
+}
+
+type ServiceFacts = Pick<Service, 'service_id' | 'host_id' | 'service_name' | 'environment' | 'region' | 'consecutive_failures' | 'alerting' | 'dependencies'> & { last_error?: string | null };
+
+/** What an evaluation changed: incidents opened and resolved (the notifier queues their notifications). */
+export interface Evaluation {
+  opened: Incident[];
+  resolved: Incident[];
+}
+
+const ENVIRONMENT_CACHE_MS = 10_000;
+
+/**
+ * Opens and resolves incidents from check outcomes, in batches: a service whose `consecutive_failures` (as the
+ * recorder wrote it) reached its failure threshold gets an incident unless one is open (the unique
+ * `open_service_id` makes a second opening, by any process, a no-op); an open incident counts successes in a row
+ * and resolves at the success threshold. Each batch costs two reads (services, their open incidents) plus one
+ * write per change, whatever its size.
+ */
+export class IncidentEvaluator {
+  private environments: { at: number; byName: Promise<Map<string, Environment>> } | null = null;
+
+  constructor(private readonly settings: EvaluatorSettings) {}
+
+  async evaluate(outcomes: readonly CheckOutcome[], now = new Date()): Promise<Evaluation> {
+    const latest = new Map(outcomes.map((o) => [o.service_id, o]));
+    const ids = [...latest.keys()];
+    const [services, open, environments] = await Promise.all([
+      ServiceModel.find({ service_id: { $in: ids } }, { service_id: 1, host_id: 1, service_name: 1, environment: 1, region: 1, consecutive_failures: 1, alerting: 1, dependencies: 1 }).lean<ServiceFacts[]>(),
+      IncidentModel.find({ open_service_id: { $in: ids } }, { timeline: 0 }).lean<Incident[]>(),
+      this.environmentsByName(),
+    ]);
+    const openByService = new Map(open.map((i) => [i.service_id, i]));
+    const evaluation: Evaluation = { opened: [], resolved: [] };
+    const toOpen: ServiceFacts[] = [];
+    await Promise.all(
+      services.map(async (service) => {
+        const thresholds = thresholdsFor(service.alerting as never, environments.get(service.environment) as never, this.settings.defaults);
+        const incident = openByService.get(service.service_id);
+        const failing = (service.consecutive_failures ?? 0) > 0;
+        const error = latest.get(service.service_id)?.error ?? null;
+        if (!incident) {
+          if (failing && service.consecutive_failures >= thresholds.failure) toOpen.push({ ...service, last_error: error });
+          return;
+        }
+        const resolved = await this.follow(incident, failing, service.consecutive_failures, error, thresholds, now);
+        if (resolved) evaluation.resolved.push(resolved);
+      }),
+    );
+    evaluation.opened = await this.open(toOpen, environments, now);
+    return evaluation;
+  }
+
+  /** An open incident after a check: failures reset its success streak, successes count towards resolving it. */
+  private async follow(incident: Incident, failing: boolean, failures: number, error: string | null, thresholds: Thresholds, now: Date): Promise<Incident | null> {
+    if (failing) {
+      await IncidentModel.updateOne({ incident_id: incident.incident_id, state: { $ne: 'resolved' } }, { $set: { success_streak: 0, failure_count: Math.max(incident.failure_count, failures), ...(error ? { last_error: error } : {}) } });
+      return null;
+    }
+    const streak = (incident.success_streak ?? 0) + 1;
+    if (streak < thresholds.success) {
+      await IncidentModel.updateOne({ incident_id: incident.incident_id, state: { $ne: 'resolved' } }, { $set: { success_streak: streak } });
+      return null;
+    }
+    return resolveIncident(incident.incident_id, 'system', `${streak} successful check${streak === 1 ? '' : 's'} in a row`, this.settings.retentionDays, now);
+  }
+
+  private async open(services: ServiceFacts[], environments: Map<string, Environment>, now: Date): Promise<Incident[]> {
+    if (services.length === 0) return [];
+    const hostIds = [...new Set(services.map((s) => s.host_id))];
+    const dependencyIds = [...new Set(services.flatMap((s) => s.dependencies ?? []))];
+    const [hosts, causes] = await Promise.all([
+      HostModel.find({ host_id: { $in: hostIds } }, { host_id: 1, hostname: 1, status: 1 }).lean<{ host_id: string; hostname: string; status: HostStatus }[]>(),
+      dependencyIds.length ? IncidentModel.find({ open_service_id: { $in: dependencyIds } }, { incident_id: 1, service_id: 1 }).lean<Pick<Incident, 'incident_id' | 'service_id'>[]>() : [],
+    ]);
+    const hostById = new Map(hosts.map((h) => [h.host_id, h]));
+    const causeByService = new Map(causes.map((c) => [c.service_id, c]));
+    const opened: Incident[] = [];
+    for (const service of services) {
+      const cause = (service.dependencies ?? []).map((id) => causeByService.get(id)).find(Boolean) ?? null;
+      const incident: Incident = {
+        incident_id: `inc_${randomUUID()}`,
+        service_id: service.service_id,
+        open_service_id: service.service_id,
+        service_name: service.service_name,
+        host_id: service.host_id,
+        hostname: hostById.get(service.host_id)?.hostname ?? service.host_id,
+        environment: service.environment as EnvironmentName,
+        region: service.region,
+        severity: severityFor(service.alerting as never, environments.get(service.environment) as never),
+        state: 'triggered',
+        opened_at: now,
+        acknowledged_at: null,
+        resolved_at: null,
+        last_error: service.last_error ?? null,
+        failure_count: service.consecutive_failures,
+        success_streak: 0,
+        caused_by: cause ? { incident_id: cause.incident_id, service_id: cause.service_id } : null,
+        suppressed: null,
+        notified: false,
+        notified_channels: [],
+        timeline: [timelineEntry('opened', now, { actor: 'system', message: `${service.consecutive_failures} failed checks in a row${service.last_error ? `: ${service.last_error}` : ''}` })],
+        expires_at: null,
+      };
+      try {
+        await IncidentModel.collection.insertOne({ ...incident });
+        opened.push(incident);
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error; // another process opened it first
+      }
+    }
+    return opened;
+  }
+
+  private environmentsByName(): Promise<Map<string, Environment>> {
+    if (!this.environments || Date.now() - this.environments.at > ENVIRONMENT_CACHE_MS) {
+      const byName = EnvironmentModel.find()
+        .lean<Environment[]>()
+        .exec()
+        .then((list) => new Map(list.map((e) => [e.env_name as string, e])));
+      byName.catch(() => (this.environments = null));
+      this.environments = { at: Date.now(), byName };
+    }
+    return this.environments.byName;
+  }
+}
+
+/** Resolves an open incident (guarded: only one resolution wins); null when it was not open. */
+export async function resolveIncident(incidentId: string, actor: string, message: string, retentionDays: number, now = new Date()): Promise<Incident | null> {
+  const open = await IncidentModel.findOne({ incident_id: incidentId, state: { $ne: 'resolved' } }, { opened_at: 1 }).lean<Pick<Incident, 'opened_at'>>();
+  if (!open) return null;
+  return IncidentModel.findOneAndUpdate(
+    { incident_id: incidentId, state: { $ne: 'resolved' } },
+    {
+      $set: { state: 'resolved', resolved_at: now, suppressed: null, expires_at: new Date(+now + retentionDays * 86_400_000) },
+      $unset: { open_service_id: 1 },
+      $push: pushTimeline(timelineEntry('resolved', now, { actor, message })),
+    },
+    { new: true, projection: { timeline: 0 } },
+  ).lean<Incident>();
+}

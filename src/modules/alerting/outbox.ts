@@ -1,0 +1,55 @@
+import { isDuplicateKeyError } from '../../db/mongo-errors.js';
+import { NotificationModel, type Notification, type NotificationEvent } from './outbox.model.js';
+
+export interface OutboxEntry {
+  channel_id: string;
+  incident_id: string | null;
+  event: NotificationEvent;
+  group_key: string;
+  not_before: Date;
+  note?: string | null;
+  /** Part of the id when one incident may send the same event more than once (escalation steps, reminders). */
+  occurrence?: string;
+}
+
+export const notificationId = (entry: Pick<OutboxEntry, 'channel_id' | 'incident_id' | 'event' | 'occurrence'>): string =>
+  [entry.incident_id ?? 'none', entry.event, ...(entry.occurrence ? [entry.occurrence] : []), entry.channel_id].join(':');
+
+/**
+ * Stores notifications before anything is sent. The id is deterministic, so queuing the same transition again
+ * (a sweep after a crash, a second process) adds nothing: each is stored, and so sent, once.
+ */
+export async function enqueue(entries: readonly OutboxEntry[], retentionDays: number, now = new Date()): Promise<number> {
+  if (entries.length === 0) return 0;
+  const docs: Partial<Notification>[] = entries.map((entry) => ({
+    notification_id: notificationId(entry),
+    channel_id: entry.channel_id,
+    incident_id: entry.incident_id,
+    event: entry.event,
+    group_key: entry.group_key,
+    state: 'pending',
+    attempts: 0,
+    not_before: entry.not_before,
+    lease_owner: null,
+    lease_until: null,
+    last_error: null,
+    note: entry.note ?? null,
+    created_at: now,
+    sent_at: null,
+    expires_at: new Date(+now + retentionDays * 86_400_000),
+  }));
+  try {
+    const result = await NotificationModel.collection.insertMany(docs as Notification[], { ordered: false });
+    return result.insertedCount;
+  } catch (error) {
+    // Some were queued before: the others are in.
+    if (isDuplicateKeyError(error) || isBulkOfDuplicates(error)) return (error as { insertedCount?: number }).insertedCount ?? 0;
+    throw error;
+  }
+}
+
+function isBulkOfDuplicates(error: unknown): boolean {
+  const writeErrors = (error as { writeErrors?: { code?: number }[] | { code?: number } })?.writeErrors;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  return list.length > 0 && list.every((e) => e.code === 11000);
+}
