@@ -30,3 +30,6 @@ bash tools/sshd/install.sh
 
 # Redis, PostgreSQL and MariaDB servers for the database checker tests (started per test on loopback ports).
 bash tools/databases/install.sh
+
+# Mailpit (SMTP) and Alertmanager for the alerting tests (our own instances on loopback ports).
+bash tools/alerting/install.sh

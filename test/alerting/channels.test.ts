@@ -123,8 +123,8 @@ describe('delivery failures', () => {
 
   test('5xx and 429 are worth another try (429 says when); other 4xx are not', async () => {
     receiver.answerWith({ status: 503, body: 'down for maintenance' }, { status: 429, headers: { 'retry-after': '7' }, body: '' }, { status: 404, body: 'no such hook' });
-    const errors = [];
-    for (let i = 0; i < 3; i++) errors.push(await send('webhook', message('triggered', [db]), hook()).catch((e: DeliveryError) => e));
+    const errors: DeliveryError[] = [];
+    for (let i = 0; i < 3; i++) errors.push((await send('webhook', message('triggered', [db]), hook()).catch((e: DeliveryError) => e)) as DeliveryError);
     expect(errors.map((e) => [e.message, e.retryable, e.retryAfterMs])).toEqual([
       ['HTTP 503: down for maintenance', true, undefined],
       ['HTTP 429', true, 7_000],

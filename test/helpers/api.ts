@@ -10,7 +10,7 @@ import type { QueryLimits } from '../../src/graphql/limits.js';
 import { startApiServer, type ApiServer } from '../../src/http/api-server.js';
 import type { KeyLimits } from '../../src/http/key-limiter.js';
 import { ApiKeyService } from '../../src/modules/auth/api-key.service.js';
-import { createDomain, type Domain } from '../../src/modules/domain.js';
+import { createDomain, type Domain, type DomainSettings } from '../../src/modules/domain.js';
 import { startLive, type Live } from '../../src/modules/live/live.js';
 import type { Role } from '../../src/modules/auth/roles.js';
 import { useTestDatabase, type TestDatabase } from './database.js';
@@ -76,10 +76,15 @@ export const MONITORING_TEST_SETTINGS: MonitoringSettings = {
  * Query limits as in production unless given; per-key rate limits far out of the way unless given (tests
  * send bursts with one key), so only tests about them meet them.
  */
-export function useApiServer(testFile: string, limits: Partial<QueryLimits> & { keyLimits?: Partial<KeyLimits> } = {}, live?: LiveOptions): TestApi {
+export function useApiServer(
+  testFile: string,
+  limits: Partial<QueryLimits> & { keyLimits?: Partial<KeyLimits> } = {},
+  live?: LiveOptions,
+  settings: Partial<DomainSettings> = {},
+): TestApi {
   const database = useTestDatabase(testFile);
   const events = new EventBus();
-  const domain = createDomain(TEST_SETTINGS, events);
+  const domain = createDomain({ ...TEST_SETTINGS, ...settings }, events);
   const apiKeys = new ApiKeyService(events);
   const engine = createMonitoring(domain, events, MONITORING_TEST_SETTINGS).engine;
   const state = {} as { server: ApiServer; keys: Record<Role, string>; live: Live | null };

@@ -1,3 +1,5 @@
+import { Types } from 'mongoose';
+import { isFailureStatus } from '../../common/enums.js';
 import { silentLogger, type Logger } from '../../common/logger.js';
 import type { DomainEvents, EventBus } from '../../events/event-bus.js';
 import { MonitoringCheckModel } from '../history/history.model.js';
@@ -5,7 +7,6 @@ import { ChannelService } from './channel.service.js';
 import { IncidentEvaluator, type CheckOutcome } from './incident-evaluator.js';
 import { appendTimeline, timelineEntry } from './incident-log.js';
 import { IncidentModel, type Incident, type TimelineKind } from './incident.model.js';
-import { FAILING_STATUSES } from './incident-rules.js';
 import { IncidentService } from './incident.service.js';
 import { Notifier } from './notifier.js';
 import { DEFAULT_SENDER_SETTINGS, OutboxSender } from './outbox-sender.js';
@@ -63,7 +64,10 @@ export class Alerting {
     private readonly logger: Logger = silentLogger,
   ) {
     const groupWaitMs = settings.alertGroupWaitSec * 1000;
-    this.sender = new OutboxSender(this.channels, { ...DEFAULT_SENDER_SETTINGS, timeoutMs: settings.notifyTimeoutMs, maxAttempts: settings.notifyMaxAttempts, groupWindowMs: groupWaitMs }, logger);
+    // Entries of one host queued within a second of each other go together even without a group wait.
+    // A claimed notification stays this process's for two attempts' time and more: one that died frees it soon.
+    const leaseMs = Math.max(15_000, 2 * settings.notifyTimeoutMs + 5_000);
+    this.sender = new OutboxSender(this.channels, { ...DEFAULT_SENDER_SETTINGS, timeoutMs: settings.notifyTimeoutMs, maxAttempts: settings.notifyMaxAttempts, groupWindowMs: Math.max(groupWaitMs, 1_000), leaseMs }, logger);
     this.notifier = new Notifier(this.channels, { groupWaitMs, notificationRetentionDays: settings.notificationRetentionDays }, () => this.sender.wake());
     this.evaluator = new IncidentEvaluator({ defaults: { failure: settings.alertFailureThreshold, success: settings.alertSuccessThreshold }, retentionDays: settings.incidentRetentionDays });
     this.incidents = new IncidentService(this.notifier, settings.incidentRetentionDays);
@@ -73,7 +77,7 @@ export class Alerting {
   start(events: EventBus, { send }: { send: boolean }): void {
     this.unsubscribe.push(
       events.subscribe('check.completed', (event) => {
-        this.pending.push({ service_id: event.service_id, history_id: event.history_id, failing: FAILING_STATUSES.has(event.status) });
+        this.pending.push({ service_id: event.service_id, history_id: event.history_id, failing: isFailureStatus(event.status) });
       }),
       events.subscribe('recovery.event', (event) => this.onRecovery(event)),
     );
@@ -118,7 +122,12 @@ export class Alerting {
   private async withErrors(batch: { service_id: string; history_id: string; failing: boolean }[]): Promise<CheckOutcome[]> {
     const failingIds = batch.filter((b) => b.failing).map((b) => b.history_id);
     const errors = failingIds.length
-      ? new Map((await MonitoringCheckModel.find({ history_id: { $in: failingIds } }, { history_id: 1, error: 1 }).lean<{ history_id: string; error: string | null }[]>()).map((h) => [h.history_id, h.error]))
+      ? new Map(
+          (await MonitoringCheckModel.find({ _id: { $in: failingIds.map((id) => new Types.ObjectId(id)) } }, { error: 1 }).lean<{ _id: Types.ObjectId; error: string | null }[]>()).map((h) => [
+            String(h._id),
+            h.error,
+          ]),
+        )
       : new Map<string, string | null>();
     return batch.map((b) => ({ service_id: b.service_id, error: errors.get(b.history_id) ?? null }));
   }

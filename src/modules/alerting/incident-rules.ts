@@ -58,9 +58,6 @@ export function suppressionReason({ alerting, hostStatus, environment, cause }: 
   return null;
 }
 
-/** Statuses a check reports a service as not doing its job in. */
-export const FAILING_STATUSES: ReadonlySet<string> = new Set(['stopped', 'error', 'unknown']);
-
 const SEVERITY_RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 };
 
 /** Whether an incident of `severity` reaches a channel that wants `minimum` or above. */

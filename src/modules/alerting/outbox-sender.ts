@@ -58,6 +58,8 @@ export class OutboxSender {
   private running: Promise<void> | null = null;
   private stopped = true;
   private readonly listeners = new Set<(delivery: Delivery) => void>();
+  /** Claims of this process run one after another, so two of its workers never split one group between them. */
+  private claiming: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly channels: ChannelService,
@@ -94,7 +96,7 @@ export class OutboxSender {
     let sent = 0;
     const worker = async () => {
       for (;;) {
-        const claimed = await this.claim(now());
+        const claimed = await this.claimInTurn(now);
         if (!claimed) return;
         if ((await this.deliver(claimed, now())) === 'sent') sent++;
       }
@@ -116,6 +118,12 @@ export class OutboxSender {
           this.schedule(this.settings.pollMs);
         });
     }, delayMs);
+  }
+
+  private claimInTurn(now: () => Date): Promise<{ token: string; entries: Notification[] } | null> {
+    const turn = this.claiming.then(() => this.claim(now()));
+    this.claiming = turn.catch(() => undefined);
+    return turn;
   }
 
   /** One due entry and its group, leased under a token of this claim; null when nothing is due. */
