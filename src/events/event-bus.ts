@@ -52,7 +52,19 @@ export interface DomainEvents {
   'host.changed': { host_id: string; kind: InventoryChangeKind; at: Date };
   'service.changed': { service_id: string; host_id: string; kind: InventoryChangeKind; at: Date };
   'api-key.revoked': { key_id: string; at: Date };
+  'incident.changed': {
+    incident_id: string;
+    service_id: string;
+    host_id: string;
+    environment: EnvironmentName;
+    severity: Severity;
+    state: 'triggered' | 'acknowledged' | 'resolved';
+    kind: IncidentChangeKind;
+    at: Date;
+  };
 }
+
+export type IncidentChangeKind = 'opened' | 'acknowledged' | 'resolved' | 'note' | 'suppressed' | 'unsuppressed';
 
 export type DomainEventName = keyof DomainEvents;
 

@@ -2,6 +2,7 @@ import { DateTimeResolver } from 'graphql-scalars';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { NotificationChannelResolver } from '../modules/alerting/channel.resolver.js';
+import { EscalationPolicyResolver } from '../modules/alerting/escalation.resolver.js';
 import { IncidentResolver } from '../modules/alerting/incident.resolver.js';
 import { AuditResolver } from '../modules/audit/audit.resolver.js';
 import { ApiKeyResolver } from '../modules/auth/api-key.resolver.js';
@@ -19,6 +20,7 @@ import { authChecker } from './auth-checker.js';
 export const resolvers = [
   IncidentResolver,
   NotificationChannelResolver,
+  EscalationPolicyResolver,
   HostResolver,
   ServiceResolver,
   MonitoringConfigResolver,

@@ -38,7 +38,7 @@ export function createDomain(settings: DomainSettings, events = new EventBus(), 
   const audit = new AuditService(settings, logger);
   audit.recordEngineActions(events);
   const dashboard = new DashboardService(settings);
-  for (const event of ['service.status-changed', 'service.changed', 'host.changed'] as const) events.subscribe(event, () => dashboard.invalidate());
+  for (const event of ['service.status-changed', 'service.changed', 'host.changed', 'incident.changed'] as const) events.subscribe(event, () => dashboard.invalidate());
   return {
     hosts,
     services,
@@ -49,7 +49,7 @@ export function createDomain(settings: DomainSettings, events = new EventBus(), 
     dashboard,
     importer: new ConfigImporter(hosts, services),
     audit,
-    alerting: new Alerting(alertingSettings(settings), logger),
+    alerting: new Alerting(alertingSettings(settings), logger, events),
   };
 }
 

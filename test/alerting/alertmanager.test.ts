@@ -10,7 +10,7 @@ import { hostInput } from '../helpers/fixtures.js';
 import { useReceiver } from '../helpers/receiver.js';
 import { startAlertmanager, type RunningAlertmanager } from '../setup/alerting-servers.js';
 
-const api = useApiServer(import.meta.filename, {}, undefined, { alertGroupWaitSec: 0, alertFailureThreshold: 1 });
+const api = useApiServer(import.meta.filename, {}, undefined, { alertGroupWaitSec: 0, alertGroupIntervalSec: 0, alertFailureThreshold: 1 });
 const target = useReceiver();
 let alertmanager: RunningAlertmanager;
 

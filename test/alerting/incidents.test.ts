@@ -20,9 +20,10 @@ import {
 } from '../graphql/generated.js';
 import { expectBadInput, expectError, useApiServer } from '../helpers/api.js';
 import { hostInput } from '../helpers/fixtures.js';
+import { eventually } from '../helpers/live-client.js';
 import { useReceiver, type Received } from '../helpers/receiver.js';
 
-const api = useApiServer(import.meta.filename, {}, undefined, { alertGroupWaitSec: 0, alertFailureThreshold: 2, alertSuccessThreshold: 2 });
+const api = useApiServer(import.meta.filename, {}, undefined, { alertGroupWaitSec: 0, alertGroupIntervalSec: 0, alertFailureThreshold: 2, alertSuccessThreshold: 2, flapThreshold: 3 });
 const target = useReceiver();
 const hook = useReceiver();
 const SECRET = 'hook-secret-7f3a';
@@ -133,6 +134,21 @@ describe('incidents from checks', () => {
   });
 });
 
+describe('a deleted service', () => {
+  test('its open incident resolves with it, and the channel hears so', async () => {
+    await checkAll(500, ['svc_a']);
+    await checkAll(500, ['svc_a']);
+    await send();
+    await api.domain.services.delete('svc_a');
+    await eventually(async () => (await incidents())[0]?.state === 'RESOLVED', 5_000, 'the incident resolved'); // handled in the background
+    const [incident] = await incidents();
+    expect(incident).toMatchObject({ state: 'RESOLVED' });
+    expect(incident!.timeline.at(-1)).toMatchObject({ kind: 'RESOLVED', actor: 'system', message: 'the service was deleted' });
+    expect(await send()).toBe(1);
+    expect(hook.received.at(-1)!.json).toMatchObject({ event: 'resolved', note: 'the service was deleted' });
+  });
+});
+
 describe('quiet when it should be', () => {
   test('a muted service’s incident is recorded as suppressed with the reason, and notified when the mute has ended', async () => {
     const until = new Date(Date.now() + 60 * 60_000);
@@ -174,6 +190,29 @@ describe('quiet when it should be', () => {
   });
 });
 
+describe('flapping', () => {
+  test('a service that keeps opening incidents is told once as FLAPPING, then its rounds stay quiet', async () => {
+    const round = async () => {
+      await checkAll(500, ['svc_a']);
+      await checkAll(500, ['svc_a']);
+      await checkAll(200, ['svc_a']);
+      await checkAll(200, ['svc_a']);
+      await send();
+    };
+    for (let i = 0; i < 4; i++) await round();
+    expect(messages().map((m) => m.event)).toEqual(['triggered', 'resolved', 'triggered', 'resolved', 'flapping']);
+    const all = await incidents();
+    expect(all.map((i) => [i.flapping, i.notified])).toEqual([
+      [true, false],
+      [true, true],
+      [false, true],
+      [false, true],
+    ]);
+    expect(all[0]!.timeline.map((t) => t.kind)).toEqual(['OPENED', 'FLAPPING', 'SUPPRESSED', 'RESOLVED']);
+    expect(all[0]!.timeline[2]!.message).toMatch(/^flapping \(told at /);
+  });
+});
+
 describe('delivery', () => {
   test('a 503 is retried with backoff (state and attempts on the incident); a 400 fails with the receiver’s words', async () => {
     hook.answerWith({ status: 503, body: 'busy' });
@@ -194,6 +233,30 @@ describe('delivery', () => {
     const failed = (await incidents()).find((i) => i.serviceId === 'svc_b')!;
     expect(failed.deliveries).toEqual([expect.objectContaining({ state: 'FAILED', attempts: 1, lastError: 'HTTP 400: unknown field' })]);
     expect(failed.timeline.at(-1)).toMatchObject({ kind: 'NOTIFICATION_FAILED', channelId });
+  });
+});
+
+describe('rate limit', () => {
+  test('a channel sends at most ratePerMinute messages a minute; the rest wait their turn, still pending', async () => {
+    await api.data(UpdateNotificationChannelDocument, { channelId, input: { ratePerMinute: 1 } });
+    await api.domain.hosts.create(hostInput({ host_id: 'host_db', hostname: 'db-01', ip_address: '10.9.9.9' }));
+    await api.domain.services.create({
+      service_id: 'svc_c',
+      host_id: 'host_db',
+      service_name: 'svc_c.service',
+      service_type: 'postgresql',
+      monitoring: { method: 'http', target: `${target.url}/svc_c`, interval_sec: 60, retry_attempts: 0 },
+      recovery: { recover_on_down: false },
+      alerting: { channels: ['webhook'] },
+    });
+    await checkAll(500, ['svc_a', 'svc_c']);
+    await checkAll(500, ['svc_a', 'svc_c']);
+    expect(await send()).toBe(1); // two hosts, two messages: the second is over the limit
+    expect(hook.received).toHaveLength(1);
+    const waiting = (await incidents()).flatMap((i) => i.deliveries).filter((d) => d.state === 'PENDING');
+    expect(waiting).toHaveLength(1);
+    const notBefore = await NotificationModel.findOne({ state: 'pending' }).lean();
+    expect(+notBefore!.not_before).toBeGreaterThan(Date.now() + 30_000);
   });
 });
 

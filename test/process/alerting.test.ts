@@ -144,7 +144,7 @@ describe('the outbox', () => {
   test('three workers: every incident’s opening and resolution reach the channel exactly once', { timeout: 120_000 }, async () => {
     hook.reset();
     const dbPort = await freePort();
-    const env = { DATA_DIR: dataDirFor('workers'), ALERT_FAILURE_THRESHOLD: '1', ALERT_SUCCESS_THRESHOLD: '1', ALERT_GROUP_WAIT_SEC: '1' };
+    const env = { DATA_DIR: dataDirFor('workers'), ALERT_FAILURE_THRESHOLD: '1', ALERT_SUCCESS_THRESHOLD: '1', ALERT_GROUP_WAIT_SEC: '1', ALERT_GROUP_INTERVAL_SEC: '3' };
     const api = await startApi({ ...env, PROCESS_MODE: 'api' }, dbPort);
     const graphql = client(api.httpPort, api.key!);
     await graphql(`mutation { createNotificationChannel(input: { name: "hook", type: WEBHOOK, url: "${hook.url}/b", ratePerMinute: 6000 }) { channelId } }`);

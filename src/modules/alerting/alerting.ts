@@ -1,12 +1,15 @@
 import { Types } from 'mongoose';
 import { isFailureStatus } from '../../common/enums.js';
 import { silentLogger, type Logger } from '../../common/logger.js';
-import type { DomainEvents, EventBus } from '../../events/event-bus.js';
+import type { DomainEvents, EventBus, IncidentChangeKind } from '../../events/event-bus.js';
 import { MonitoringCheckModel } from '../history/history.model.js';
 import { ChannelService } from './channel.service.js';
-import { IncidentEvaluator, type CheckOutcome } from './incident-evaluator.js';
+import { IncidentEvaluator, resolveIncident, type CheckOutcome } from './incident-evaluator.js';
 import { appendTimeline, timelineEntry } from './incident-log.js';
 import { IncidentModel, type Incident, type TimelineKind } from './incident.model.js';
+import { RecoveryApprovals } from './approvals.js';
+import { EscalationPolicyService } from './escalation-policy.service.js';
+import { Escalator } from './escalator.js';
 import { IncidentService } from './incident.service.js';
 import { Notifier } from './notifier.js';
 import { DEFAULT_SENDER_SETTINGS, OutboxSender } from './outbox-sender.js';
@@ -15,26 +18,36 @@ export interface AlertingSettings {
   alertFailureThreshold: number;
   alertSuccessThreshold: number;
   alertGroupWaitSec: number;
+  alertGroupIntervalSec: number;
   alertSweepSec: number;
   incidentRetentionDays: number;
   notificationRetentionDays: number;
   notifyTimeoutMs: number;
   notifyMaxAttempts: number;
+  flapThreshold: number;
+  flapWindowSec: number;
+  recoveryApprovalTtlSec: number;
 }
 
 export const DEFAULT_ALERTING_SETTINGS: AlertingSettings = {
   alertFailureThreshold: 3,
   alertSuccessThreshold: 2,
   alertGroupWaitSec: 2,
+  alertGroupIntervalSec: 60,
   alertSweepSec: 15,
   incidentRetentionDays: 90,
   notificationRetentionDays: 30,
   notifyTimeoutMs: 10_000,
   notifyMaxAttempts: 12,
+  flapThreshold: 4,
+  flapWindowSec: 3600,
+  recoveryApprovalTtlSec: 1800,
 };
 
 /** Check results are evaluated in batches this often (two reads per batch, whatever its size). */
 const EVALUATE_EVERY_MS = 250;
+
+export type IncidentChanged = (incident: Pick<Incident, 'incident_id' | 'service_id' | 'host_id' | 'environment' | 'severity' | 'state'>, kind: IncidentChangeKind, at?: Date) => void;
 
 const RECOVERY_KINDS: Record<DomainEvents['recovery.event']['kind'], TimelineKind> = {
   attempted: 'recovery_attempted',
@@ -52,7 +65,10 @@ export class Alerting {
   readonly channels = new ChannelService();
   readonly sender: OutboxSender;
   readonly incidents: IncidentService;
+  readonly policies = new EscalationPolicyService();
+  readonly approvals: RecoveryApprovals;
   private readonly notifier: Notifier;
+  private readonly escalator: Escalator;
   private readonly evaluator: IncidentEvaluator;
   private pending: { service_id: string; history_id: string; failing: boolean }[] = [];
   private evaluating: Promise<void> = Promise.resolve();
@@ -62,15 +78,18 @@ export class Alerting {
   constructor(
     private readonly settings: AlertingSettings = DEFAULT_ALERTING_SETTINGS,
     private readonly logger: Logger = silentLogger,
+    private readonly events: EventBus | null = null,
   ) {
     const groupWaitMs = settings.alertGroupWaitSec * 1000;
     // Entries of one host queued within a second of each other go together even without a group wait.
     // A claimed notification stays this process's for two attempts' time and more: one that died frees it soon.
     const leaseMs = Math.max(15_000, 2 * settings.notifyTimeoutMs + 5_000);
     this.sender = new OutboxSender(this.channels, { ...DEFAULT_SENDER_SETTINGS, timeoutMs: settings.notifyTimeoutMs, maxAttempts: settings.notifyMaxAttempts, groupWindowMs: Math.max(groupWaitMs, 1_000), leaseMs }, logger);
-    this.notifier = new Notifier(this.channels, { groupWaitMs, notificationRetentionDays: settings.notificationRetentionDays }, () => this.sender.wake());
-    this.evaluator = new IncidentEvaluator({ defaults: { failure: settings.alertFailureThreshold, success: settings.alertSuccessThreshold }, retentionDays: settings.incidentRetentionDays });
-    this.incidents = new IncidentService(this.notifier, settings.incidentRetentionDays);
+    this.notifier = new Notifier(this.channels, { groupWaitMs, groupIntervalMs: settings.alertGroupIntervalSec * 1000, notificationRetentionDays: settings.notificationRetentionDays, flapWindowMs: settings.flapWindowSec * 1000 }, () => this.sender.wake(), this.changed);
+    this.evaluator = new IncidentEvaluator({ defaults: { failure: settings.alertFailureThreshold, success: settings.alertSuccessThreshold }, retentionDays: settings.incidentRetentionDays, flapThreshold: settings.flapThreshold, flapWindowMs: settings.flapWindowSec * 1000 });
+    this.incidents = new IncidentService(this.notifier, settings.incidentRetentionDays, this.changed);
+    this.approvals = new RecoveryApprovals(settings.recoveryApprovalTtlSec * 1000);
+    this.escalator = new Escalator(this.channels, settings.notificationRetentionDays, () => this.sender.wake());
   }
 
   /** Follows this process's checks and recoveries; with `send`, also sends the outbox. */
@@ -80,10 +99,11 @@ export class Alerting {
         this.pending.push({ service_id: event.service_id, history_id: event.history_id, failing: isFailureStatus(event.status) });
       }),
       events.subscribe('recovery.event', (event) => this.onRecovery(event)),
+      events.subscribe('service.changed', (event) => (event.kind === 'deleted' ? this.serviceDeleted(event.service_id, event.at) : undefined)),
     );
     this.timers.push(
       setInterval(() => void this.evaluatePending(), EVALUATE_EVERY_MS),
-      setInterval(() => void this.notifier.sweep().catch((error: unknown) => this.warn('alerting sweep failed', error)), this.settings.alertSweepSec * 1000),
+      setInterval(() => void this.sweep().catch((error: unknown) => this.warn('alerting sweep failed', error)), this.settings.alertSweepSec * 1000),
     );
     if (send) this.sender.start();
   }
@@ -96,6 +116,8 @@ export class Alerting {
       try {
         const { opened, resolved } = await this.evaluator.evaluate(await this.withErrors(batch), now);
         if (opened.length) this.logger.info('incidents opened', { count: opened.length, services: opened.slice(0, 10).map((i) => i.service_id) });
+        opened.forEach((incident) => this.changed(incident, 'opened'));
+        resolved.forEach((incident) => this.changed(incident, 'resolved'));
         await this.notifier.opened(opened, now);
         for (const incident of resolved) await this.notifier.transitioned(incident, 'resolved', null, now);
         if (resolved.length) this.logger.info('incidents resolved', { count: resolved.length, services: resolved.slice(0, 10).map((i) => i.service_id) });
@@ -107,9 +129,14 @@ export class Alerting {
     return this.evaluating;
   }
 
-  /** Looks at every suppressed or unsent open incident now (the timer does it every ALERT_SWEEP_SEC). */
-  sweep(now?: Date): Promise<number> {
-    return this.notifier.sweep(now);
+  /**
+   * Looks at every suppressed or unsent open incident now, and queues the escalation steps due (the timer does it
+   * every ALERT_SWEEP_SEC); resolves with how many incidents were notified.
+   */
+  async sweep(now?: Date): Promise<number> {
+    const notified = await this.notifier.sweep(now);
+    await this.escalator.sweep(now);
+    return notified;
   }
 
   async stop(): Promise<void> {
@@ -118,6 +145,12 @@ export class Alerting {
     await this.evaluatePending();
     await this.sender.stop();
   }
+
+  /** Tells this process's subscribers (and, through live, every process's) what happened to an incident. */
+  private readonly changed: IncidentChanged = (incident, kind, at = new Date()) => {
+    const { incident_id, service_id, host_id, environment, severity, state } = incident;
+    this.events?.publish('incident.changed', { incident_id, service_id, host_id, environment, severity, state, kind, at });
+  };
 
   private async withErrors(batch: { service_id: string; history_id: string; failing: boolean }[]): Promise<CheckOutcome[]> {
     const failingIds = batch.filter((b) => b.failing).map((b) => b.history_id);
@@ -132,9 +165,21 @@ export class Alerting {
     return batch.map((b) => ({ service_id: b.service_id, error: errors.get(b.history_id) ?? null }));
   }
 
+  /** A deleted service's open incident ends with it (and its channels hear so). */
+  private async serviceDeleted(serviceId: string, at: Date): Promise<void> {
+    const open = await IncidentModel.findOne({ open_service_id: serviceId }, { incident_id: 1 }).lean<Pick<Incident, 'incident_id'>>();
+    if (!open) return;
+    const resolved = await resolveIncident(open.incident_id, 'system', 'the service was deleted', this.settings.incidentRetentionDays, at);
+    if (!resolved) return;
+    this.changed(resolved, 'resolved', at);
+    await this.notifier.transitioned(resolved, 'resolved', 'the service was deleted', at);
+  }
+
   private async onRecovery(event: DomainEvents['recovery.event']): Promise<void> {
     const open = await IncidentModel.findOne({ open_service_id: event.service_id }, { incident_id: 1 }).lean<Pick<Incident, 'incident_id'>>();
+    if (event.kind === 'attempted') await this.notifier.aboutToRecover(event, open?.incident_id ?? null);
     if (!open) return;
+    if (event.kind === 'gave_up') await this.escalator.recoveryGaveUp(open.incident_id, event.message, event.at);
     const words = [event.action, event.message].filter(Boolean).join(': ') || null;
     await appendTimeline([open.incident_id], timelineEntry(RECOVERY_KINDS[event.kind], event.at, { actor: 'system', message: words }));
   }

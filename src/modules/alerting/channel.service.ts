@@ -62,7 +62,7 @@ export class ChannelService {
     validate(next);
     try {
       const { channel_id: _, ...changes } = normalize(input, stored);
-      const updated = await NotificationChannelModel.findOneAndUpdate({ channel_id: channelId }, { $set: changes }, { new: true }).lean<NotificationChannel>();
+      const updated = await NotificationChannelModel.findOneAndUpdate({ channel_id: channelId }, { $set: changes }, { returnDocument: 'after' }).lean<NotificationChannel>();
       if (!updated) throw new NotFoundError('notification channel', channelId);
       this.cached = null;
       return updated;

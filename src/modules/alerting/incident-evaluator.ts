@@ -11,6 +11,9 @@ import { severityFor, thresholdsFor, type Thresholds } from './incident-rules.js
 export interface EvaluatorSettings {
   defaults: Thresholds;
   retentionDays: number;
+  /** A service that opens this many incidents within `flapWindowMs` (this one included) is flapping. */
+  flapThreshold: number;
+  flapWindowMs: number;
 }
 
 /** A check's outcome, as the engine publishes it. */
@@ -97,6 +100,9 @@ export class IncidentEvaluator {
     const opened: Incident[] = [];
     for (const service of services) {
       const cause = (service.dependencies ?? []).map((id) => causeByService.get(id)).find(Boolean) ?? null;
+      const recent = await IncidentModel.countDocuments({ service_id: service.service_id, opened_at: { $gte: new Date(+now - this.settings.flapWindowMs) } });
+      const flapping = recent + 1 >= this.settings.flapThreshold;
+      const failed = `${service.consecutive_failures} failed checks in a row${service.last_error ? `: ${service.last_error}` : ''}`;
       const incident: Incident = {
         incident_id: `inc_${randomUUID()}`,
         service_id: service.service_id,
@@ -116,9 +122,13 @@ export class IncidentEvaluator {
         success_streak: 0,
         caused_by: cause ? { incident_id: cause.incident_id, service_id: cause.service_id } : null,
         suppressed: null,
+        flapping,
         notified: false,
         notified_channels: [],
-        timeline: [timelineEntry('opened', now, { actor: 'system', message: `${service.consecutive_failures} failed checks in a row${service.last_error ? `: ${service.last_error}` : ''}` })],
+        timeline: [
+          timelineEntry('opened', now, { actor: 'system', message: failed }),
+          ...(flapping ? [timelineEntry('flapping', now, { actor: 'system', message: `${recent + 1} incidents within ${Math.round(this.settings.flapWindowMs / 60_000)} min` })] : []),
+        ],
         expires_at: null,
       };
       try {
@@ -155,6 +165,6 @@ export async function resolveIncident(incidentId: string, actor: string, message
       $unset: { open_service_id: 1 },
       $push: pushTimeline(timelineEntry('resolved', now, { actor, message })),
     },
-    { new: true, projection: { timeline: 0 } },
+    { returnDocument: 'after', projection: { timeline: 0 } },
   ).lean<Incident>();
 }

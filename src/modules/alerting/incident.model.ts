@@ -159,6 +159,11 @@ export class Incident {
   @prop({ type: () => Suppression, _id: false, default: null })
   public suppressed!: Suppression | null;
 
+  /** The service opened FLAP_THRESHOLD incidents within FLAP_WINDOW_SEC: told once as flapping, then quiet until it is stable. */
+  @Field({ description: 'Opened while its service was flapping (many incidents in a short time): told once, then held back until stable.' })
+  @prop({ required: true, default: false })
+  public flapping!: boolean;
+
   /** Whether its opening was sent (queued) to any channel: when a suppression ends, an unnotified open incident is notified then. */
   @Field({ description: 'Whether people were told it opened.' })
   @prop({ required: true, default: false })

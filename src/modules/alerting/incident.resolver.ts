@@ -4,6 +4,8 @@ import type { EnvironmentName, Severity } from '../../common/enums.js';
 import { Connection, perPage, toConnection, type ConnectionShape } from '../../graphql/connection.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { EnvironmentEnum, SeverityEnum } from '../../graphql/enums.js';
+import { RecoveryResult, toRecoveryResult } from '../checks/check.resolver.js';
+import { RecoveryApproval } from '../services/service.model.js';
 import { Incident, IncidentStateEnum, type IncidentState } from './incident.model.js';
 import { Notification } from './outbox.model.js';
 
@@ -58,6 +60,29 @@ export class IncidentResolver {
   @Mutation(() => Incident, { description: 'Adds a note to the incident’s timeline.' })
   addIncidentNote(@Arg('incidentId') incidentId: string, @Arg('note') note: string, @Ctx() context: GraphQLContext): Promise<Incident> {
     return context.domain.alerting.incidents.addNote(incidentId, actor(context), note);
+  }
+
+  @Authorized('operator')
+  @Mutation(() => RecoveryResult, { description: 'Runs the automatic recovery its environment (approval_required) holds for an operator, now.' })
+  async approveRecovery(@Arg('incidentId') incidentId: string, @Ctx() context: GraphQLContext): Promise<RecoveryResult> {
+    const { incident, action } = await context.domain.alerting.approvals.take(incidentId, actor(context));
+    try {
+      return toRecoveryResult(await context.engine.recoverNow(incident.service_id, action));
+    } finally {
+      await context.domain.alerting.approvals.settle(incident.service_id);
+    }
+  }
+
+  @Authorized('operator')
+  @Mutation(() => Incident, { description: 'Drops the recovery waiting for approval; the next failed check asks again.' })
+  declineRecovery(@Arg('incidentId') incidentId: string, @Arg('note', () => String, { nullable: true }) note: string | null, @Ctx() context: GraphQLContext): Promise<Incident> {
+    return context.domain.alerting.approvals.decline(incidentId, actor(context), note);
+  }
+
+  @Authorized('viewer')
+  @FieldResolver(() => RecoveryApproval, { name: 'recoveryApproval', nullable: true, description: 'Automatic recovery waiting for approveRecovery, if any.' })
+  recoveryApproval(@Root() incident: Incident, @Ctx() { domain }: GraphQLContext): Promise<RecoveryApproval | null> | null {
+    return incident.state === 'resolved' ? null : domain.alerting.approvals.pending(incident.service_id);
   }
 
   @Authorized('viewer')

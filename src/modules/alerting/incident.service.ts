@@ -4,6 +4,7 @@ import { decodeCursor, encodeCursor, pageSize, type Page, type PageRequest } fro
 import { resolveIncident } from './incident-evaluator.js';
 import { pushTimeline, timelineEntry } from './incident-log.js';
 import { IncidentModel, type Incident, type IncidentState } from './incident.model.js';
+import type { IncidentChanged } from './alerting.js';
 import type { Notifier } from './notifier.js';
 import { NotificationModel, type Notification } from './outbox.model.js';
 
@@ -24,6 +25,7 @@ export class IncidentService {
   constructor(
     private readonly notifier: Notifier,
     private readonly retentionDays: number,
+    private readonly changed: IncidentChanged = () => {},
   ) {}
 
   async get(incidentId: string): Promise<Incident | null> {
@@ -58,9 +60,10 @@ export class IncidentService {
     const updated = await IncidentModel.findOneAndUpdate(
       { incident_id: incidentId, state: 'triggered' },
       { $set: { state: 'acknowledged', acknowledged_at: now }, $push: pushTimeline(timelineEntry('acknowledged', now, { actor, message: text })) },
-      { new: true },
+      { returnDocument: 'after' },
     ).lean<Incident>();
     if (!updated) throw await this.notInState(incidentId, 'acknowledged', 'TRIGGERED');
+    this.changed(updated, 'acknowledged', now);
     await this.notifier.transitioned(updated, 'acknowledged', text ? `${actor}: ${text}` : `by ${actor}`, now);
     return updated;
   }
@@ -70,6 +73,7 @@ export class IncidentService {
     const text = checkedNote(note, 'note');
     const resolved = await resolveIncident(incidentId, actor, text ?? 'resolved by hand', this.retentionDays, now);
     if (!resolved) throw await this.notInState(incidentId, 'resolved', 'TRIGGERED or ACKNOWLEDGED');
+    this.changed(resolved, 'resolved', now);
     await this.notifier.transitioned(resolved, 'resolved', text ? `${actor}: ${text}` : `by ${actor}`, now);
     return (await this.get(incidentId))!;
   }
@@ -77,22 +81,15 @@ export class IncidentService {
   async addNote(incidentId: string, actor: string, note: string, now = new Date()): Promise<Incident> {
     const text = checkedNote(note, 'note');
     if (!text) throw InvalidInputError.single('note', 'must not be empty');
-    const updated = await IncidentModel.findOneAndUpdate({ incident_id: incidentId }, { $push: pushTimeline(timelineEntry('note', now, { actor, message: text })) }, { new: true }).lean<Incident>();
+    const updated = await IncidentModel.findOneAndUpdate({ incident_id: incidentId }, { $push: pushTimeline(timelineEntry('note', now, { actor, message: text })) }, { returnDocument: 'after' }).lean<Incident>();
     if (!updated) throw new NotFoundError('incident', incidentId);
+    this.changed(updated, 'note', now);
     return updated;
   }
 
   /** Its notifications, oldest first, and how their delivery went. */
   async deliveries(incidentId: string): Promise<Notification[]> {
     return NotificationModel.find({ incident_id: incidentId }).sort({ created_at: 1 }).limit(500).lean<Notification[]>();
-  }
-
-  /** Open incidents by severity, for the dashboard. */
-  async openBySeverity(): Promise<{ key: string; count: number }[]> {
-    const rows = await IncidentModel.collection
-      .aggregate<{ _id: string; count: number }>([{ $match: { state: { $in: ['triggered', 'acknowledged'] } } }, { $group: { _id: '$severity', count: { $sum: 1 } } }])
-      .toArray();
-    return rows.map((r) => ({ key: r._id, count: r.count })).sort((a, b) => b.count - a.count);
   }
 
   private async notInState(incidentId: string, wanted: string, from: string): Promise<Error> {

@@ -1,20 +1,32 @@
 import type { HostStatus } from '../../common/enums.js';
+import type { DomainEvents } from '../../events/event-bus.js';
 import { EnvironmentModel, type Environment } from '../environments/environment.model.js';
 import { HostModel } from '../hosts/host.model.js';
 import { ServiceModel, type Service } from '../services/service.model.js';
+import type { IncidentChanged } from './alerting.js';
 import type { ChannelService } from './channel.service.js';
 import { pushTimeline, timelineEntry } from './incident-log.js';
 import { IncidentModel, type Incident } from './incident.model.js';
 import { suppressionReason } from './incident-rules.js';
 import { enqueue, type OutboxEntry } from './outbox.js';
+import { NotificationModel } from './outbox.model.js';
 
 export interface NotifierSettings {
   /** A new incident waits this long for others of its host, so they go out as one message. */
   groupWaitMs: number;
+  /** After a host's message went out, more of its incidents wait this long after it, to go out as one update. */
+  groupIntervalMs: number;
   notificationRetentionDays: number;
+  /** While a service flaps, one notification says so within this window; the rest stay quiet. */
+  flapWindowMs: number;
 }
 
-type Routing = Pick<Service, 'service_id' | 'alerting' | 'host_id' | 'environment'>;
+interface Slot {
+  pending?: number;
+  sent?: number;
+}
+
+type Routing = Pick<Service, 'service_id' | 'alerting' | 'host_id' | 'environment' | 'recovery_approval'>;
 
 /**
  * Decides who hears of an incident and when: routes an opened incident to the channels its service names
@@ -26,6 +38,7 @@ export class Notifier {
     private readonly channels: ChannelService,
     private readonly settings: NotifierSettings,
     private readonly wake: () => void = () => {},
+    private readonly changed: IncidentChanged = () => {},
   ) {}
 
   /** Opened incidents: notify or record why not. */
@@ -41,6 +54,8 @@ export class Notifier {
 
   /** An incident changed state (acknowledged, resolved): tell every channel that heard of it. */
   async transitioned(incident: Incident, event: 'acknowledged' | 'resolved', note: string | null, now = new Date()): Promise<void> {
+    // A flapping service's incidents resolve quietly: their channels heard it is flapping, not each round.
+    if (incident.flapping && event === 'resolved') return;
     const entries: OutboxEntry[] = (incident.notified_channels ?? []).map((channelId) => ({
       channel_id: channelId,
       incident_id: incident.incident_id,
@@ -52,9 +67,40 @@ export class Notifier {
     if ((await enqueue(entries, this.settings.notificationRetentionDays, now)) > 0) this.wake();
   }
 
+  /**
+   * `recovery.notify_before_recovery`: "about to restart nginx.service on web-01" to the service's channels, queued
+   * as the action starts (not awaited: a slow channel never holds a recovery back), unless notifications are held.
+   */
+  async aboutToRecover(event: DomainEvents['recovery.event'], incidentId: string | null, now = new Date()): Promise<void> {
+    const [service, host] = await Promise.all([
+      ServiceModel.findOne({ service_id: event.service_id }, { service_id: 1, service_name: 1, alerting: 1, recovery: 1, environment: 1, host_id: 1 }).lean<
+        Routing & Pick<Service, 'service_name' | 'recovery'>
+      >(),
+      HostModel.findOne({ host_id: event.host_id }, { hostname: 1, status: 1 }).lean<{ hostname: string; status: HostStatus }>(),
+    ]);
+    if (!service?.recovery?.notify_before_recovery) return;
+    const environment = await EnvironmentModel.findOne({ env_name: service.environment }).lean<Environment>();
+    const held = suppressionReason({ alerting: service.alerting as never, hostStatus: host?.status, environment: environment as never, cause: null }, now);
+    if (held) return;
+    const severity = service.alerting?.severity ?? environment?.alert_severity ?? 'medium';
+    const channels = await this.channels.route(service.alerting?.channels ?? ['email'], severity);
+    const note = `about to ${String(event.action ?? 'recover').replace('_', ' ')} ${service.service_name} on ${host?.hostname ?? event.host_id}`;
+    const entries: OutboxEntry[] = channels.map((channel) => ({
+      channel_id: channel.channel_id,
+      incident_id: incidentId,
+      event: 'recovery_notice',
+      group_key: `recovery:${service.service_id}`,
+      not_before: now,
+      note,
+      occurrence: String(+event.at),
+    }));
+    if ((await enqueue(entries, this.settings.notificationRetentionDays, now)) > 0) this.wake();
+  }
+
   private async notifyOrSuppress(incidents: readonly Incident[], now: Date): Promise<number> {
     if (incidents.length === 0) return 0;
     const context = await this.context(incidents);
+    const slots = await this.recentSlots(incidents, now);
     let notified = 0;
     for (const incident of incidents) {
       const service = context.services.get(incident.service_id);
@@ -64,24 +110,67 @@ export class Notifier {
         now,
       );
       const channels = reason ? [] : await this.channels.route(service?.alerting?.channels ?? ['email'], incident.severity);
-      const why = reason ?? (channels.length === 0 ? `no enabled channel of type ${(service?.alerting?.channels ?? ['email']).join('/')} takes ${incident.severity} incidents` : null);
+      const flapTold = !reason && incident.flapping ? await this.flappingToldAt(incident, now) : null;
+      const why =
+        reason ??
+        (flapTold ? `flapping (told at ${flapTold.toISOString()})` : null) ??
+        (channels.length === 0 ? `no enabled channel of type ${(service?.alerting?.channels ?? ['email']).join('/')} takes ${incident.severity} incidents` : null);
       if (why) {
         await this.suppress(incident, why, now);
         continue;
       }
-      await this.notify(incident, channels.map((c) => c.channel_id), now);
+      const approval = service?.recovery_approval && +service.recovery_approval.expires_at > +now ? service.recovery_approval : null;
+      const note = approval ? `${approval.action} waits for approval: approveRecovery(incidentId: "${incident.incident_id}") before ${approval.expires_at.toISOString()}` : null;
+      await this.notify(incident, channels.map((c) => c.channel_id), incident.flapping ? 'flapping' : 'triggered', note, slots, now);
       notified++;
     }
     return notified;
   }
 
-  private async notify(incident: Incident, channelIds: string[], now: Date): Promise<void> {
+  /** When people were told this service is flapping, within the flap window; null when they were not. */
+  private async flappingToldAt(incident: Incident, now: Date): Promise<Date | null> {
+    const told = await IncidentModel.findOne(
+      { service_id: incident.service_id, flapping: true, notified: true, incident_id: { $ne: incident.incident_id }, opened_at: { $gte: new Date(+now - this.settings.flapWindowMs) } },
+      { opened_at: 1 },
+    ).lean<Pick<Incident, 'opened_at'>>();
+    return told?.opened_at ?? null;
+  }
+
+  /**
+   * When each host's next message to each channel goes (Alertmanager's group_wait and group_interval): a message
+   * still waiting is joined; after one went out, the next waits until group_interval after it; else group_wait.
+   */
+  private slot(slots: Map<string, Slot>, groupKey: string, channelId: string, now: Date): Date {
+    const key = `${groupKey}|${channelId}`;
+    const { pending, sent } = slots.get(key) ?? {};
+    const { groupWaitMs: wait, groupIntervalMs: interval } = this.settings;
+    const at = pending !== undefined ? pending : sent !== undefined ? Math.max(+now + wait, sent + interval) : +now + wait;
+    slots.set(key, { pending: at, sent });
+    return new Date(at);
+  }
+
+  /** Per host and channel: the opening message still waiting, and when the last one went out (within the interval). */
+  private async recentSlots(incidents: readonly Incident[], now: Date): Promise<Map<string, Slot>> {
+    const keys = [...new Set(incidents.map((i) => `host:${i.host_id}`))];
+    const since = new Date(+now - this.settings.groupIntervalMs - this.settings.groupWaitMs);
+    const rows = await NotificationModel.collection
+      .aggregate<{ _id: { g: string; c: string }; pending: Date | null; sent: Date | null }>([
+        { $match: { group_key: { $in: keys }, event: { $in: ['triggered', 'flapping'] }, created_at: { $gte: since } } },
+        { $group: { _id: { g: '$group_key', c: '$channel_id' }, pending: { $max: { $cond: [{ $eq: ['$state', 'pending'] }, '$not_before', null] } }, sent: { $max: '$sent_at' } } },
+      ])
+      .toArray();
+    return new Map(rows.map((r) => [`${r._id.g}|${r._id.c}`, { pending: r.pending ? +r.pending : undefined, sent: r.sent ? +r.sent : undefined }]));
+  }
+
+  private async notify(incident: Incident, channelIds: string[], event: 'triggered' | 'flapping', note: string | null, slots: Map<string, Slot>, now: Date): Promise<void> {
+    const groupKey = `host:${incident.host_id}`;
     const entries: OutboxEntry[] = channelIds.map((channelId) => ({
       channel_id: channelId,
       incident_id: incident.incident_id,
-      event: 'triggered',
-      group_key: `host:${incident.host_id}`,
-      not_before: new Date(+now + this.settings.groupWaitMs),
+      event,
+      note,
+      group_key: groupKey,
+      not_before: this.slot(slots, groupKey, channelId, now),
     }));
     // Queued first, marked after: a crash between leaves it unmarked, and the sweep's second queuing adds nothing.
     await enqueue(entries, this.settings.notificationRetentionDays, now);
@@ -94,6 +183,7 @@ export class Notifier {
         ...(wasSuppressed ? { $push: pushTimeline(timelineEntry('unsuppressed', now, { actor: 'system', message: `no longer ${incident.suppressed!.reason}` })) } : {}),
       },
     );
+    if (wasSuppressed) this.changed(incident, 'unsuppressed', now);
     this.wake();
   }
 
@@ -103,6 +193,7 @@ export class Notifier {
       { incident_id: incident.incident_id, state: { $ne: 'resolved' } },
       { $set: { suppressed: { reason, since: now } }, $push: pushTimeline(timelineEntry('suppressed', now, { actor: 'system', message: reason })) },
     );
+    this.changed(incident, 'suppressed', now);
   }
 
   private async context(incidents: readonly Incident[]) {
@@ -110,7 +201,7 @@ export class Notifier {
     const hostIds = [...new Set(incidents.map((i) => i.host_id))];
     const causeIds = [...new Set(incidents.map((i) => i.caused_by?.incident_id).filter((id): id is string => Boolean(id)))];
     const [services, hosts, environments, openCauses] = await Promise.all([
-      ServiceModel.find({ service_id: { $in: serviceIds } }, { service_id: 1, alerting: 1, host_id: 1, environment: 1 }).lean<Routing[]>(),
+      ServiceModel.find({ service_id: { $in: serviceIds } }, { service_id: 1, alerting: 1, host_id: 1, environment: 1, recovery_approval: 1 }).lean<Routing[]>(),
       HostModel.find({ host_id: { $in: hostIds } }, { host_id: 1, status: 1 }).lean<{ host_id: string; status: HostStatus }[]>(),
       EnvironmentModel.find().lean<Environment[]>(),
       causeIds.length ? IncidentModel.find({ incident_id: { $in: causeIds }, state: { $ne: 'resolved' } }, { incident_id: 1 }).lean<Pick<Incident, 'incident_id'>[]>() : [],

@@ -33,7 +33,7 @@ export const DEFAULT_SENDER_SETTINGS: SenderSettings = {
   backoffBaseMs: 1_000,
   backoffMaxMs: 10 * 60_000,
   leaseMs: 60_000,
-  pollMs: 500,
+  pollMs: 1_000,
   concurrency: 8,
   groupWindowMs: 2_000,
 };
@@ -94,10 +94,15 @@ export class OutboxSender {
   /** Sends every message due now, `concurrency` at a time; resolves with how many went out. */
   async sendDue(now = () => new Date()): Promise<number> {
     let sent = 0;
+    // Once a claim finds nothing due, the other workers stop too: an idle poll costs one query, not one per worker.
+    let drained = false;
     const worker = async () => {
-      for (;;) {
-        const claimed = await this.claimInTurn(now);
-        if (!claimed) return;
+      while (!drained) {
+        const claimed = await this.claimInTurn(now, () => drained);
+        if (!claimed) {
+          drained = true;
+          return;
+        }
         if ((await this.deliver(claimed, now())) === 'sent') sent++;
       }
     };
@@ -120,8 +125,8 @@ export class OutboxSender {
     }, delayMs);
   }
 
-  private claimInTurn(now: () => Date): Promise<{ token: string; entries: Notification[] } | null> {
-    const turn = this.claiming.then(() => this.claim(now()));
+  private claimInTurn(now: () => Date, drained: () => boolean = () => false): Promise<{ token: string; entries: Notification[] } | null> {
+    const turn = this.claiming.then(() => (drained() ? null : this.claim(now())));
     this.claiming = turn.catch(() => undefined);
     return turn;
   }
@@ -131,7 +136,7 @@ export class OutboxSender {
     const token = `${this.owner}:${randomUUID()}`;
     const lease = { lease_owner: token, lease_until: new Date(+now + this.settings.leaseMs) };
     const free = { $or: [{ lease_until: null }, { lease_until: { $lt: now } }] };
-    const first = await NotificationModel.findOneAndUpdate({ state: 'pending', not_before: { $lte: now }, ...free }, { $set: lease }, { sort: { not_before: 1 }, new: true }).lean<Notification>();
+    const first = await NotificationModel.findOneAndUpdate({ state: 'pending', not_before: { $lte: now }, ...free }, { $set: lease }, { sort: { not_before: 1 }, returnDocument: 'after' }).lean<Notification>();
     if (!first) return null;
     await NotificationModel.updateMany(
       { channel_id: first.channel_id, group_key: first.group_key, event: first.event, state: 'pending', not_before: { $lte: new Date(+now + this.settings.groupWindowMs) }, ...free },
@@ -149,7 +154,7 @@ export class OutboxSender {
     const waitMs = await this.rateLimitWait(channel);
     if (waitMs > 0) return this.release(token, entries, new Date(+now + waitMs), 'waiting', null);
     const message = await this.message(entries, now);
-    if (first.incident_id !== null && message.incidents.length === 0) return this.finish(token, entries, channel, 'failed', 'the incident no longer exists', now);
+    if (first.incident_id !== null && message.incidents.length === 0 && first.event !== 'recovery_notice') return this.finish(token, entries, channel, 'failed', 'the incident no longer exists', now);
     try {
       await this.senders[channel.type]!.send(message, channel, AbortSignal.timeout(this.settings.timeoutMs));
       return await this.finish(token, entries, channel, 'sent', null, now);
@@ -173,7 +178,9 @@ export class OutboxSender {
     const { incidents, dependents } = await briefsFor(ids);
     const event = entries[0]!.event;
     const note = entries.find((e) => e.note)?.note ?? null;
-    return { event, incidents, dependents, note, summary: event === 'test' || incidents.length ? summarize(event, incidents, note) : '', sent_at: now };
+    // A notice without an incident (recovery about to run before one opened) says what its note says.
+    const summary = event === 'test' || incidents.length ? summarize(event, incidents, note) : (note ?? event);
+    return { event, incidents, dependents, note, summary, sent_at: now };
   }
 
   private async finish(token: string, entries: Notification[], channel: NotificationChannel | null, outcome: 'sent' | 'failed', error: string | null, now: Date): Promise<Delivery['outcome']> {

@@ -21,6 +21,7 @@ export const DeliveryStateEnum = graphqlEnum(DELIVERY_STATES, 'DeliveryState', '
 @index({ state: 1, not_before: 1 })
 @index({ channel_id: 1, group_key: 1, state: 1 })
 @index({ incident_id: 1 })
+@index({ group_key: 1, created_at: -1 })
 @index({ expires_at: 1 }, { expireAfterSeconds: 0 })
 @ObjectType({ description: 'One notification of an incident to one channel, and how its delivery went.' })
 export class Notification {

@@ -12,8 +12,8 @@ export interface OutboxEntry {
   occurrence?: string;
 }
 
-export const notificationId = (entry: Pick<OutboxEntry, 'channel_id' | 'incident_id' | 'event' | 'occurrence'>): string =>
-  [entry.incident_id ?? 'none', entry.event, ...(entry.occurrence ? [entry.occurrence] : []), entry.channel_id].join(':');
+export const notificationId = (entry: Pick<OutboxEntry, 'channel_id' | 'incident_id' | 'event' | 'occurrence' | 'group_key'>): string =>
+  [entry.incident_id ?? entry.group_key, entry.event, ...(entry.occurrence ? [entry.occurrence] : []), entry.channel_id].join(':');
 
 /**
  * Stores notifications before anything is sent. The id is deterministic, so queuing the same transition again
@@ -42,14 +42,17 @@ export async function enqueue(entries: readonly OutboxEntry[], retentionDays: nu
     const result = await NotificationModel.collection.insertMany(docs as Notification[], { ordered: false });
     return result.insertedCount;
   } catch (error) {
-    // Some were queued before: the others are in.
-    if (isDuplicateKeyError(error) || isBulkOfDuplicates(error)) return (error as { insertedCount?: number }).insertedCount ?? 0;
+    // Some were queued before: the others are in (counted from the refusals, which every server reports alike).
+    const duplicates = duplicatesOf(error);
+    if (duplicates !== null) return docs.length - duplicates;
     throw error;
   }
 }
 
-function isBulkOfDuplicates(error: unknown): boolean {
+/** How many documents a refused insert refused as duplicates; null when it failed for another reason. */
+function duplicatesOf(error: unknown): number | null {
   const writeErrors = (error as { writeErrors?: { code?: number }[] | { code?: number } })?.writeErrors;
   const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-  return list.length > 0 && list.every((e) => e.code === 11000);
+  if (list.length > 0 && list.every((e) => e.code === 11000)) return list.length;
+  return isDuplicateKeyError(error) ? 1 : null;
 }

@@ -6,7 +6,7 @@ import { MonitoringCheck, MonitoringCheckModel } from '../history/history.model.
 import type { RecoveryOutcome } from '../recovery/recovery.service.js';
 
 @ObjectType({ description: 'What a recovery did.' })
-class RecoveryResult {
+export class RecoveryResult {
   @Field() attempted!: boolean;
   @Field(() => RecoverActionEnum, { nullable: true }) action!: RecoverAction | null;
   @Field(() => Boolean, { nullable: true, description: 'Whether the re-check after the action found the service up.' }) success!: boolean | null;
@@ -24,7 +24,7 @@ class CheckRunResult {
   @Field(() => RecoveryResult, { nullable: true, description: 'Recovery, when the service was down and recover_on_down is set.' }) recovery!: RecoveryResult | null;
 }
 
-const toRecoveryResult = (outcome: RecoveryOutcome): RecoveryResult => ({
+export const toRecoveryResult = (outcome: RecoveryOutcome): RecoveryResult => ({
   attempted: outcome.attempted,
   action: outcome.action,
   success: outcome.success,

@@ -376,7 +376,7 @@ export class CheckEngine {
       return null;
     }
     if (!mayRecover(service, host, entry.status) || entry.late) return null;
-    const outcome = await this.recovery.recover(service, host, service.recovery.recover_action, entry.history_id);
+    const outcome = await this.recovery.recoverOnDown(service, host, entry.history_id);
     if (outcome.recheck) {
       const recheck = outcome.recheck as FinishedCheck;
       const written = await this.writer.write(resultOf(recheck), undefined, recheck.finished_at ?? Date.now());

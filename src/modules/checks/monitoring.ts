@@ -83,6 +83,7 @@ export function wireMonitoring(domain: Domain, events: EventBus, parts: Monitori
     events,
     { recheckDelayMs: parts.recheckDelayMs, actionTimeoutMs: parts.actionTimeoutMs },
     logger,
+    domain.alerting.approvals,
   );
   const engine = new CheckEngine(checkers, domain.recorder, recovery, events, parts.engine, (raw) => domain.services.read(raw), logger);
   return { engine, close: () => ssh.close() };

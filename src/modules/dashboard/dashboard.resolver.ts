@@ -24,6 +24,7 @@ export class DashboardSummaryType {
   @Field(() => [CountByKey], { name: 'byEnvironment' }) by_environment!: CountByKey[];
   @Field(() => [CountByKey], { name: 'byRegion' }) by_region!: CountByKey[];
   @Field(() => [CountByKey], { name: 'byServiceType' }) by_service_type!: CountByKey[];
+  @Field(() => [CountByKey], { name: 'openIncidents', description: 'Open incidents (TRIGGERED or ACKNOWLEDGED) by severity (key: low, medium, high, critical).' }) open_incidents!: CountByKey[];
 }
 
 @ObjectType('ServicesNeedingAttention', { description: 'Services an operator should look at.' })

@@ -1,4 +1,5 @@
 import { SERVICE_STATUSES, type ServiceStatus } from '../../common/enums.js';
+import { IncidentModel } from '../alerting/incident.model.js';
 import { HostModel } from '../hosts/host.model.js';
 import { readService } from '../services/service-read.js';
 import { ServiceModel, type Service } from '../services/service.model.js';
@@ -21,6 +22,8 @@ export interface DashboardSummary {
   by_environment: CountByKey[];
   by_region: CountByKey[];
   by_service_type: CountByKey[];
+  /** Open incidents (triggered or acknowledged) by severity. */
+  open_incidents: CountByKey[];
 }
 
 export interface ServicesNeedingAttention {
@@ -91,10 +94,11 @@ export class DashboardService {
   }
 
   private async computeSummary(): Promise<DashboardSummary> {
-    const [hostsByStatus, [servicesByStatus, byEnvironment, byRegion, byServiceType]] = await Promise.all([
+    const [hostsByStatus, [servicesByStatus, byEnvironment, byRegion, byServiceType], openIncidents] = await Promise.all([
       countBy(HostModel, ['status']).then(([byStatus]) => byStatus!),
       // One pass over the services for all four counts, not four.
       countBy(ServiceModel, ['current_status', 'environment', 'region', 'service_type']),
+      openIncidentsBySeverity(),
     ]);
     // A status this server does not know (written by another tool) reads as unknown, here as on the service itself.
     const status = (s: ServiceStatus) =>
@@ -112,6 +116,7 @@ export class DashboardService {
       by_environment: byEnvironment,
       by_region: byRegion,
       by_service_type: byServiceType,
+      open_incidents: openIncidents,
     };
   }
 
@@ -193,3 +198,11 @@ async function countBy(model: typeof HostModel | typeof ServiceModel, fields: re
 }
 
 const total = (counts: CountByKey[]) => counts.reduce((sum, c) => sum + c.count, 0);
+
+/** Open incidents by severity (the `state` index keeps it to the open ones). */
+async function openIncidentsBySeverity(): Promise<CountByKey[]> {
+  const rows = await IncidentModel.collection
+    .aggregate<{ _id: string | null; count: number }>([{ $match: { state: { $in: ['triggered', 'acknowledged'] } } }, { $group: { _id: '$severity', count: { $sum: 1 } } }])
+    .toArray();
+  return rows.map((r) => ({ key: r._id, count: r.count })).sort((a, b) => b.count - a.count || String(a.key).localeCompare(String(b.key)));
+}

@@ -21,6 +21,7 @@ export function bridgeDomainEvents(events: EventBus, hub: LiveHub, onError: (rea
     events.subscribe('host.changed', (e) => send(hub.publish('hostChanged', { ...e, id: newId() }))),
     events.subscribe('service.changed', (e) => send(hub.publish('serviceChanged', { ...e, id: newId() }))),
     events.subscribe('api-key.revoked', (e) => send(hub.publish('apiKeyRevoked', { ...e, id: newId() }))),
+    events.subscribe('incident.changed', (e) => send(hub.publish('incidentChanged', { ...e, id: newId() }))),
   ];
   return () => stops.forEach((stop) => stop());
 }

@@ -50,6 +50,8 @@ export interface ServiceChangeEvent extends LiveEvent {
   kind: InventoryChangeKind;
 }
 
+export type IncidentChangeEvent = LiveEvent & Omit<DomainEvents['incident.changed'], 'at'>;
+
 export interface KeyRevokedEvent extends LiveEvent {
   key_id: string;
 }
@@ -62,11 +64,12 @@ export interface LiveTopics {
   hostChanged: HostChangeEvent;
   serviceChanged: ServiceChangeEvent;
   apiKeyRevoked: KeyRevokedEvent;
+  incidentChanged: IncidentChangeEvent;
 }
 
 export type LiveTopic = keyof LiveTopics;
 
-export const LIVE_TOPICS: readonly LiveTopic[] = ['serviceStatusChanged', 'checkCompleted', 'recoveryEvent', 'hostChanged', 'serviceChanged', 'apiKeyRevoked'];
+export const LIVE_TOPICS: readonly LiveTopic[] = ['serviceStatusChanged', 'checkCompleted', 'recoveryEvent', 'hostChanged', 'serviceChanged', 'apiKeyRevoked', 'incidentChanged'];
 
 /** The labels a subscriber can select service events by; every given one must match. */
 export type ServiceEventFilter = Pick<ServiceFilter, 'service_id' | 'host_id' | 'environment' | 'region' | 'service_type' | 'severity'>;

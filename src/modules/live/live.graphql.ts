@@ -1,7 +1,8 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import type { EnvironmentName, RecoverAction, ServiceStatus, Severity } from '../../common/enums.js';
 import { EnvironmentEnum, RecoverActionEnum, ServiceStatusEnum, SeverityEnum, graphqlEnum } from '../../graphql/enums.js';
-import type { InventoryChangeKind } from '../../events/event-bus.js';
+import type { IncidentChangeKind, InventoryChangeKind } from '../../events/event-bus.js';
+import { IncidentStateEnum, type IncidentState } from '../alerting/incident.model.js';
 import type { ServiceEventFilter } from './live-events.js';
 
 export const RecoveryEventKindEnum = graphqlEnum(['attempted', 'succeeded', 'failed', 'gave_up'] as const, 'RecoveryEventKind', 'What happened to a recovery.');
@@ -77,4 +78,32 @@ export class ServiceChangeEvent {
   @Field({ name: 'serviceId' }) service_id!: string;
   @Field({ name: 'hostId' }) host_id!: string;
   @Field(() => InventoryChangeKindEnum) kind!: InventoryChangeKind;
+}
+
+export const IncidentChangeKindEnum = graphqlEnum(
+  ['opened', 'acknowledged', 'resolved', 'note', 'suppressed', 'unsuppressed'] as const,
+  'IncidentChangeKind',
+  'What happened to an incident.',
+);
+
+@InputType({ description: 'Incident events to receive; every given criterion must hold.' })
+export class IncidentEventFilterInput {
+  @Field(() => [IncidentStateEnum], { nullable: true, description: 'The incident’s state after the change is one of these.' }) states?: IncidentState[] | null;
+  @Field(() => SeverityEnum, { nullable: true }) severity?: Severity | null;
+  @Field(() => EnvironmentEnum, { nullable: true }) environment?: EnvironmentName | null;
+  @Field(() => String, { nullable: true }) serviceId?: string | null;
+  @Field(() => String, { nullable: true }) hostId?: string | null;
+}
+
+@ObjectType({ description: 'An incident opened, was acknowledged, noted, held back or let through, or resolved; `incident` is it as it is now.' })
+export class IncidentChangeEvent {
+  @Field(() => ID) id!: string;
+  @Field(() => Date) at!: Date;
+  @Field({ name: 'incidentId' }) incident_id!: string;
+  @Field({ name: 'serviceId' }) service_id!: string;
+  @Field({ name: 'hostId' }) host_id!: string;
+  @Field(() => EnvironmentEnum) environment!: EnvironmentName;
+  @Field(() => SeverityEnum) severity!: Severity;
+  @Field(() => IncidentStateEnum) state!: IncidentState;
+  @Field(() => IncidentChangeKindEnum) kind!: IncidentChangeKind;
 }

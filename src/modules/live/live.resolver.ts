@@ -9,10 +9,13 @@ import { Host } from '../hosts/host.model.js';
 import { Service } from '../services/service.model.js';
 import { eventStream } from './event-stream.js';
 import type { LiveConnection } from './live-connection.js';
-import { matchesServiceFilter, type HostChangeEvent as HostChange, type LiveTopics, type ServiceChangeEvent as ServiceChange, type ServiceEventFilter } from './live-events.js';
+import { Incident } from '../alerting/incident.model.js';
+import { matchesServiceFilter, type HostChangeEvent as HostChange, type IncidentChangeEvent as IncidentChange, type LiveTopics, type ServiceChangeEvent as ServiceChange, type ServiceEventFilter } from './live-events.js';
 import {
   CheckCompletedEvent,
   HostChangeEvent,
+  IncidentChangeEvent,
+  IncidentEventFilterInput,
   RecoveryEvent,
   ServiceChangeEvent,
   ServiceEventFilterInput,
@@ -127,6 +130,25 @@ export class LiveResolver {
   }
 
   @Authorized('viewer')
+  @Subscription(() => IncidentChangeEvent, {
+    description: 'Incidents opening, acknowledged, noted, held back or let through, resolved, whichever process changed them.',
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, Record<string, unknown>, GraphQLContext>) => {
+      const live = liveOf(context);
+      const filter = (args as { filter?: IncidentEventFilterInput | null }).filter ?? {};
+      const wanted = (e: IncidentChange) =>
+        (!filter.states?.length || filter.states.includes(e.state)) &&
+        (!filter.severity || e.severity === filter.severity) &&
+        (!filter.environment || e.environment === filter.environment) &&
+        (!filter.serviceId || e.service_id === filter.serviceId) &&
+        (!filter.hostId || e.host_id === filter.hostId);
+      return eventStream<IncidentChange>({ listen: (deliver) => live.hub.listen('incidentChanged', (e) => wanted(e) && deliver(e)) }, live.budget);
+    },
+  })
+  incidentChanged(@Root() event: IncidentChangeEvent, @Arg('filter', () => IncidentEventFilterInput, { nullable: true }) _filter?: IncidentEventFilterInput): IncidentChangeEvent {
+    return event;
+  }
+
+  @Authorized('viewer')
   @Subscription(() => DashboardSummaryType, {
     description: 'The dashboard summary: at once, then at most once a second when it changed.',
     subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, unknown>, GraphQLContext>) => {
@@ -174,6 +196,15 @@ export class HostChangeEventResolver {
   }
 }
 
+@Resolver(() => IncidentChangeEvent)
+export class IncidentChangeEventResolver {
+  @Authorized('viewer')
+  @FieldResolver(() => Incident, { nullable: true, description: 'The incident as it is now; null once expired.' })
+  incident(@Root() event: IncidentChangeEvent, @Ctx() { domain }: GraphQLContext): Promise<Incident | null> {
+    return domain.alerting.incidents.get(event.incident_id);
+  }
+}
+
 @Resolver(() => RecoveryEvent)
 export class RecoveryEventResolver {
   @Authorized('viewer')
@@ -187,6 +218,7 @@ export class RecoveryEventResolver {
 export const liveResolvers = [
   LiveResolver,
   HostChangeEventResolver,
+  IncidentChangeEventResolver,
   RecoveryEventResolver,
   withService(ServiceStatusChangeEvent),
   withCheck(ServiceStatusChangeEvent),

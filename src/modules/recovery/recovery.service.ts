@@ -30,6 +30,14 @@ export interface RecoveryOutcome {
 }
 
 /**
+ * Decides whether automatic recovery of a service may run now: an outcome when it must wait (an environment
+ * that requires an operator's approval), null when it may go ahead.
+ */
+export interface RecoveryGate {
+  hold(service: Service, action: RecoverAction, historyId: string | null, now: Date): Promise<RecoveryOutcome | null>;
+}
+
+/**
  * Brings a down service back: systemctl restart/reload/start/stop or an
  * allow-listed script over SSH, then a re-check. At most
  * max_recovery_attempts within recovery_cooldown_sec; past that it gives up
@@ -45,7 +53,18 @@ export class RecoveryService {
     private readonly events: EventBus,
     private readonly settings: RecoverySettings,
     private readonly logger: Logger = silentLogger,
+    private readonly gate: RecoveryGate | null = null,
   ) {}
+
+  /** Automatic recovery of a service found down (recover_on_down), unless its gate holds it for an approval. */
+  async recoverOnDown(service: Service, host: Host, historyId: string | null, now = new Date()): Promise<RecoveryOutcome> {
+    const held = await this.gate?.hold(service, service.recovery.recover_action, historyId, now);
+    if (held) {
+      await this.annotate(historyId, { recovery_attempted: false, recovery_message: held.message });
+      return held;
+    }
+    return this.recover(service, host, service.recovery.recover_action, historyId, now);
+  }
 
   async recover(service: Service, host: Host, action: RecoverAction, historyId: string | null, now = new Date()): Promise<RecoveryOutcome> {
     const { max_recovery_attempts: max, recovery_cooldown_sec: cooldownSec } = service.recovery;

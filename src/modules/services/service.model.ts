@@ -1,15 +1,34 @@
 import { getModelForClass, index, modelOptions, pre, prop, Severity as TypegooseSeverity } from '@typegoose/typegoose';
 import { Field, Float, Int, ObjectType } from 'type-graphql';
-import { ENVIRONMENTS, SERVICE_STATUSES, type EnvironmentName, type ServiceStatus } from '../../common/enums.js';
+import { ENVIRONMENTS, SERVICE_STATUSES, type EnvironmentName, type RecoverAction, type ServiceStatus } from '../../common/enums.js';
 import { patterns, TAG_RULE, type DataProblem } from '../../common/validation.js';
 import { everyItem, matches, oneOf, withinBounds, maxLength } from '../../db/validators.js';
-import { EnvironmentEnum, ServiceStatusEnum } from '../../graphql/enums.js';
+import { EnvironmentEnum, RecoverActionEnum, ServiceStatusEnum } from '../../graphql/enums.js';
 
 import { AlertingConfig, HealthCheckConfig, MonitoringConfig, RecoveryConfig, serviceLimits } from './service-config.model.js';
 
 export { AlertingConfig, HealthCheckConfig, MonitoringConfig, RecoveryConfig, serviceLimits } from './service-config.model.js';
 
 const inRange = (value: unknown, limits: { min: number; max: number }) => Number.isInteger(value) && (value as number) >= limits.min && (value as number) <= limits.max;
+
+@ObjectType({ description: 'Automatic recovery waiting for an operator’s approveRecovery (its environment requires approval).' })
+export class RecoveryApproval {
+  @Field(() => RecoverActionEnum)
+  @prop({ required: true, type: String })
+  public action!: RecoverAction;
+
+  @Field(() => Date, { name: 'requestedAt' })
+  @prop({ required: true })
+  public requested_at!: Date;
+
+  @Field(() => Date, { name: 'expiresAt', description: 'Not approved by then, it lapses; the next failed check asks again.' })
+  @prop({ required: true })
+  public expires_at!: Date;
+
+  /** Set by approveRecovery: the next automatic recovery of the service goes ahead (and clears the request). */
+  @prop({ type: String, default: null })
+  public approved_by!: string | null;
+}
 
 @modelOptions({
   schemaOptions: {
@@ -161,6 +180,10 @@ export class Service {
   @Field(() => Date, { name: 'recoveryGaveUpAt', nullable: true, description: 'Recovery stopped trying at this instant; the service needs a person.' })
   @prop({ type: Date, default: null })
   public recovery_gave_up_at!: Date | null;
+
+  /** Not in the seed: automatic recovery waiting for an operator (environment approval_required), until it expires. */
+  @prop({ type: () => RecoveryApproval, _id: false, default: null })
+  public recovery_approval!: RecoveryApproval | null;
 
   /** Not in the seed: the instant this service becomes stale (last check, or creation, plus N intervals). */
   @Field(() => Date, { name: 'staleAt', nullable: true, description: 'When this service counts as stale if not checked again.' })

@@ -9,7 +9,9 @@ const PD_SEVERITY: Record<Severity, string> = { critical: 'critical', high: 'err
 
 /** Events API v2: one event per incident, `dedup_key` = the incident id (so acknowledge and resolve find it). */
 export function pagerDutyEvents(message: AlertMessage, routingKey: string): Record<string, unknown>[] {
-  if (message.event === 'test' || message.event === 'recovery_notice') {
+  // A page is for an incident: a recovery about to run is not one (the incident's own events follow).
+  if (message.event === 'recovery_notice') return [];
+  if (message.event === 'test') {
     return [{ routing_key: routingKey, event_action: 'trigger', dedup_key: `test-${message.sent_at.getTime()}`, payload: { summary: message.summary.slice(0, 1024), source: 'service-monitor', severity: 'info' } }];
   }
   return message.incidents.map((incident) => event(message, incident, routingKey));
