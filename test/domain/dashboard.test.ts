@@ -58,6 +58,7 @@ describe('summary', () => {
       by_environment: [],
       by_region: [],
       by_service_type: [],
+      open_incidents: [],
     });
   });
 

@@ -71,7 +71,7 @@ describe('create', () => {
         '_id', 'service_id', 'host_id', 'service_name', 'service_type', 'display_name', 'description', 'monitoring',
         'recovery', 'alerting', 'health_check', 'current_status', 'last_check', 'last_status_change',
         'uptime_percentage', 'consecutive_failures', 'environment', 'region', 'tags', 'dependencies', 'stale_at',
-        'next_check_at', 'lease_owner', 'lease_until', 'recovery_attempts', 'recovery_gave_up_at',
+        'next_check_at', 'lease_owner', 'lease_until', 'recovery_attempts', 'recovery_gave_up_at', 'recovery_approval',
         'created_at', 'updated_at',
       ].sort(),
     );
@@ -425,7 +425,15 @@ describe('muteAlerts', () => {
     await services.create(serviceInput({ alerting: { severity: 'critical', channels: ['slack'] } }));
     const until = new Date('2026-03-01T18:00:00Z');
     await services.muteAlerts('svc_jeju_mysql_001', until);
-    expect((await rawService())!.alerting).toEqual({ enabled: true, channels: ['slack'], severity: 'critical', escalation_policy: null, mute_until: until });
+    expect((await rawService())!.alerting).toEqual({
+      enabled: true,
+      channels: ['slack'],
+      severity: 'critical',
+      escalation_policy: null,
+      mute_until: until,
+      failure_threshold: null,
+      success_threshold: null,
+    });
     await services.muteAlerts('svc_jeju_mysql_001', null);
     expect((await rawService())!.alerting.mute_until).toBeNull();
   });

@@ -104,6 +104,14 @@ export class HostService {
     } catch (error) {
       translateWriteError(error, duplicateHost, Object.keys(fields), () => new NotFoundError('host', hostId));
     }
+    if (relabelled) {
+      // Again after the host is saved: a service created meanwhile read the host's old labels after the first pass
+      // and before the save (its own re-read of the host came too early to see the move); this pass catches it.
+      await ServiceModel.updateMany(
+        { host_id: hostId, $or: [{ environment: { $ne: host.environment } }, { region: { $ne: host.region } }] },
+        { $set: { environment: host.environment, region: host.region, updated_at: new Date() } },
+      );
+    }
     this.announce(hostId, 'updated');
     if (relabelled) {
       announceServiceChanges(this.events, await ServiceModel.find({ host_id: hostId }, { service_id: 1, host_id: 1 }).lean(), 'updated');
