@@ -124,8 +124,10 @@ describe('recovery', () => {
     expect(ssh.sshd.readCalls().some((call) => call.includes('restart -- nginx.service'))).toBe(true);
     expectError(await api.request(ApproveRecoveryDocument, { incidentId: incident.incidentId }, { as: 'operator' }), 'CONFLICT');
 
+    await api.domain.alerting.evaluatePending();
     ssh.sshd.setUnitState('nginx.service', 'failed');
     await api.data(RunCheckDocument, { serviceId: 'svc_nginx' }, { as: 'operator' });
+    await api.domain.alerting.evaluatePending();
     const asked = await openIncident();
     expect(asked.recoveryApproval).toMatchObject({ action: 'RESTART' });
     const { declineRecovery } = await api.data(DeclineRecoveryDocument, { incidentId: asked.incidentId, note: 'not during the sale' }, { as: 'operator' });

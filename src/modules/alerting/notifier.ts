@@ -9,7 +9,7 @@ import { pushTimeline, timelineEntry } from './incident-log.js';
 import { IncidentModel, type Incident } from './incident.model.js';
 import { suppressionReason } from './incident-rules.js';
 import { enqueue, type OutboxEntry } from './outbox.js';
-import { NotificationModel } from './outbox.model.js';
+import { NotificationModel, type Notification } from './outbox.model.js';
 
 export interface NotifierSettings {
   /** A new incident waits this long for others of its host, so they go out as one message. */
@@ -153,13 +153,19 @@ export class Notifier {
   private async recentSlots(incidents: readonly Incident[], now: Date): Promise<Map<string, Slot>> {
     const keys = [...new Set(incidents.map((i) => `host:${i.host_id}`))];
     const since = new Date(+now - this.settings.groupIntervalMs - this.settings.groupWaitMs);
-    const rows = await NotificationModel.collection
-      .aggregate<{ _id: { g: string; c: string }; pending: Date | null; sent: Date | null }>([
-        { $match: { group_key: { $in: keys }, event: { $in: ['triggered', 'flapping'] }, created_at: { $gte: since } } },
-        { $group: { _id: { g: '$group_key', c: '$channel_id' }, pending: { $max: { $cond: [{ $eq: ['$state', 'pending'] }, '$not_before', null] } }, sent: { $max: '$sent_at' } } },
-      ])
-      .toArray();
-    return new Map(rows.map((r) => [`${r._id.g}|${r._id.c}`, { pending: r.pending ? +r.pending : undefined, sent: r.sent ? +r.sent : undefined }]));
+    const recent = await NotificationModel.find(
+      { group_key: { $in: keys }, event: { $in: ['triggered', 'flapping'] }, created_at: { $gte: since } },
+      { group_key: 1, channel_id: 1, state: 1, not_before: 1, sent_at: 1 },
+    ).lean<Pick<Notification, 'group_key' | 'channel_id' | 'state' | 'not_before' | 'sent_at'>[]>();
+    const slots = new Map<string, Slot>();
+    for (const n of recent) {
+      const key = `${n.group_key}|${n.channel_id}`;
+      const slot = slots.get(key) ?? {};
+      if (n.state === 'pending') slot.pending = Math.max(slot.pending ?? 0, +n.not_before);
+      if (n.sent_at) slot.sent = Math.max(slot.sent ?? 0, +n.sent_at);
+      slots.set(key, slot);
+    }
+    return slots;
   }
 
   private async notify(incident: Incident, channelIds: string[], event: 'triggered' | 'flapping', note: string | null, slots: Map<string, Slot>, now: Date): Promise<void> {
