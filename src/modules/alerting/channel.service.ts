@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidInputError, NotFoundError } from '../../common/errors.js';
 import { SEVERITIES, type Severity } from '../../common/enums.js';
+import { isHttpUrl } from '../../common/validation.js';
 import { isDuplicateKeyError } from '../../db/mongo-errors.js';
 import { CHANNEL_TYPES, NotificationChannelModel, SMTP_SECURITY, type ChannelSettings, type ChannelType, type NotificationChannel, type SmtpSecurity } from './channel.model.js';
 import { meetsSeverity } from './incident-rules.js';
@@ -126,7 +127,7 @@ function validate(channel: Omit<StoredShape, 'channel_id'>): void {
   if (!SEVERITIES.includes(channel.min_severity)) problem('minSeverity', `must be one of ${SEVERITIES.join(', ')}`);
   if (!Number.isInteger(channel.rate_per_minute) || channel.rate_per_minute < 1 || channel.rate_per_minute > 6000) problem('ratePerMinute', `must be 1-6000, got ${channel.rate_per_minute}`);
   if (channel.secret !== null && (channel.secret.length > 4096 || /[\r\n]/.test(channel.secret))) problem('secret', 'must be at most 4096 characters on one line');
-  if (s.url !== null && !isHttpUrl(s.url)) problem('url', 'must be an http(s) URL without credentials');
+  if (s.url !== null && !isPlainHttpUrl(s.url)) problem('url', 'must be an http(s) URL without credentials');
   switch (channel.type) {
     case 'webhook':
     case 'alertmanager':
@@ -134,7 +135,7 @@ function validate(channel: Omit<StoredShape, 'channel_id'>): void {
       break;
     case 'slack':
       if (!channel.secret) problem('secret', 'is required for SLACK: the incoming-webhook URL');
-      else if (!isHttpUrl(channel.secret)) problem('secret', 'must be the Slack incoming-webhook URL (https://hooks.slack.com/services/...)');
+      else if (!isPlainHttpUrl(channel.secret)) problem('secret', 'must be the Slack incoming-webhook URL (https://hooks.slack.com/services/...)');
       break;
     case 'pagerduty':
       if (!channel.secret) problem('secret', 'is required for PAGERDUTY: the integration’s routing key');
@@ -154,13 +155,11 @@ function validate(channel: Omit<StoredShape, 'channel_id'>): void {
   if (problems.length) throw new InvalidInputError(problems);
 }
 
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password && value.length <= 2048;
-  } catch {
-    return false;
-  }
+/** An http(s) URL (the project's rule) that carries no credentials: a channel's secret goes in `secret`. */
+function isPlainHttpUrl(value: string): boolean {
+  if (value.length > 2048 || !isHttpUrl(value)) return false;
+  const url = new URL(value);
+  return !url.username && !url.password;
 }
 
 function duplicateName(error: unknown, name: string | undefined): unknown {
