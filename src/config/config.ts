@@ -148,6 +148,7 @@ export const settings = {
   alertSuccessThreshold: setting('ALERT_SUCCESS_THRESHOLD', '2', 'Successful checks in a row that resolve an incident, unless the service or its environment says otherwise.', integer(1, 1000)),
   alertGroupWaitSec: setting('ALERT_GROUP_WAIT_SEC', '2', 'A new incident waits this long for others on its host, so they go out as one notification.', integer(0, 600)),
   alertGroupIntervalSec: setting('ALERT_GROUP_INTERVAL_SEC', '60', 'After a host’s notification went out, its further incidents wait until this long after it and go out together as one update (0: as they come).', integer(0, 3600)),
+  alertHostCorrelation: setting('ALERT_HOST_CORRELATION', 'true', 'When an incident opens on a host, the host’s other services that are failing too (a failed check or more) open theirs with it: a host outage is one notification at once, not one per check interval.', boolean),
   alertSweepSec: setting('ALERT_SWEEP_SEC', '15', 'How often open incidents held back (muted, maintenance, dependency down) are looked at again, to notify them when the reason ends.', integer(1, 3600)),
   flapThreshold: setting('FLAP_THRESHOLD', '4', 'A service that opens this many incidents within FLAP_WINDOW_SEC is flapping: one notification says so, the rest stay quiet until it is stable.', integer(2, 1000)),
   flapWindowSec: setting('FLAP_WINDOW_SEC', '3600', 'The window FLAP_THRESHOLD counts incidents in.', integer(60, 7 * 86_400)),

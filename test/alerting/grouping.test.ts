@@ -52,3 +52,42 @@ test('the first incidents of a host go out together; later ones wait for one upd
   const sent = (await api.data(IncidentsDocument, {})).incidents.edges.map((e) => e.node.deliveries[0]!.state);
   expect(sent).toEqual(['SENT', 'SENT', 'SENT', 'SENT']);
 });
+
+test('a host outage opens at once: when one service reaches its threshold, the host’s other failing services open with it', async () => {
+  const hook2 = hook.received.length;
+  await api.data(CreateNotificationChannelDocument, { input: { name: 'hook', type: 'WEBHOOK', url: hook.url } });
+  await api.domain.hosts.create(hostInput({ host_id: 'host_db', hostname: 'db-01', ip_address: '10.9.0.2' }));
+  await api.domain.hosts.create(hostInput({ host_id: 'host_other', hostname: 'other-01', ip_address: '10.9.0.3' }));
+  const service = (service_id: string, host_id: string) =>
+    api.domain.services.create({
+      service_id,
+      host_id,
+      service_name: `${service_id}.service`,
+      service_type: 'nginx',
+      monitoring: { method: 'http', target: `${target.url}/${service_id}`, interval_sec: 60, retry_attempts: 0 },
+      recovery: { recover_on_down: false },
+      alerting: { channels: ['webhook'], failure_threshold: 3 },
+    });
+  for (const id of ['db_1', 'db_2', 'db_3']) await service(id, 'host_db');
+  await service('other_1', 'host_other');
+  const check = async (serviceId: string, status: number) => {
+    target.answerWith({ status });
+    await api.data(RunCheckDocument, { serviceId }, { as: 'operator' });
+  };
+  // db_2 and other_1 have failed once (below the threshold of 3); db_3 is fine.
+  await check('db_2', 500);
+  await check('other_1', 500);
+  await check('db_3', 200);
+  await api.domain.alerting.evaluatePending();
+  expect((await api.data(IncidentsDocument, { filter: { hostId: 'host_db' } })).incidents.edges).toHaveLength(0);
+  for (let i = 0; i < 3; i++) await check('db_1', 500);
+  await api.domain.alerting.evaluatePending();
+
+  const incidents = (await api.data(IncidentsDocument, {})).incidents.edges.map((e) => e.node).filter((i) => i.hostId !== 'host_web');
+  expect(incidents.map((i) => i.serviceId).sort()).toEqual(['db_1', 'db_2']);
+  const db2 = incidents.find((i) => i.serviceId === 'db_2')!;
+  expect(db2.timeline[0]!.message).toMatch(/^1 failed check in a row.*\(opened with db_1's incident on the same host\)$/);
+  expect(await api.domain.alerting.sender.sendDue(() => new Date(Date.now() + 1_500))).toBe(1);
+  const message = hook.received.slice(hook2).map((r) => (r.json as { incidents: { service_id: string }[] }).incidents.map((i) => i.service_id).sort());
+  expect(message).toEqual([['db_1', 'db_2']]);
+});

@@ -8,6 +8,7 @@ import { ApiKeysDocument, CreateApiKeyDocument, RevokeApiKeyDocument, UpdateApiK
 import { expectError, useApiServer, type RequestOptions } from '../helpers/api.js';
 import { eventually, liveClient } from '../helpers/live-client.js';
 import { ApiKeyModel } from '../../src/modules/auth/api-key.model.js';
+import { KEY_CACHE_MS } from '../../src/modules/auth/api-key.service.js';
 import { CLAIM_MS } from '../../src/modules/auth/last-admin-guard.js';
 
 const api = useApiServer(import.meta.filename, {}, { keepAliveMs: 300 });
@@ -154,6 +155,21 @@ describe('names and expiry', () => {
     expect((await late.closed).code).toBe(4403);
     await open.dispose();
     await late.dispose();
+  });
+
+  test('a key revoked here is refused at once; revoked elsewhere (another process), within KEY_CACHE_MS', async () => {
+    const here = await api.apiKeys.issue('revoked here', 'viewer');
+    const elsewhere = await api.apiKeys.issue('revoked elsewhere', 'viewer');
+    for (const key of [here, elsewhere]) expect((await api.request(ViewerDocument, {}, bearer(key.secret))).status).toBe(200);
+
+    await api.data(RevokeApiKeyDocument, { keyId: here.apiKey.key_id });
+    expect((await api.request(ViewerDocument, {}, bearer(here.secret))).status).toBe(401);
+
+    // As the keys CLI or another API process would: the stored key changes, this process hears nothing.
+    await ApiKeyModel.updateOne({ key_id: elsewhere.apiKey.key_id }, { $set: { revoked_at: new Date() } });
+    const revokedAt = Date.now();
+    await eventually(async () => (await api.request(ViewerDocument, {}, bearer(elsewhere.secret))).status === 401, KEY_CACHE_MS + 2_000, 'the revocation to be seen');
+    expect(Date.now() - revokedAt).toBeLessThan(KEY_CACHE_MS + 1_000);
   });
 
   test('keys stored before names and expiry existed keep working and are listed', async () => {

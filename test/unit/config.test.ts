@@ -51,6 +51,7 @@ describe('defaults', () => {
       alertSuccessThreshold: 2,
       alertGroupWaitSec: 2,
       alertGroupIntervalSec: 60,
+      alertHostCorrelation: true,
       alertSweepSec: 15,
       flapThreshold: 4,
       flapWindowSec: 3600,

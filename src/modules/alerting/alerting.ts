@@ -19,6 +19,7 @@ export interface AlertingSettings {
   alertSuccessThreshold: number;
   alertGroupWaitSec: number;
   alertGroupIntervalSec: number;
+  alertHostCorrelation: boolean;
   alertSweepSec: number;
   incidentRetentionDays: number;
   notificationRetentionDays: number;
@@ -34,6 +35,7 @@ export const DEFAULT_ALERTING_SETTINGS: AlertingSettings = {
   alertSuccessThreshold: 2,
   alertGroupWaitSec: 2,
   alertGroupIntervalSec: 60,
+  alertHostCorrelation: true,
   alertSweepSec: 15,
   incidentRetentionDays: 90,
   notificationRetentionDays: 30,
@@ -86,7 +88,7 @@ export class Alerting {
     const leaseMs = Math.max(15_000, 2 * settings.notifyTimeoutMs + 5_000);
     this.sender = new OutboxSender(this.channels, { ...DEFAULT_SENDER_SETTINGS, timeoutMs: settings.notifyTimeoutMs, maxAttempts: settings.notifyMaxAttempts, groupWindowMs: Math.max(groupWaitMs, 1_000), leaseMs }, logger);
     this.notifier = new Notifier(this.channels, { groupWaitMs, groupIntervalMs: settings.alertGroupIntervalSec * 1000, notificationRetentionDays: settings.notificationRetentionDays, flapWindowMs: settings.flapWindowSec * 1000 }, () => this.sender.wake(), this.changed);
-    this.evaluator = new IncidentEvaluator({ defaults: { failure: settings.alertFailureThreshold, success: settings.alertSuccessThreshold }, retentionDays: settings.incidentRetentionDays, flapThreshold: settings.flapThreshold, flapWindowMs: settings.flapWindowSec * 1000 });
+    this.evaluator = new IncidentEvaluator({ defaults: { failure: settings.alertFailureThreshold, success: settings.alertSuccessThreshold }, retentionDays: settings.incidentRetentionDays, flapThreshold: settings.flapThreshold, flapWindowMs: settings.flapWindowSec * 1000, hostCorrelation: settings.alertHostCorrelation });
     this.incidents = new IncidentService(this.notifier, settings.incidentRetentionDays, this.changed);
     this.approvals = new RecoveryApprovals(settings.recoveryApprovalTtlSec * 1000);
     this.escalator = new Escalator(this.channels, settings.notificationRetentionDays, () => this.sender.wake());

@@ -14,6 +14,8 @@ export interface EvaluatorSettings {
   /** A service that opens this many incidents within `flapWindowMs` (this one included) is flapping. */
   flapThreshold: number;
   flapWindowMs: number;
+  /** An incident opening on a host opens those of its other failing services too (ALERT_HOST_CORRELATION). */
+  hostCorrelation: boolean;
 }
 
 /** A check's outcome, as the engine publishes it. */
@@ -22,7 +24,13 @@ export interface CheckOutcome {
   error?: string | null;
 }
 
-type ServiceFacts = Pick<Service, 'service_id' | 'host_id' | 'service_name' | 'environment' | 'region' | 'consecutive_failures' | 'alerting' | 'dependencies'> & { last_error?: string | null };
+type ServiceFacts = Pick<Service, 'service_id' | 'host_id' | 'service_name' | 'environment' | 'region' | 'consecutive_failures' | 'alerting' | 'dependencies'> & {
+  last_error?: string | null;
+  /** Opened below its threshold, with this service's incident on the same host. */
+  with_service?: string;
+};
+
+const FACTS = { service_id: 1, host_id: 1, service_name: 1, environment: 1, region: 1, consecutive_failures: 1, alerting: 1, dependencies: 1 } as const;
 
 /** What an evaluation changed: incidents opened and resolved (the notifier queues their notifications). */
 export interface Evaluation {
@@ -48,7 +56,7 @@ export class IncidentEvaluator {
     const latest = new Map(outcomes.map((o) => [o.service_id, o]));
     const ids = [...latest.keys()];
     const [services, open, environments] = await Promise.all([
-      ServiceModel.find({ service_id: { $in: ids } }, { service_id: 1, host_id: 1, service_name: 1, environment: 1, region: 1, consecutive_failures: 1, alerting: 1, dependencies: 1 }).lean<ServiceFacts[]>(),
+      ServiceModel.find({ service_id: { $in: ids } }, FACTS).lean<ServiceFacts[]>(),
       IncidentModel.find({ open_service_id: { $in: ids } }, { timeline: 0 }).lean<Incident[]>(),
       this.environmentsByName(),
     ]);
@@ -69,8 +77,29 @@ export class IncidentEvaluator {
         if (resolved) evaluation.resolved.push(resolved);
       }),
     );
+    if (this.settings.hostCorrelation) toOpen.push(...(await this.failingNeighbours(toOpen)));
     evaluation.opened = await this.open(toOpen, environments, now);
     return evaluation;
+  }
+
+  /**
+   * The other services of the hosts where incidents open now that are failing too (a failed check or more) and have
+   * no incident: in a host outage each service reaches its threshold at its own point of the check interval, so one
+   * incident per interval would trickle in and each would be notified on its own. Opened together, the host's
+   * outage is one notification, at once.
+   */
+  private async failingNeighbours(opening: ServiceFacts[]): Promise<ServiceFacts[]> {
+    if (opening.length === 0) return [];
+    const first = new Map<string, string>();
+    for (const service of opening) if (!first.has(service.host_id)) first.set(service.host_id, service.service_id);
+    const opened = new Set(opening.map((s) => s.service_id));
+    const failing = (
+      await ServiceModel.find({ host_id: { $in: [...first.keys()] }, consecutive_failures: { $gte: 1 }, 'monitoring.enabled': { $ne: false } }, FACTS).lean<ServiceFacts[]>()
+    ).filter((s) => !opened.has(s.service_id));
+    if (failing.length === 0) return [];
+    const open = await IncidentModel.find({ open_service_id: { $in: failing.map((s) => s.service_id) } }, { service_id: 1 }).lean<Pick<Incident, 'service_id'>[]>();
+    const withIncident = new Set(open.map((i) => i.service_id));
+    return failing.filter((s) => !withIncident.has(s.service_id)).map((s) => ({ ...s, with_service: first.get(s.host_id)! }));
   }
 
   /** An open incident after a check: failures reset its success streak, successes count towards resolving it. */
@@ -102,7 +131,9 @@ export class IncidentEvaluator {
       const cause = (service.dependencies ?? []).map((id) => causeByService.get(id)).find(Boolean) ?? null;
       const recent = await IncidentModel.countDocuments({ service_id: service.service_id, opened_at: { $gte: new Date(+now - this.settings.flapWindowMs) } });
       const flapping = recent + 1 >= this.settings.flapThreshold;
-      const failed = `${service.consecutive_failures} failed checks in a row${service.last_error ? `: ${service.last_error}` : ''}`;
+      const failed = `${service.consecutive_failures} failed check${service.consecutive_failures === 1 ? '' : 's'} in a row${service.last_error ? `: ${service.last_error}` : ''}${
+        service.with_service ? ` (opened with ${service.with_service}'s incident on the same host)` : ''
+      }`;
       const incident: Incident = {
         incident_id: `inc_${randomUUID()}`,
         service_id: service.service_id,

@@ -34,6 +34,13 @@ const KEY_FORMAT = /^smk_([a-f0-9]{16})_([A-Za-z0-9_-]{43})$/;
 const LAST_USED_RESOLUTION_MS = 60_000;
 // A key changed concurrently by others is looked at again at most this often before giving up.
 const CHANGE_TRIES = 5;
+/**
+ * How long a key read for one request answers for the next ones of this process. Every request needs its key, and
+ * the read was most of a small request's cost; a revocation or role change made by this process applies at once, one
+ * made elsewhere (another API process, the keys CLI) within this time.
+ */
+export const KEY_CACHE_MS = 2_000;
+const KEY_CACHE_ENTRIES = 10_000;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -49,7 +56,12 @@ export function claimedKeyId(presented: string): string | null {
  */
 export class ApiKeyService {
   /** `events` hears `api-key.revoked`, so live connections made with a revoked key are closed. */
-  constructor(private readonly events: EventBus = new EventBus()) {}
+  private readonly recent = new Map<string, { key: ApiKey; readAt: number }>();
+
+  constructor(
+    private readonly events: EventBus = new EventBus(),
+    private readonly cacheMs = KEY_CACHE_MS,
+  ) {}
 
   async issue(name: string, role: Role, options: KeyOptions = {}, now = new Date()): Promise<IssuedKey> {
     if (!ROLES.includes(role)) throw InvalidInputError.single('role', `must be one of ${ROLES.join(', ')}`);
@@ -82,6 +94,7 @@ export class ApiKeyService {
           : // Takes no active admin key away; guarded on the role it was decided on (a key made admin meanwhile is looked at again).
             await ApiKeyModel.findOneAndUpdate({ key_id: keyId, revoked_at: null, role: key.role }, { $set: { revoked_at: now } }, { returnDocument: 'after' }).lean<ApiKey>();
       if (revoked) {
+        this.recent.delete(keyId);
         this.events.publish('api-key.revoked', { key_id: keyId, at: now });
         return readApiKey(revoked);
       }
@@ -104,7 +117,10 @@ export class ApiKeyService {
       const changed = demotes
         ? await changeActiveAdminKey(keyId, set)
         : await ApiKeyModel.findOneAndUpdate({ key_id: keyId, revoked_at: null, role: key.role }, { $set: set }, { returnDocument: 'after' }).lean<ApiKey>();
-      if (changed) return readApiKey(changed);
+      if (changed) {
+        this.recent.delete(keyId);
+        return readApiKey(changed);
+      }
     }
     throw new ConflictError(`API key '${keyId}' kept changing while it was being updated; try again`);
   }
@@ -121,14 +137,26 @@ export class ApiKeyService {
     const match = KEY_FORMAT.exec(presented);
     if (!match) return null;
     const [, keyId, secret] = match;
-    const key = await ApiKeyModel.findOne({ key_id: keyId }).lean<ApiKey>();
+    const key = await this.read(keyId!, now);
     if (!key || !isActiveKey(key, now)) return null;
     const expected = Buffer.from(key.secret_sha256, 'hex');
     if (!timingSafeEqual(expected, Buffer.from(sha256(secret!), 'hex'))) return null;
     if (!key.last_used_at || +now - +key.last_used_at > LAST_USED_RESOLUTION_MS) {
+      key.last_used_at = now;
       await ApiKeyModel.updateOne({ key_id: keyId }, { $set: { last_used_at: now } });
     }
     return { keyId: key.key_id, role: key.role, name: key.name ?? '' };
+  }
+
+  /** The stored key, as read within the last `cacheMs` by this process (found keys only: a new key is usable at once). */
+  private async read(keyId: string, now: Date): Promise<ApiKey | null> {
+    const cached = this.recent.get(keyId);
+    if (cached && +now - cached.readAt < this.cacheMs && +now >= cached.readAt) return cached.key;
+    const key = await ApiKeyModel.findOne({ key_id: keyId }).lean<ApiKey>();
+    if (!key || this.cacheMs <= 0) return key;
+    if (this.recent.size >= KEY_CACHE_ENTRIES) this.recent.clear();
+    this.recent.set(keyId, { key, readAt: +now });
+    return key;
   }
 
   /** Why a presented key is refused (for the audit log): it does not say more than the refusal to the caller. */
