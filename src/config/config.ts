@@ -84,6 +84,7 @@ export const settings = {
     integer(100, 10_000_000),
   ),
   graphqlMaxAliases: setting('GRAPHQL_MAX_ALIASES', '30', 'Most aliases one GraphQL operation may use (a fragment’s at each use).', integer(1, 10_000)),
+  graphqlMaxDocumentChars: setting('GRAPHQL_MAX_DOCUMENT_CHARS', '100000', 'Longest GraphQL document (the operation text; variables apart) in characters; a longer one is refused before it is parsed.', integer(1_000, 10_000_000)),
   graphqlMaxTokens: setting('GRAPHQL_MAX_TOKENS', '2000', 'Most tokens (names, punctuation, values) in one GraphQL document; parsing stops past it.', integer(100, 1_000_000)),
   graphqlMaxDirectives: setting('GRAPHQL_MAX_DIRECTIVES', '50', 'Most directives one GraphQL operation may use (a fragment’s at each use).', integer(1, 10_000)),
   graphqlTimeoutMs: setting(

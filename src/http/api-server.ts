@@ -12,7 +12,7 @@ import type { Domain } from '../modules/domain.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { formatErrorFor } from '../graphql/errors.js';
 import { legacyJsonStatus } from '../graphql/http-status.js';
-import { complexityLimit, DEFAULT_QUERY_LIMITS, deadlineIn, enforceDeadlines, limitRules, oneTimeoutErrorPerResponse, parseOptionsFor, type QueryLimits } from '../graphql/limits.js';
+import { complexityLimit, DEFAULT_QUERY_LIMITS, deadlineIn, documentTooLong, enforceDeadlines, limitRules, oneTimeoutErrorPerResponse, parseOptionsFor, type QueryLimits } from '../graphql/limits.js';
 import { createLoaders } from '../graphql/loaders.js';
 import { buildApiSchema } from '../graphql/schema.js';
 import { noSubscriptionsOverHttp } from '../graphql/subscriptions-over-http.js';
@@ -124,6 +124,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
+    refuseLongDocuments(limits),
     expressMiddleware(apollo, { context: ({ req, res }) => contextFor(req.headers.authorization, options, keyLimiter, limits, res) }),
   );
 
@@ -262,6 +263,15 @@ function releaseKeyWhenAnswered(): ApolloServerPlugin<GraphQLContext> {
 
 function definedOnly<T extends object>(values: Partial<T> | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(values ?? {}).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** A document past GRAPHQL_MAX_DOCUMENT_CHARS is answered here, before Apollo hashes and parses it. */
+function refuseLongDocuments(limits: QueryLimits): express.RequestHandler {
+  return (req, res, next) => {
+    const error = documentTooLong((req.body as { query?: unknown } | undefined)?.query, limits);
+    if (!error) return next();
+    res.status(400).json({ errors: [{ message: error.message, extensions: { code: error.extensions.code } }] });
+  };
 }
 
 /** Bodies Express could not read (bad JSON, too large) get a GraphQL-shaped error, never its HTML page with a stack. */

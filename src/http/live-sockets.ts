@@ -6,7 +6,7 @@ import { oneLine, throttledLog } from '../common/log-throttle.js';
 import type { Logger } from '../common/logger.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { formatErrorFor } from '../graphql/errors.js';
-import { complexityError, deadlineIn, limitRules, parseOptionsFor, withOneTimeoutError, type QueryLimits } from '../graphql/limits.js';
+import { complexityError, deadlineIn, documentTooLong, limitRules, parseOptionsFor, withOneTimeoutError, type QueryLimits } from '../graphql/limits.js';
 import { createLoaders } from '../graphql/loaders.js';
 import { recordRefusedSocket } from '../modules/audit/audit-capture.js';
 import type { ApiKeyService, Caller } from '../modules/auth/api-key.service.js';
@@ -219,6 +219,8 @@ export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
       admission.release();
       return errors;
     };
+    const tooLong = documentTooLong(payload.query, options.limits);
+    if (tooLong) return refuse([tooLong]);
     let document;
     try {
       document = parse(payload.query, parseOptions);

@@ -56,10 +56,10 @@ interface Body {
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
-async function post(url: string, query: string, variables: Record<string, unknown> = {}): Promise<{ status: number; body: Body }> {
+async function post(url: string, query: string, variables: Record<string, unknown> = {}, key = api.keys.admin): Promise<{ status: number; body: Body }> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${api.keys.admin}` },
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${key}` },
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, body: (await response.json()) as Body };
@@ -149,8 +149,10 @@ describe('depth limit', () => {
     const atLimit = await post(api.url, ten);
     expect(atLimit.status, JSON.stringify(atLimit.body)).toBe(200);
     let response!: { status: number; body: Body };
+    // A key this process has not read yet: its read shows the commands are seen.
+    const { secret } = await api.apiKeys.issue('depth', 'admin');
     const commands = await commandsOn(async () => {
-      response = await post(api.url, eleven);
+      response = await post(api.url, eleven, {}, secret);
     });
     expect(response.status).toBe(400);
     expect(response.body.errors![0]!.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
@@ -166,8 +168,9 @@ describe('complexity limit', () => {
   test('500 hosts × their services × 500 checks each is QUERY_TOO_COMPLEX (400), and nothing is read', async () => {
     await seedHost();
     let response!: { status: number; body: Body };
+    const { secret } = await api.apiKeys.issue('complex', 'admin');
     const commands = await commandsOn(async () => {
-      response = await post(api.url, TOO_COMPLEX);
+      response = await post(api.url, TOO_COMPLEX, {}, secret);
     });
     expect(response.status).toBe(400);
     expect(response.body.data).toBeUndefined();
@@ -249,6 +252,14 @@ describe('aliases, tokens and directives', () => {
     const response = await post(api.url, query);
     expect(response.status).toBe(400);
     expect(response.body.errors![0]).toEqual({ message: 'The operation uses 52 directives; at most 50 are allowed.', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+  });
+
+  test('a document past GRAPHQL_MAX_DOCUMENT_CHARS is refused before it is parsed, over HTTP and the socket', async () => {
+    const query = `{ viewer { role } ${' '.repeat(100_001)}}`;
+    const response = await post(api.url, query);
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([{ message: `The document is ${query.length} characters long; at most 100000 are read (send data as variables).`, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }]);
+    expect((await post(api.url, `{ viewer { role } ${' '.repeat(99_000)}}`)).body).toEqual({ data: { viewer: { role: 'ADMIN' } } });
   });
 
   test('a document past the token limit is refused while parsing', async () => {

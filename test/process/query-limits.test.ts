@@ -98,7 +98,7 @@ describe('the attacks of issue 10 are refused, and the process keeps answering',
     expect(await healthz()).toBe(200);
   }, 60_000);
 
-  test('5,000 aliases of dashboardSummary: refused while parsing (GRAPHQL_PARSE_FAILED, token limit), over HTTP and the socket, 8 at once', async () => {
+  test('5,000 aliases of dashboardSummary (194 KB): refused unread (GRAPHQL_PARSE_FAILED, document length), over HTTP and the socket, 8 at once', async () => {
     const key = await viewerKey('aliases');
     const [http, socket] = await Promise.all([
       Promise.all(Array.from({ length: 8 }, () => graphql(key, aliases(5000, 'dashboardSummary { totalHosts }')))),
@@ -106,11 +106,20 @@ describe('the attacks of issue 10 are refused, and the process keeps answering',
     ]);
     for (const answer of http) {
       expect(answer.status).toBe(400);
-      // (graphql-js writes "more that".)
-      expect(answer.body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/^Syntax Error: Document contains more th[ae][nt] 2000 tokens/), extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
+      expect(answer.body.errors).toEqual([{ message: expect.stringMatching(/^The document is \d+ characters long; at most 100000 are read/), extensions: { code: 'GRAPHQL_PARSE_FAILED' } }]);
     }
-    for (const errors of socket) expect(errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/more th[ae][nt] 2000 tokens/), extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
+    for (const errors of socket) expect(errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/^The document is \d+ characters long/), extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
     expect(await healthz()).toBe(200);
+  }, 60_000);
+
+  test('2,000 aliases (76 KB, within the length): refused while parsing (GRAPHQL_PARSE_FAILED, token limit), over HTTP and the socket', async () => {
+    const key = await viewerKey('aliases-tokens');
+    const http = await graphql(key, aliases(2000, 'dashboardSummary { totalHosts }'));
+    expect(http.status).toBe(400);
+    // (graphql-js writes "more that".)
+    expect(http.body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/^Syntax Error: Document contains more th[ae][nt] 2000 tokens/), extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
+    const socket = await refusalOverSocket(key, aliases(2000, 'dashboardSummaryChanged { totalHosts }', 'subscription'));
+    expect(socket).toEqual([expect.objectContaining({ message: expect.stringMatching(/more th[ae][nt] 2000 tokens/), extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
   }, 60_000);
 
   test('aliases within the token limit: 31 are refused (GRAPHQL_VALIDATION_FAILED), 30 of dashboardSummary run', async () => {

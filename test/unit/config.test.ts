@@ -29,6 +29,7 @@ describe('defaults', () => {
       graphqlMaxComplexity: 20_000,
       graphqlMaxAliases: 30,
       graphqlMaxTokens: 2_000,
+      graphqlMaxDocumentChars: 100_000,
       graphqlMaxDirectives: 50,
       graphqlTimeoutMs: 10_000,
       graphqlIntrospection: true,
