@@ -98,9 +98,13 @@ async function startServer(): Promise<{ url: string; key: string }> {
   });
   let stdout = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  const lines: string[] = [];
   await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the server exited (${code})`)));
-    createInterface({ input: child.stderr! }).on('line', (line) => line.includes('API listening') && resolve());
+    child.once('exit', (code) => reject(new Error(`the server exited (${code}):\n${lines.slice(-20).join('\n')}`)));
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      lines.push(line);
+      if (line.includes('API listening')) resolve();
+    });
   });
   for (let i = 0; i < 50 && !/smk_[A-Za-z0-9_-]+/.test(stdout); i++) await sleep(100);
   return { url: `http://127.0.0.1:${port}/graphql`, key: /smk_[A-Za-z0-9_-]+/.exec(stdout)![0] };

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AnyBulkWriteOperation } from 'mongoose';
 import type { EnvironmentName, HostStatus } from '../../common/enums.js';
 import { isDuplicateKeyError } from '../../db/mongo-errors.js';
 import { EnvironmentModel, type Environment } from '../environments/environment.model.js';
@@ -63,20 +64,27 @@ export class IncidentEvaluator {
     const openByService = new Map(open.map((i) => [i.service_id, i]));
     const evaluation: Evaluation = { opened: [], resolved: [] };
     const toOpen: ServiceFacts[] = [];
-    await Promise.all(
-      services.map(async (service) => {
-        const thresholds = thresholdsFor(service.alerting as never, environments.get(service.environment) as never, this.settings.defaults);
-        const incident = openByService.get(service.service_id);
-        const failing = (service.consecutive_failures ?? 0) > 0;
-        const error = latest.get(service.service_id)?.error ?? null;
-        if (!incident) {
-          if (failing && service.consecutive_failures >= thresholds.failure) toOpen.push({ ...service, last_error: error });
-          return;
-        }
-        const resolved = await this.follow(incident, failing, service.consecutive_failures, error, thresholds, now);
-        if (resolved) evaluation.resolved.push(resolved);
-      }),
-    );
+    const followUps: AnyBulkWriteOperation<Incident>[] = [];
+    const toResolve: { incident: Incident; streak: number }[] = [];
+    for (const service of services) {
+      const thresholds = thresholdsFor(service.alerting as never, environments.get(service.environment) as never, this.settings.defaults);
+      const incident = openByService.get(service.service_id);
+      const failures = service.consecutive_failures ?? 0;
+      const error = latest.get(service.service_id)?.error ?? null;
+      if (!incident) {
+        if (failures > 0 && failures >= thresholds.failure) toOpen.push({ ...service, last_error: error });
+        continue;
+      }
+      const streak = failures > 0 ? 0 : (incident.success_streak ?? 0) + 1;
+      if (streak >= thresholds.success) toResolve.push({ incident, streak });
+      else followUps.push(followUp(incident, failures, streak, error));
+    }
+    // One write for every open incident's follow-up (failures reset its success streak; successes count towards resolving it).
+    if (followUps.length > 0) await IncidentModel.bulkWrite(followUps, { ordered: false });
+    for (const { incident, streak } of toResolve) {
+      const resolved = await resolveIncident(incident.incident_id, 'system', `${streak} successful check${streak === 1 ? '' : 's'} in a row`, this.settings.retentionDays, now);
+      if (resolved) evaluation.resolved.push(resolved);
+    }
     if (this.settings.hostCorrelation) toOpen.push(...(await this.failingNeighbours(toOpen)));
     evaluation.opened = await this.open(toOpen, environments, now);
     return evaluation;
@@ -102,20 +110,6 @@ export class IncidentEvaluator {
     return failing.filter((s) => !withIncident.has(s.service_id)).map((s) => ({ ...s, with_service: first.get(s.host_id)! }));
   }
 
-  /** An open incident after a check: failures reset its success streak, successes count towards resolving it. */
-  private async follow(incident: Incident, failing: boolean, failures: number, error: string | null, thresholds: Thresholds, now: Date): Promise<Incident | null> {
-    if (failing) {
-      await IncidentModel.updateOne({ incident_id: incident.incident_id, state: { $ne: 'resolved' } }, { $set: { success_streak: 0, failure_count: Math.max(incident.failure_count, failures), ...(error ? { last_error: error } : {}) } });
-      return null;
-    }
-    const streak = (incident.success_streak ?? 0) + 1;
-    if (streak < thresholds.success) {
-      await IncidentModel.updateOne({ incident_id: incident.incident_id, state: { $ne: 'resolved' } }, { $set: { success_streak: streak } });
-      return null;
-    }
-    return resolveIncident(incident.incident_id, 'system', `${streak} successful check${streak === 1 ? '' : 's'} in a row`, this.settings.retentionDays, now);
-  }
-
   private async open(services: ServiceFacts[], environments: Map<string, Environment>, now: Date): Promise<Incident[]> {
     if (services.length === 0) return [];
     const hostIds = [...new Set(services.map((s) => s.host_id))];
@@ -126,15 +120,15 @@ export class IncidentEvaluator {
     ]);
     const hostById = new Map(hosts.map((h) => [h.host_id, h]));
     const causeByService = new Map(causes.map((c) => [c.service_id, c]));
-    const opened: Incident[] = [];
-    for (const service of services) {
+    const recent = await this.recentIncidents(services.map((s) => s.service_id), now);
+    const incidents = services.map((service): Incident => {
       const cause = (service.dependencies ?? []).map((id) => causeByService.get(id)).find(Boolean) ?? null;
-      const recent = await IncidentModel.countDocuments({ service_id: service.service_id, opened_at: { $gte: new Date(+now - this.settings.flapWindowMs) } });
-      const flapping = recent + 1 >= this.settings.flapThreshold;
+      const count = (recent.get(service.service_id) ?? 0) + 1;
+      const flapping = count >= this.settings.flapThreshold;
       const failed = `${service.consecutive_failures} failed check${service.consecutive_failures === 1 ? '' : 's'} in a row${service.last_error ? `: ${service.last_error}` : ''}${
         service.with_service ? ` (opened with ${service.with_service}'s incident on the same host)` : ''
       }`;
-      const incident: Incident = {
+      return {
         incident_id: `inc_${randomUUID()}`,
         service_id: service.service_id,
         open_service_id: service.service_id,
@@ -158,18 +152,20 @@ export class IncidentEvaluator {
         notified_channels: [],
         timeline: [
           timelineEntry('opened', now, { actor: 'system', message: failed }),
-          ...(flapping ? [timelineEntry('flapping', now, { actor: 'system', message: `${recent + 1} incidents within ${Math.round(this.settings.flapWindowMs / 60_000)} min` })] : []),
+          ...(flapping ? [timelineEntry('flapping', now, { actor: 'system', message: `${count} incidents within ${Math.round(this.settings.flapWindowMs / 60_000)} min` })] : []),
         ],
         expires_at: null,
       };
-      try {
-        await IncidentModel.collection.insertOne({ ...incident });
-        opened.push(incident);
-      } catch (error) {
-        if (!isDuplicateKeyError(error)) throw error; // another process opened it first
-      }
-    }
-    return opened;
+    });
+    return insertOpened(incidents);
+  }
+
+  /** How many incidents each service opened within the flap window (one read for the batch). */
+  private async recentIncidents(serviceIds: string[], now: Date): Promise<Map<string, number>> {
+    const recent = await IncidentModel.find({ service_id: { $in: serviceIds }, opened_at: { $gte: new Date(+now - this.settings.flapWindowMs) } }, { service_id: 1 }).lean<Pick<Incident, 'service_id'>[]>();
+    const counts = new Map<string, number>();
+    for (const { service_id } of recent) counts.set(service_id, (counts.get(service_id) ?? 0) + 1);
+    return counts;
   }
 
   private environmentsByName(): Promise<Map<string, Environment>> {
@@ -183,6 +179,38 @@ export class IncidentEvaluator {
     }
     return this.environments.byName;
   }
+}
+
+/** An open incident's write after a check of its service. */
+function followUp(incident: Incident, failures: number, streak: number, error: string | null): AnyBulkWriteOperation<Incident> {
+  const set = failures > 0 ? { success_streak: 0, failure_count: Math.max(incident.failure_count, failures), ...(error ? { last_error: error } : {}) } : { success_streak: streak };
+  return { updateOne: { filter: { incident_id: incident.incident_id, state: { $ne: 'resolved' } }, update: { $set: set } } };
+}
+
+/**
+ * Stores opened incidents in one write. One whose service had an incident opened meanwhile (by another process: the
+ * unique `open_service_id`) is refused; what was stored is then read back rather than told from the error's shape.
+ */
+async function insertOpened(incidents: Incident[]): Promise<Incident[]> {
+  if (incidents.length === 0) return [];
+  try {
+    await IncidentModel.collection.insertMany(
+      incidents.map((i) => ({ ...i })),
+      { ordered: false },
+    );
+    return incidents;
+  } catch (error) {
+    if (!onlyDuplicates(error)) throw error;
+    const stored = await IncidentModel.find({ incident_id: { $in: incidents.map((i) => i.incident_id) } }, { incident_id: 1 }).lean<Pick<Incident, 'incident_id'>[]>();
+    const ids = new Set(stored.map((i) => i.incident_id));
+    return incidents.filter((i) => ids.has(i.incident_id));
+  }
+}
+
+function onlyDuplicates(error: unknown): boolean {
+  const writeErrors = (error as { writeErrors?: { code?: number }[] | { code?: number } })?.writeErrors;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  return list.length > 0 ? list.every((e) => e.code === 11000) : isDuplicateKeyError(error);
 }
 
 /** Resolves an open incident (guarded: only one resolution wins); null when it was not open. */

@@ -26,6 +26,14 @@ interface Slot {
   sent?: number;
 }
 
+/** An incident to notify: its channels, the event and an optional note. */
+interface Notice {
+  incident: Incident;
+  channelIds: string[];
+  event: 'triggered' | 'flapping';
+  note: string | null;
+}
+
 type Routing = Pick<Service, 'service_id' | 'alerting' | 'host_id' | 'environment' | 'recovery_approval'>;
 
 /**
@@ -101,7 +109,8 @@ export class Notifier {
     if (incidents.length === 0) return 0;
     const context = await this.context(incidents);
     const slots = await this.recentSlots(incidents, now);
-    let notified = 0;
+    const notices: Notice[] = [];
+    const suppressions: { incident: Incident; reason: string }[] = [];
     for (const incident of incidents) {
       const service = context.services.get(incident.service_id);
       const cause = incident.caused_by && context.openCauses.has(incident.caused_by.incident_id) ? incident.caused_by : null;
@@ -116,15 +125,16 @@ export class Notifier {
         (flapTold ? `flapping (told at ${flapTold.toISOString()})` : null) ??
         (channels.length === 0 ? `no enabled channel of type ${(service?.alerting?.channels ?? ['email']).join('/')} takes ${incident.severity} incidents` : null);
       if (why) {
-        await this.suppress(incident, why, now);
+        suppressions.push({ incident, reason: why });
         continue;
       }
       const approval = service?.recovery_approval && +service.recovery_approval.expires_at > +now ? service.recovery_approval : null;
       const note = approval ? `${approval.action} waits for approval: approveRecovery(incidentId: "${incident.incident_id}") before ${approval.expires_at.toISOString()}` : null;
-      await this.notify(incident, channels.map((c) => c.channel_id), incident.flapping ? 'flapping' : 'triggered', note, slots, now);
-      notified++;
+      notices.push({ incident, channelIds: channels.map((c) => c.channel_id), event: incident.flapping ? 'flapping' : 'triggered', note });
     }
-    return notified;
+    await this.suppress(suppressions, now);
+    await this.notify(notices, slots, now);
+    return notices.length;
   }
 
   /** When people were told this service is flapping, within the flap window; null when they were not. */
@@ -168,38 +178,52 @@ export class Notifier {
     return slots;
   }
 
-  private async notify(incident: Incident, channelIds: string[], event: 'triggered' | 'flapping', note: string | null, slots: Map<string, Slot>, now: Date): Promise<void> {
-    const groupKey = `host:${incident.host_id}`;
-    const entries: OutboxEntry[] = channelIds.map((channelId) => ({
-      channel_id: channelId,
-      incident_id: incident.incident_id,
-      event,
-      note,
-      group_key: groupKey,
-      not_before: this.slot(slots, groupKey, channelId, now),
-    }));
-    // Queued first, marked after: a crash between leaves it unmarked, and the sweep's second queuing adds nothing.
-    await enqueue(entries, this.settings.notificationRetentionDays, now);
-    const wasSuppressed = incident.suppressed !== null;
-    await IncidentModel.updateOne(
-      { incident_id: incident.incident_id, state: { $ne: 'resolved' } },
-      {
-        $set: { notified: true, suppressed: null },
-        $addToSet: { notified_channels: { $each: channelIds } },
-        ...(wasSuppressed ? { $push: pushTimeline(timelineEntry('unsuppressed', now, { actor: 'system', message: `no longer ${incident.suppressed!.reason}` })) } : {}),
-      },
+  /** Queues every notice's messages in one write, then marks the incidents notified in another. */
+  private async notify(notices: Notice[], slots: Map<string, Slot>, now: Date): Promise<void> {
+    if (notices.length === 0) return;
+    const entries: OutboxEntry[] = notices.flatMap(({ incident, channelIds, event, note }) =>
+      channelIds.map((channelId) => ({
+        channel_id: channelId,
+        incident_id: incident.incident_id,
+        event,
+        note,
+        group_key: `host:${incident.host_id}`,
+        not_before: this.slot(slots, `host:${incident.host_id}`, channelId, now),
+      })),
     );
-    if (wasSuppressed) this.changed(incident, 'unsuppressed', now);
+    // Queued first, marked after: a crash between leaves them unmarked, and the sweep's second queuing adds nothing.
+    await enqueue(entries, this.settings.notificationRetentionDays, now);
+    await IncidentModel.bulkWrite(
+      notices.map(({ incident, channelIds }) => ({
+        updateOne: {
+          filter: { incident_id: incident.incident_id, state: { $ne: 'resolved' } },
+          update: {
+            $set: { notified: true, suppressed: null },
+            $addToSet: { notified_channels: { $each: channelIds } },
+            ...(incident.suppressed ? { $push: pushTimeline(timelineEntry('unsuppressed', now, { actor: 'system', message: `no longer ${incident.suppressed.reason}` })) } : {}),
+          },
+        },
+      })),
+      { ordered: false },
+    );
+    for (const { incident } of notices) if (incident.suppressed) this.changed(incident, 'unsuppressed', now);
     this.wake();
   }
 
-  private async suppress(incident: Incident, reason: string, now: Date): Promise<void> {
-    if (incident.suppressed?.reason === reason) return;
-    await IncidentModel.updateOne(
-      { incident_id: incident.incident_id, state: { $ne: 'resolved' } },
-      { $set: { suppressed: { reason, since: now } }, $push: pushTimeline(timelineEntry('suppressed', now, { actor: 'system', message: reason })) },
+  /** Records why each incident is held back (one write), unless that is already its reason. */
+  private async suppress(suppressions: { incident: Incident; reason: string }[], now: Date): Promise<void> {
+    const changes = suppressions.filter(({ incident, reason }) => incident.suppressed?.reason !== reason);
+    if (changes.length === 0) return;
+    await IncidentModel.bulkWrite(
+      changes.map(({ incident, reason }) => ({
+        updateOne: {
+          filter: { incident_id: incident.incident_id, state: { $ne: 'resolved' } },
+          update: { $set: { suppressed: { reason, since: now } }, $push: pushTimeline(timelineEntry('suppressed', now, { actor: 'system', message: reason })) },
+        },
+      })),
+      { ordered: false },
     );
-    this.changed(incident, 'suppressed', now);
+    for (const { incident } of changes) this.changed(incident, 'suppressed', now);
   }
 
   private async context(incidents: readonly Incident[]) {
