@@ -142,7 +142,11 @@ export class OutboxSender {
       { channel_id: first.channel_id, group_key: first.group_key, event: first.event, state: 'pending', not_before: { $lte: new Date(+now + this.settings.groupWindowMs) }, ...free },
       { $set: lease },
     );
-    const entries = await NotificationModel.find({ lease_owner: token, state: 'pending' }).sort({ created_at: 1 }).limit(1_000).lean<Notification[]>();
+    // Found through the group's own index: a filter on the lease alone read every stored notification.
+    const entries = await NotificationModel.find({ channel_id: first.channel_id, group_key: first.group_key, event: first.event, state: 'pending', lease_owner: token })
+      .sort({ created_at: 1 })
+      .limit(1_000)
+      .lean<Notification[]>();
     return { token, entries: entries.length ? entries : [first] };
   }
 
@@ -164,7 +168,7 @@ export class OutboxSender {
       if (failure.retryable && attempts < this.settings.maxAttempts) {
         const wait = failure.retryAfterMs ?? this.backoffMs(attempts);
         this.logger.info('notification not delivered; trying again', { channel: channel.name, event: first.event, attempts, retry_in_ms: Math.round(wait), reason: failure.message });
-        await NotificationModel.updateMany({ lease_owner: token }, { $set: { not_before: new Date(+now + wait), lease_owner: null, lease_until: null, last_error: failure.message }, $inc: { attempts: 1 } });
+        await NotificationModel.updateMany(leased(token, entries), { $set: { not_before: new Date(+now + wait), lease_owner: null, lease_until: null, last_error: failure.message }, $inc: { attempts: 1 } });
         this.emit(entries, 'retry', failure.message);
         return 'retry';
       }
@@ -185,7 +189,7 @@ export class OutboxSender {
 
   private async finish(token: string, entries: Notification[], channel: NotificationChannel | null, outcome: 'sent' | 'failed', error: string | null, now: Date): Promise<Delivery['outcome']> {
     await NotificationModel.updateMany(
-      { lease_owner: token },
+      leased(token, entries),
       { $set: { state: outcome, sent_at: outcome === 'sent' ? now : null, lease_owner: null, lease_until: null, last_error: error }, $inc: { attempts: 1 } },
     );
     const incidentIds = [...new Set(entries.map((e) => e.incident_id).filter((id): id is string => id !== null))];
@@ -199,7 +203,7 @@ export class OutboxSender {
   }
 
   private async release(token: string, entries: Notification[], notBefore: Date, outcome: 'waiting', error: string | null): Promise<Delivery['outcome']> {
-    await NotificationModel.updateMany({ lease_owner: token }, { $set: { not_before: notBefore, lease_owner: null, lease_until: null } });
+    await NotificationModel.updateMany(leased(token, entries), { $set: { not_before: notBefore, lease_owner: null, lease_until: null } });
     this.emit(entries, outcome, error);
     return outcome;
   }
@@ -229,4 +233,9 @@ export class OutboxSender {
     const delivery: Delivery = { channel_id: entries[0]!.channel_id, event: entries[0]!.event, notification_ids: entries.map((e) => e.notification_id), outcome, error };
     for (const listener of this.listeners) listener(delivery);
   }
+}
+
+/** The claimed entries still under this claim's lease, by their unique id (a filter on the lease alone reads them all). */
+function leased(token: string, entries: readonly Notification[]) {
+  return { notification_id: { $in: entries.map((e) => e.notification_id) }, lease_owner: token };
 }
