@@ -85,7 +85,9 @@ async function startServer(): Promise<{ url: string; key: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'outage-'));
   const [port, dbPort] = [await freePort(), await freePort()];
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MONGODB_') && k !== 'EMBEDDED_DB' && k !== 'NODE_ENV' && !k.startsWith('npm_')));
-  const child = spawn(process.execPath, [join(root, 'dist', 'src', 'main.js')], {
+  // OUTAGE_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": node options for the server alone.
+  const nodeArgs = (process.env.OUTAGE_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'src', 'main.js')], {
     cwd: root,
     env: { ...env, DATA_DIR: dataDir, EMBEDDED_DB: 'mongo-java-server', PORT: String(port), EMBEDDED_DB_PORT: String(dbPort), RATE_LIMIT_PER_SEC: '100000' },
     stdio: ['ignore', 'pipe', 'pipe'],
