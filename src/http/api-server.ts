@@ -65,6 +65,9 @@ export interface ApiServer {
 /** The HTTP process: /graphql (Apollo on Express; graphql-ws on the same path), /healthz, /readyz. */
 export const DEFAULT_KEY_LIMITS: KeyLimits = { requestsPerSecond: 50, concurrent: 10 };
 
+/** How long a draining server waits with nothing in flight and nothing arriving before it closes what is left. */
+const DRAIN_QUIET_MS = 250;
+
 /** Set on the context once the key is admitted; returns the key's place when the operation is done. */
 const releaseOf = new WeakMap<object, () => void>();
 /** Contexts whose operation Apollo took up (so its end, not the client's hanging up, frees the key's place). */
@@ -165,7 +168,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(httpServer, () => resolve()));
       await sockets?.stop();
       const deadline = Date.now() + options.shutdownTimeoutMs;
-      while (requests.inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      // Done once nothing is in flight and nothing came for a moment: a keep-alive client between two requests is
+      // about to send its next one, which is answered (Connection: close) rather than cut by closing its connection.
+      const drained = () => requests.inFlight === 0 && Date.now() - requests.lastActivity >= DRAIN_QUIET_MS;
+      while (!drained() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
       if (requests.inFlight > 0) options.logger.warn('shutdown timeout reached: cutting requests still in flight', { inFlight: requests.inFlight, timeoutMs: options.shutdownTimeoutMs });
       httpServer.closeAllConnections();
       await closed;
@@ -179,17 +185,25 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
  * closes its connection (`Connection: close`), so no client sends another request on a connection the
  * server is about to close (the keep-alive race that cut requests with ECONNRESET).
  */
-function trackRequests(httpServer: Server): { readonly inFlight: number; draining: boolean } {
+function trackRequests(httpServer: Server): { readonly inFlight: number; readonly lastActivity: number; draining: boolean } {
   const open = new Set<ServerResponse>();
   let draining = false;
+  let lastActivity = 0;
   httpServer.on('request', (_req: IncomingMessage, res: ServerResponse) => {
     open.add(res);
+    lastActivity = Date.now();
     if (draining) res.shouldKeepAlive = false;
-    res.once('close', () => open.delete(res));
+    res.once('close', () => {
+      open.delete(res);
+      lastActivity = Date.now();
+    });
   });
   return {
     get inFlight() {
       return open.size;
+    },
+    get lastActivity() {
+      return lastActivity;
     },
     get draining() {
       return draining;
