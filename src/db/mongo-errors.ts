@@ -9,6 +9,17 @@ export function isDuplicateKeyError(error: unknown): error is { code: number; ke
 }
 
 /**
+ * How many documents an unordered insert refused as duplicates, when duplicates are all it refused; null when it
+ * failed for another reason. Servers report the refusals as a list or (one) as an object.
+ */
+export function duplicateRefusals(error: unknown): number | null {
+  const writeErrors = (error as { writeErrors?: { code?: number }[] | { code?: number } })?.writeErrors;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  if (list.length > 0) return list.every((e) => e.code === DUPLICATE_KEY) ? list.length : null;
+  return isDuplicateKeyError(error) ? 1 : null;
+}
+
+/**
  * Turns what mongoose and the driver throw for bad input into domain errors that
  * name the field; anything else is rethrown untouched (a real fault).
  * `setPaths` are the dotted paths the caller set: mongoose reports a cast error

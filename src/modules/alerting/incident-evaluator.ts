@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AnyBulkWriteOperation } from 'mongoose';
 import type { EnvironmentName, HostStatus } from '../../common/enums.js';
-import { isDuplicateKeyError } from '../../db/mongo-errors.js';
+import { duplicateRefusals } from '../../db/mongo-errors.js';
 import { EnvironmentModel, type Environment } from '../environments/environment.model.js';
 import { HostModel } from '../hosts/host.model.js';
 import { ServiceModel, type Service } from '../services/service.model.js';
@@ -200,17 +200,11 @@ async function insertOpened(incidents: Incident[]): Promise<Incident[]> {
     );
     return incidents;
   } catch (error) {
-    if (!onlyDuplicates(error)) throw error;
+    if (duplicateRefusals(error) === null) throw error;
     const stored = await IncidentModel.find({ incident_id: { $in: incidents.map((i) => i.incident_id) } }, { incident_id: 1 }).lean<Pick<Incident, 'incident_id'>[]>();
     const ids = new Set(stored.map((i) => i.incident_id));
     return incidents.filter((i) => ids.has(i.incident_id));
   }
-}
-
-function onlyDuplicates(error: unknown): boolean {
-  const writeErrors = (error as { writeErrors?: { code?: number }[] | { code?: number } })?.writeErrors;
-  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-  return list.length > 0 ? list.every((e) => e.code === 11000) : isDuplicateKeyError(error);
 }
 
 /** Resolves an open incident (guarded: only one resolution wins); null when it was not open. */

@@ -181,16 +181,10 @@ export class Notifier {
   /** Queues every notice's messages in one write, then marks the incidents notified in another. */
   private async notify(notices: Notice[], slots: Map<string, Slot>, now: Date): Promise<void> {
     if (notices.length === 0) return;
-    const entries: OutboxEntry[] = notices.flatMap(({ incident, channelIds, event, note }) =>
-      channelIds.map((channelId) => ({
-        channel_id: channelId,
-        incident_id: incident.incident_id,
-        event,
-        note,
-        group_key: `host:${incident.host_id}`,
-        not_before: this.slot(slots, `host:${incident.host_id}`, channelId, now),
-      })),
-    );
+    const entries: OutboxEntry[] = notices.flatMap(({ incident, channelIds, event, note }) => {
+      const groupKey = `host:${incident.host_id}`;
+      return channelIds.map((channelId) => ({ channel_id: channelId, incident_id: incident.incident_id, event, note, group_key: groupKey, not_before: this.slot(slots, groupKey, channelId, now) }));
+    });
     // Queued first, marked after: a crash between leaves them unmarked, and the sweep's second queuing adds nothing.
     await enqueue(entries, this.settings.notificationRetentionDays, now);
     await IncidentModel.bulkWrite(

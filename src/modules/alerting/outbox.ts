@@ -1,4 +1,4 @@
-import { isDuplicateKeyError } from '../../db/mongo-errors.js';
+import { duplicateRefusals } from '../../db/mongo-errors.js';
 import { NotificationModel, type Notification, type NotificationEvent } from './outbox.model.js';
 
 export interface OutboxEntry {
@@ -43,16 +43,8 @@ export async function enqueue(entries: readonly OutboxEntry[], retentionDays: nu
     return result.insertedCount;
   } catch (error) {
     // Some were queued before: the others are in (counted from the refusals, which every server reports alike).
-    const duplicates = duplicatesOf(error);
+    const duplicates = duplicateRefusals(error);
     if (duplicates !== null) return docs.length - duplicates;
     throw error;
   }
-}
-
-/** How many documents a refused insert refused as duplicates; null when it failed for another reason. */
-function duplicatesOf(error: unknown): number | null {
-  const writeErrors = (error as { writeErrors?: { code?: number }[] | { code?: number } })?.writeErrors;
-  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-  if (list.length > 0 && list.every((e) => e.code === 11000)) return list.length;
-  return isDuplicateKeyError(error) ? 1 : null;
 }

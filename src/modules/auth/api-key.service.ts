@@ -55,9 +55,9 @@ export function claimedKeyId(presented: string): string | null {
  * The last active admin key can be neither revoked nor demoted (see last-admin-guard.ts).
  */
 export class ApiKeyService {
-  /** `events` hears `api-key.revoked`, so live connections made with a revoked key are closed. */
   private readonly recent = new Map<string, { key: ApiKey; readAt: number }>();
 
+  /** `events` hears `api-key.revoked`, so live connections made with a revoked key are closed. */
   constructor(
     private readonly events: EventBus = new EventBus(),
     private readonly cacheMs = KEY_CACHE_MS,
