@@ -23,7 +23,10 @@ export class Escalator {
 
   /** Queues every step now due; resolves with how many steps were queued (first time). */
   async sweep(now = new Date()): Promise<number> {
-    const waiting = await IncidentModel.find({ state: 'triggered', notified: true }, { timeline: 0 }).limit(5_000).lean<Incident[]>();
+    // Only services naming a policy escalate: an outage's thousands of open incidents without one are not read.
+    const escalating = await ServiceModel.find({ 'alerting.escalation_policy': { $gt: '' } }, { service_id: 1 }).lean<Pick<Service, 'service_id'>[]>();
+    if (escalating.length === 0) return 0;
+    const waiting = await IncidentModel.find({ open_service_id: { $in: escalating.map((s) => s.service_id) }, state: 'triggered', notified: true }, { timeline: 0 }).limit(5_000).lean<Incident[]>();
     if (waiting.length === 0) return 0;
     const { policyOf, channelsByName } = await this.context(waiting);
     let queued = 0;

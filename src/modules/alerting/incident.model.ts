@@ -84,6 +84,7 @@ export class IncidentCause {
 @index({ opened_at: -1, _id: -1 })
 @index({ 'caused_by.incident_id': 1 })
 @index({ host_id: 1, state: 1 })
+@index({ notified: 1, state: 1 })
 @index({ expires_at: 1 }, { expireAfterSeconds: 0 })
 @ObjectType({ description: 'A service down long enough to tell people, from the first failure that counted to its recovery.' })
 export class Incident {

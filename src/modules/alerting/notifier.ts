@@ -56,7 +56,7 @@ export class Notifier {
 
   /** Every open incident not yet notified: notify those whose suppression ended (or that a crash left unsent). */
   async sweep(now = new Date()): Promise<number> {
-    const waiting = await IncidentModel.find({ state: { $ne: 'resolved' }, notified: false }, { timeline: 0 }).limit(5_000).lean<Incident[]>();
+    const waiting = await IncidentModel.find({ notified: false, state: { $in: ['triggered', 'acknowledged'] } }, { timeline: 0 }).limit(5_000).lean<Incident[]>();
     return this.notifyOrSuppress(waiting, now);
   }
 

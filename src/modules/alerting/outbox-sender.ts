@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import type { Document } from 'mongodb';
 import mongoose from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import { silentLogger, type Logger } from '../../common/logger.js';
 import type { NotificationChannel } from './channel.model.js';
 import type { ChannelService } from './channel.service.js';
-import { DeliveryError, summarize, type AlertMessage, type ChannelSender } from './channels/channel.js';
+import { DeliveryError, summarize, type AlertMessage, type ChannelSender, type IncidentBrief } from './channels/channel.js';
 import { channelSenders } from './channels/registry.js';
-import { appendTimeline, briefsFor, timelineEntry } from './incident-log.js';
+import { WriteCoalescer } from '../../db/write-coalescer.js';
+import { briefsFor, pushTimeline, timelineEntry } from './incident-log.js';
+import { IncidentModel } from './incident.model.js';
+import { claimDue, type Claim } from './outbox-claim.js';
 import { NotificationModel, type Notification } from './outbox.model.js';
 
 export interface SenderSettings {
@@ -54,11 +58,14 @@ export interface Delivery {
 export class OutboxSender {
   private readonly owner = randomUUID();
   private readonly limiters = new Map<number, RateLimiterMongo>();
+  private readonly writes = new WriteCoalescer();
+  private readonly inFlight = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private wokenWhileRunning = false;
   private stopped = true;
   private readonly listeners = new Set<(delivery: Delivery) => void>();
-  /** Claims of this process run one after another, so two of its workers never split one group between them. */
+  /** Claims of this process run one after another, so two of its pumps never split one group between them. */
   private claiming: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -73,9 +80,11 @@ export class OutboxSender {
     this.schedule(0);
   }
 
-  /** Something was queued: look now rather than at the next poll. */
+  /** Something was queued or a slot came free: look now rather than at the next poll. */
   wake(): void {
-    if (!this.stopped && !this.running) this.schedule(0);
+    if (this.stopped) return;
+    if (this.running) this.wokenWhileRunning = true;
+    else this.schedule(0);
   }
 
   async stop(): Promise<void> {
@@ -83,6 +92,7 @@ export class OutboxSender {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running;
+    await Promise.allSettled([...this.inFlight]);
   }
 
   /** Called with every delivery's outcome (tests and the benchmark watch them). */
@@ -91,23 +101,29 @@ export class OutboxSender {
     return () => this.listeners.delete(listener);
   }
 
-  /** Sends every message due now, `concurrency` at a time; resolves with how many went out. */
+  /** Sends every message due now, `concurrency` at a time, and waits for them; resolves with how many went out. */
   async sendDue(now = () => new Date()): Promise<number> {
     let sent = 0;
-    // Once a claim finds nothing due, the other workers stop too: an idle poll costs one query, not one per worker.
-    let drained = false;
-    const worker = async () => {
-      while (!drained) {
-        const claimed = await this.claimInTurn(now, () => drained);
-        if (!claimed) {
-          drained = true;
-          return;
-        }
-        if ((await this.deliver(claimed, now())) === 'sent') sent++;
-      }
-    };
-    await Promise.all(Array.from({ length: this.settings.concurrency }, worker));
-    return sent;
+    for (;;) {
+      const { deliveries } = await this.claimInTurn(now);
+      if (deliveries.length === 0) return sent;
+      sent += (await Promise.all(deliveries)).filter((outcome) => outcome === 'sent').length;
+    }
+  }
+
+  /**
+   * Fills the free delivery slots with what is due and starts sending it (each delivery frees its slot and wakes
+   * the sender when done, so a slow channel holds only its own slots); resolves once nothing more is due or no
+   * slot is free, with when to look next.
+   */
+  private async pump(now = () => new Date()): Promise<Date | null> {
+    for (;;) {
+      const room = this.settings.concurrency - this.inFlight.size;
+      if (room <= 0) return null;
+      const { deliveries, nextDueAt, full } = await this.claimInTurn(now, room);
+      if (!full) return nextDueAt;
+      if (deliveries.length === 0) return nextDueAt;
+    }
   }
 
   private schedule(delayMs: number): void {
@@ -115,49 +131,58 @@ export class OutboxSender {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.running = this.sendDue()
-        .then(() => undefined)
+      this.wokenWhileRunning = false;
+      let next = this.settings.pollMs;
+      this.running = this.pump()
+        .then((nextDueAt) => {
+          if (nextDueAt) next = Math.min(next, Math.max(0, +nextDueAt - Date.now()));
+        })
         .catch((error: unknown) => this.logger.warn('sending notifications failed; trying again', { reason: error instanceof Error ? error.message : String(error) }))
         .finally(() => {
           this.running = null;
-          this.schedule(this.settings.pollMs);
+          this.schedule(this.wokenWhileRunning ? 0 : next);
         });
     }, delayMs);
   }
 
-  private claimInTurn(now: () => Date, drained: () => boolean = () => false): Promise<{ token: string; entries: Notification[] } | null> {
-    const turn = this.claiming.then(() => (drained() ? null : this.claim(now())));
+  /** Claims up to `room` groups and starts their deliveries; `full` when every slot offered was filled. */
+  private claimInTurn(now: () => Date, room = this.settings.concurrency): Promise<{ deliveries: Promise<Delivery['outcome']>[]; nextDueAt: Date | null; full: boolean }> {
+    const turn = this.claiming.then(async () => {
+      const at = now();
+      const claim = await claimDue(`${this.owner}:${randomUUID()}`, at, { maxGroups: room, groupWindowMs: this.settings.groupWindowMs, leaseMs: this.settings.leaseMs });
+      const deliveries = await this.startDeliveries(claim, at);
+      return { deliveries, nextDueAt: claim.nextDueAt, full: claim.groups.length >= room };
+    });
     this.claiming = turn.catch(() => undefined);
     return turn;
   }
 
-  /** One due entry and its group, leased under a token of this claim; null when nothing is due. */
-  private async claim(now: Date): Promise<{ token: string; entries: Notification[] } | null> {
-    const token = `${this.owner}:${randomUUID()}`;
-    const lease = { lease_owner: token, lease_until: new Date(+now + this.settings.leaseMs) };
-    const free = { $or: [{ lease_until: null }, { lease_until: { $lt: now } }] };
-    const first = await NotificationModel.findOneAndUpdate({ state: 'pending', not_before: { $lte: now }, ...free }, { $set: lease }, { sort: { not_before: 1 }, returnDocument: 'after' }).lean<Notification>();
-    if (!first) return null;
-    await NotificationModel.updateMany(
-      { channel_id: first.channel_id, group_key: first.group_key, event: first.event, state: 'pending', not_before: { $lte: new Date(+now + this.settings.groupWindowMs) }, ...free },
-      { $set: lease },
-    );
-    // Found through the group's own index: a filter on the lease alone read every stored notification.
-    const entries = await NotificationModel.find({ channel_id: first.channel_id, group_key: first.group_key, event: first.event, state: 'pending', lease_owner: token })
-      .sort({ created_at: 1 })
-      .limit(1_000)
-      .lean<Notification[]>();
-    return { token, entries: entries.length ? entries : [first] };
+  /** What every claimed group needs, read once for them all (channels, rate allowances, incidents), then each sent. */
+  private async startDeliveries({ token, groups }: Claim, now: Date): Promise<Promise<Delivery['outcome']>[]> {
+    if (groups.length === 0) return [];
+    const channels = await this.channels.byIds([...new Set(groups.map((g) => g[0]!.channel_id))]);
+    const allowed = await this.rateAllowances(groups, channels);
+    const briefs = await briefsFor([...new Set(groups.flat().map((e) => e.incident_id).filter((id): id is string => id !== null))]);
+    return groups.map((entries) => {
+      const delivery = this.deliver(token, entries, channels.get(entries[0]!.channel_id) ?? null, allowed, briefs, now);
+      this.inFlight.add(delivery);
+      void delivery
+        .catch((error: unknown) => this.logger.warn('recording a notification failed; it is sent again once its lease ends', { reason: error instanceof Error ? error.message : String(error) }))
+        .finally(() => {
+          this.inFlight.delete(delivery);
+          this.wake();
+        });
+      return delivery;
+    });
   }
 
-  private async deliver({ token, entries }: { token: string; entries: Notification[] }, now: Date): Promise<Delivery['outcome']> {
+  private async deliver(token: string, entries: Notification[], channel: NotificationChannel | null, allowed: RateAllowances, briefs: Briefs, now: Date): Promise<Delivery['outcome']> {
     const first = entries[0]!;
-    const channel = await this.channels.get(first.channel_id);
     if (!channel) return this.finish(token, entries, null, 'failed', 'the channel was deleted', now);
     if (!channel.enabled) return this.release(token, entries, new Date(+now + 60_000), 'waiting', null);
-    const waitMs = await this.rateLimitWait(channel);
+    const waitMs = allowed.take(channel.channel_id);
     if (waitMs > 0) return this.release(token, entries, new Date(+now + waitMs), 'waiting', null);
-    const message = await this.message(entries, now);
+    const message = this.message(entries, briefs, now);
     if (first.incident_id !== null && message.incidents.length === 0 && first.event !== 'recovery_notice') return this.finish(token, entries, channel, 'failed', 'the incident no longer exists', now);
     try {
       await this.senders[channel.type]!.send(message, channel, AbortSignal.timeout(this.settings.timeoutMs));
@@ -168,7 +193,7 @@ export class OutboxSender {
       if (failure.retryable && attempts < this.settings.maxAttempts) {
         const wait = failure.retryAfterMs ?? this.backoffMs(attempts);
         this.logger.info('notification not delivered; trying again', { channel: channel.name, event: first.event, attempts, retry_in_ms: Math.round(wait), reason: failure.message });
-        await NotificationModel.updateMany(leased(token, entries), { $set: { not_before: new Date(+now + wait), lease_owner: null, lease_until: null, last_error: failure.message }, $inc: { attempts: 1 } });
+        await this.writeNotifications(token, entries, { $set: { not_before: new Date(+now + wait), lease_owner: null, lease_until: null, last_error: failure.message }, $inc: { attempts: 1 } });
         this.emit(entries, 'retry', failure.message);
         return 'retry';
       }
@@ -177,9 +202,10 @@ export class OutboxSender {
     }
   }
 
-  private async message(entries: Notification[], now: Date): Promise<AlertMessage> {
+  private message(entries: Notification[], briefs: Briefs, now: Date): AlertMessage {
     const ids = [...new Set(entries.map((e) => e.incident_id).filter((id): id is string => id !== null))];
-    const { incidents, dependents } = await briefsFor(ids);
+    const incidents = ids.map((id) => briefs.incidents.find((i) => i.incident_id === id)).filter((i): i is IncidentBrief => i !== undefined);
+    const dependents = briefs.dependents.filter((d) => d.caused_by_incident_id !== null && ids.includes(d.caused_by_incident_id));
     const event = entries[0]!.event;
     const note = entries.find((e) => e.note)?.note ?? null;
     // A notice without an incident (recovery about to run before one opened) says what its note says.
@@ -188,14 +214,17 @@ export class OutboxSender {
   }
 
   private async finish(token: string, entries: Notification[], channel: NotificationChannel | null, outcome: 'sent' | 'failed', error: string | null, now: Date): Promise<Delivery['outcome']> {
-    await NotificationModel.updateMany(
-      leased(token, entries),
-      { $set: { state: outcome, sent_at: outcome === 'sent' ? now : null, lease_owner: null, lease_until: null, last_error: error }, $inc: { attempts: 1 } },
-    );
     const incidentIds = [...new Set(entries.map((e) => e.incident_id).filter((id): id is string => id !== null))];
     const kind = outcome === 'sent' ? 'notified' : 'notification_failed';
     const words = `${entries[0]!.event} ${outcome === 'sent' ? 'sent to' : 'not delivered to'} ${channel?.name ?? entries[0]!.channel_id}${error ? `: ${error}` : ''}`;
-    await appendTimeline(incidentIds, timelineEntry(kind, now, { actor: 'system', message: words, channel_id: entries[0]!.channel_id }));
+    await Promise.all([
+      this.writeNotifications(token, entries, { $set: { state: outcome, sent_at: outcome === 'sent' ? now : null, lease_owner: null, lease_until: null, last_error: error }, $inc: { attempts: 1 } }),
+      incidentIds.length
+        ? this.writes.write(IncidentModel.collection, [
+            { updateMany: { filter: { incident_id: { $in: incidentIds } }, update: { $push: pushTimeline(timelineEntry(kind, now, { actor: 'system', message: words, channel_id: entries[0]!.channel_id })) as Document } } },
+          ])
+        : undefined,
+    ]);
     if (outcome === 'failed') this.logger.warn('notification failed', { channel: channel?.name ?? entries[0]!.channel_id, event: entries[0]!.event, incidents: incidentIds.length, reason: error });
     else this.logger.info('notification sent', { channel: channel!.name, event: entries[0]!.event, incidents: incidentIds.length });
     this.emit(entries, outcome, error);
@@ -203,24 +232,58 @@ export class OutboxSender {
   }
 
   private async release(token: string, entries: Notification[], notBefore: Date, outcome: 'waiting', error: string | null): Promise<Delivery['outcome']> {
-    await NotificationModel.updateMany(leased(token, entries), { $set: { not_before: notBefore, lease_owner: null, lease_until: null } });
+    await this.writeNotifications(token, entries, { $set: { not_before: notBefore, lease_owner: null, lease_until: null } });
     this.emit(entries, outcome, error);
     return outcome;
   }
 
-  /** 0 when the channel may send now, else how long until it may (its messages a minute, over every process). */
-  private async rateLimitWait(channel: NotificationChannel): Promise<number> {
+  /** Updates the claimed entries still under this claim's lease (coalesced with other deliveries' writes). */
+  private writeNotifications(token: string, entries: readonly Notification[], update: Record<string, unknown>): Promise<void> {
+    return this.writes.write(NotificationModel.collection, [{ updateMany: { filter: leased(token, entries), update } }]);
+  }
+
+  /**
+   * How many messages each channel may send now (its `rate_per_minute`, over every process): one counter update per
+   * channel for all its groups of this claim; a group over the allowance waits until the window frees.
+   */
+  private async rateAllowances(groups: Notification[][], channels: Map<string, NotificationChannel>): Promise<RateAllowances> {
+    const wanted = new Map<string, number>();
+    for (const group of groups) wanted.set(group[0]!.channel_id, (wanted.get(group[0]!.channel_id) ?? 0) + 1);
+    const budget = new Map<string, { left: number; waitMs: number }>();
+    await Promise.all(
+      [...wanted].map(async ([channelId, count]) => {
+        const channel = channels.get(channelId);
+        if (!channel?.enabled) return;
+        budget.set(channelId, await this.consume(channel, count));
+      }),
+    );
+    return {
+      take: (channelId) => {
+        const left = budget.get(channelId);
+        if (!left) return 0;
+        if (left.left > 0) {
+          left.left--;
+          return 0;
+        }
+        return left.waitMs;
+      },
+    };
+  }
+
+  private async consume(channel: NotificationChannel, count: number): Promise<{ left: number; waitMs: number }> {
     let limiter = this.limiters.get(channel.rate_per_minute);
     if (!limiter) {
       limiter = new RateLimiterMongo({ storeClient: mongoose.connection, dbName: mongoose.connection.db!.databaseName, tableName: 'notification_rate', keyPrefix: `notify${channel.rate_per_minute}`, points: channel.rate_per_minute, duration: 60 });
       this.limiters.set(channel.rate_per_minute, limiter);
     }
     try {
-      await limiter.consume(channel.channel_id);
-      return 0;
+      await limiter.consume(channel.channel_id, count);
+      return { left: count, waitMs: 0 };
     } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) return Math.max(1_000, rejection.msBeforeNext);
-      throw rejection;
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      // The counter took all of them; those that fitted under the limit before this claim still go.
+      const fitted = Math.max(0, channel.rate_per_minute - (rejection.consumedPoints - count));
+      return { left: fitted, waitMs: Math.max(1_000, rejection.msBeforeNext) };
     }
   }
 
@@ -234,6 +297,13 @@ export class OutboxSender {
     for (const listener of this.listeners) listener(delivery);
   }
 }
+
+interface RateAllowances {
+  /** 0 when a message of this channel may go now (and counts it), else how long until one may. */
+  take(channelId: string): number;
+}
+
+type Briefs = Awaited<ReturnType<typeof briefsFor>>;
 
 /** The claimed entries still under this claim's lease, by their unique id (a filter on the lease alone reads them all). */
 function leased(token: string, entries: readonly Notification[]) {

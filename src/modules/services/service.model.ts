@@ -74,6 +74,8 @@ export class RecoveryApproval {
 @index({ consecutive_failures: 1 })
 // Removing a deleted service from the dependency lists of others.
 @index({ dependencies: 1 })
+// The escalation sweep looks only at the services that name a policy.
+@index({ 'alerting.escalation_policy': 1 })
 // The scheduler claims due, enabled services in due order.
 @index({ 'monitoring.enabled': 1, next_check_at: 1 })
 @index({ lease_owner: 1 })
