@@ -15,7 +15,7 @@
  * Output: progress on stderr, a summary on stdout, then one JSON line (`OUTAGE_RESULT {...}`).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -103,8 +103,11 @@ async function startServer(): Promise<{ url: string; key: string }> {
   const lines: string[] = [];
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the server exited (${code}):\n${lines.slice(-20).join('\n')}`)));
+    // OUTAGE_SERVER_LOG=/tmp/server.log: the server's whole log, for reading afterwards.
+    const logFile = process.env.OUTAGE_SERVER_LOG;
     createInterface({ input: child.stderr! }).on('line', (line) => {
       lines.push(line);
+      if (logFile) appendFileSync(logFile, `${line}\n`);
       if (line.includes('API listening')) resolve();
     });
   });
@@ -194,9 +197,12 @@ async function main(): Promise<void> {
   log(`${open} incidents open; waiting for the group interval's updates`);
   await sleep(90_000);
 
-  const incidents: { incidentId: string; hostId: string; openedAt: string }[] = [];
+  const incidents: { incidentId: string; hostId: string; openedAt: string; deliveries: { event: string; state: string; createdAt: string; notBefore: string; sentAt: string | null }[] }[] = [];
   for (let after: string | null = null; ; ) {
-    const page: any = await gql('query($after: String) { incidents(first: 500, after: $after) { pageInfo { hasNextPage endCursor } edges { node { incidentId hostId openedAt } } } }', { after });
+    const page: any = await gql(
+      'query($after: String) { incidents(first: 500, after: $after) { pageInfo { hasNextPage endCursor } edges { node { incidentId hostId openedAt deliveries { event state createdAt notBefore sentAt } } } } }',
+      { after },
+    );
     incidents.push(...page.incidents.edges.map((e: any) => e.node));
     if (!page.incidents.pageInfo.hasNextPage) break;
     after = page.incidents.pageInfo.endCursor;
@@ -216,6 +222,16 @@ async function main(): Promise<void> {
   const hostFirst = new Map<string, number>();
   for (const m of opening) for (const i of m.incidents) hostFirst.set(i.host_id, Math.min(hostFirst.get(i.host_id) ?? Infinity, m.at));
   const perHost = [...hostDetection].filter(([h]) => hostFirst.has(h)).map(([h, detected]) => hostFirst.get(h)! - detected);
+  // Where the time went, per opening notification: opened -> queued, queued -> due (the group wait), due -> sent.
+  const stages = { queued: [] as number[], due: [] as number[], sent: [] as number[], unsent: 0 };
+  for (const i of incidents) {
+    for (const d of i.deliveries.filter((x) => x.event === 'TRIGGERED')) {
+      stages.queued.push(Date.parse(d.createdAt) - Date.parse(i.openedAt));
+      stages.due.push(Date.parse(d.notBefore) - Date.parse(d.createdAt));
+      if (d.sentAt) stages.sent.push(Date.parse(d.sentAt) - Date.parse(d.notBefore));
+      else stages.unsent++;
+    }
+  }
   const amAlerts = alertmanager ? (await alertmanager.alerts()).filter((a) => a.labels.alertname === 'ServiceDown').length : null;
   const lagBefore = lag.filter((l) => l.at < outageAt).map((l) => l.ms);
   const lagDuring = lag.filter((l) => l.at >= outageAt).map((l) => l.ms);
@@ -230,6 +246,8 @@ async function main(): Promise<void> {
     lost: incidents.filter((i) => !firstMessage.has(i.incidentId)).length,
     duplicates: [...seen.values()].filter((n) => n > 1).length,
     alertmanager_active_alerts: amAlerts,
+    stages_ms: Object.fromEntries((['queued', 'due', 'sent'] as const).map((k) => [k, { p50: percentile(stages[k], 50), p99: percentile(stages[k], 99), max: percentile(stages[k], 100) }])),
+    unsent_deliveries: stages.unsent,
     lag_ms: { before: { p50: percentile(lagBefore, 50), p99: percentile(lagBefore, 99) }, during: { p50: percentile(lagDuring, 50), p99: percentile(lagDuring, 99), max: percentile(lagDuring, 100) } },
     machine: `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
   };
@@ -238,6 +256,7 @@ async function main(): Promise<void> {
       `incidents opened: ${result.incidents} of ${services}`,
       `detection -> first notification: per incident p50/p99 ${result.detection_to_notification_ms.per_incident.p50}/${result.detection_to_notification_ms.per_incident.p99} ms; per host p50/p99 ${result.detection_to_notification_ms.per_host.p50}/${result.detection_to_notification_ms.per_host.p99} ms`,
       `webhook opening messages: ${result.webhook_opening_messages} (${result.messages_per_host} per host); lost ${result.lost}; duplicates ${result.duplicates}; Alertmanager active alerts ${amAlerts ?? 'n/a'}`,
+      `stages (p50/p99/max ms): opened -> queued ${Object.values(result.stages_ms.queued).join('/')}, queued -> due ${Object.values(result.stages_ms.due).join('/')}, due -> sent ${Object.values(result.stages_ms.sent).join('/')}; unsent ${result.unsent_deliveries}`,
       `engine lag p50/p99: before ${result.lag_ms.before.p50}/${result.lag_ms.before.p99} ms, during ${result.lag_ms.during.p50}/${result.lag_ms.during.p99} ms (max ${result.lag_ms.during.max})`,
       `OUTAGE_RESULT ${JSON.stringify(result)}`,
       '',

@@ -112,6 +112,7 @@ export const settings = {
   mongodbMaxPoolSize: setting('MONGODB_MAX_POOL_SIZE', '50', 'Most connections in the driver pool.', integer(1, 1000)),
   mongodbMinPoolSize: setting('MONGODB_MIN_POOL_SIZE', '0', 'Connections the pool keeps open when idle.', integer(0, 1000)),
   mongodbMaxIdleTimeMs: setting('MONGODB_MAX_IDLE_TIME_MS', '45000', 'Idle time after which a pooled connection closes.', integer(0, 3_600_000)),
+  dbSlowCommandMs: setting('DB_SLOW_COMMAND_MS', '1000', 'A database command that takes this long or longer is logged (WARN, at most 20 lines a minute) with its name, collection and duration.', integer(1, 3_600_000)),
   mongodbConnectTimeoutMs: setting(
     'MONGODB_CONNECT_TIMEOUT_MS',
     '10000',

@@ -1,5 +1,7 @@
 import mongoose from 'mongoose';
+import { watchCommandTimes } from './command-timing.js';
 import type { Config } from '../config/config.js';
+import { throttledLog } from '../common/log-throttle.js';
 import type { Logger } from '../common/logger.js';
 import { detectCapabilities, type DatabaseCapabilities } from './capabilities.js';
 import { connectDatabase, disconnectDatabase, redactUri } from './connection.js';
@@ -14,6 +16,7 @@ export type DatabaseSettings = Pick<
   | 'mongodbMinPoolSize'
   | 'mongodbMaxIdleTimeMs'
   | 'mongodbConnectTimeoutMs'
+  | 'dbSlowCommandMs'
   | 'embeddedDatabase'
   | 'embeddedDatabasePort'
   | 'embeddedDatabaseRestarts'
@@ -52,7 +55,11 @@ export async function openDatabase(
     uri = embedded.uri;
   }
   try {
-    await connectDatabase(uri, settings);
+    await connectDatabase(uri, settings, { monitorCommands: true });
+    const slow = throttledLog(logger, 'slow database commands');
+    watchCommandTimes(mongoose.connection.getClient(), (timing) => {
+      if (timing.durationMs >= settings.dbSlowCommandMs) slow.warn('slow database command', { ...timing, durationMs: Math.round(timing.durationMs) });
+    });
     await ensureIndexes(logger);
     const capabilities = await detectCapabilities(mongoose.connection.db!);
     logger.info('database connected', { uri: redactUri(uri), database: settings.mongodbDatabase, ...capabilities });

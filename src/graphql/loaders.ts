@@ -1,5 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Page, PageRequest } from '../common/pagination.js';
+import type { NotificationChannel } from '../modules/alerting/channel.model.js';
+import type { Notification } from '../modules/alerting/outbox.model.js';
 import type { Domain } from '../modules/domain.js';
 import type { MonitoringCheck } from '../modules/history/history.model.js';
 import type { UptimeReport } from '../modules/history/uptime.service.js';
@@ -41,6 +43,14 @@ export function createLoaders(domain: Domain) {
       },
       { cacheKeyFn: (k) => `${k.days}:${k.serviceId}` },
     ),
+    deliveriesByIncident: new DataLoader<string, Notification[]>(async (incidentIds) => {
+      const all = await domain.alerting.incidents.deliveriesOf(incidentIds);
+      return incidentIds.map((id) => all.filter((n) => n.incident_id === id));
+    }),
+    channelById: new DataLoader<string, NotificationChannel | null>(async (ids) => {
+      const channels = await domain.alerting.channels.byIds(ids);
+      return ids.map((id) => channels.get(id) ?? null);
+    }),
     // MongoDB cannot limit per group in one find; each page is its own indexed query, all issued in one batch.
     historyPage: new DataLoader<HistoryKey, Page<MonitoringCheck>, string>(
       async (keys) =>

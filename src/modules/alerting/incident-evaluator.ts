@@ -79,14 +79,20 @@ export class IncidentEvaluator {
       if (streak >= thresholds.success) toResolve.push({ incident, streak });
       else followUps.push(followUp(incident, failures, streak, error));
     }
+    // Opening is what someone waits for: it does not queue behind the follow-ups of incidents already open.
+    const opening = (async () => {
+      if (this.settings.hostCorrelation) toOpen.push(...(await this.failingNeighbours(toOpen)));
+      evaluation.opened = await this.open(toOpen, environments, now);
+    })();
     // One write for every open incident's follow-up (failures reset its success streak; successes count towards resolving it).
-    if (followUps.length > 0) await IncidentModel.bulkWrite(followUps, { ordered: false });
+    const following = followUps.length > 0 ? IncidentModel.bulkWrite(followUps, { ordered: false }) : null;
+    // Awaited below, after the resolutions: a failure meanwhile must not count as unhandled.
+    for (const work of [opening, following]) work?.catch(() => {});
     for (const { incident, streak } of toResolve) {
       const resolved = await resolveIncident(incident.incident_id, 'system', `${streak} successful check${streak === 1 ? '' : 's'} in a row`, this.settings.retentionDays, now);
       if (resolved) evaluation.resolved.push(resolved);
     }
-    if (this.settings.hostCorrelation) toOpen.push(...(await this.failingNeighbours(toOpen)));
-    evaluation.opened = await this.open(toOpen, environments, now);
+    await Promise.all([opening, following]);
     return evaluation;
   }
 

@@ -1,5 +1,7 @@
+import type { NotificationChannel } from './channel.model.js';
 import type { IncidentBrief } from './channels/channel.js';
 import { IncidentModel, type Incident, type TimelineEntry, type TimelineKind } from './incident.model.js';
+import type { Notification } from './outbox.model.js';
 
 /** An incident keeps its latest this many timeline entries (a flapping service must not grow it without end). */
 export const TIMELINE_LIMIT = 500;
@@ -51,4 +53,19 @@ export async function briefsFor(incidentIds: readonly string[]): Promise<{ incid
     incidents: incidents.sort((a, b) => order.get(a.incident_id)! - order.get(b.incident_id)!).map(brief),
     dependents: dependents.map(brief),
   };
+}
+
+/**
+ * The timeline as people read it: what was written on the incident, and each delivery's outcome from the outbox
+ * (sent to, or given up on, a channel), in time order.
+ */
+export function withDeliveries(written: readonly TimelineEntry[], deliveries: readonly Notification[], channelName: (id: string) => string): TimelineEntry[] {
+  const delivered = deliveries
+    .filter((n) => n.finished_at && n.state !== 'pending')
+    .map((n) =>
+      n.state === 'sent'
+        ? timelineEntry('notified', n.sent_at ?? n.finished_at!, { actor: 'system', message: `${n.event} sent to ${channelName(n.channel_id)}`, channel_id: n.channel_id })
+        : timelineEntry('notification_failed', n.finished_at!, { actor: 'system', message: `${n.event} not delivered to ${channelName(n.channel_id)}: ${n.last_error ?? 'failed'}`, channel_id: n.channel_id }),
+    );
+  return [...written, ...delivered].map((entry, i) => ({ entry, i })).sort((a, b) => +a.entry.at - +b.entry.at || a.i - b.i).map(({ entry }) => entry);
 }

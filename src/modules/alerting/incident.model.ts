@@ -174,7 +174,7 @@ export class Incident {
   @prop({ type: () => [String], default: [] })
   public notified_channels!: string[];
 
-  @Field(() => [TimelineEntry])
+  /** What happened, as written; deliveries are not written here but read from the outbox (the `timeline` field joins them). */
   @prop({ type: () => [TimelineEntry], _id: false, default: [] })
   public timeline!: TimelineEntry[];
 

@@ -6,7 +6,9 @@ import type { GraphQLContext } from '../../graphql/context.js';
 import { EnvironmentEnum, SeverityEnum } from '../../graphql/enums.js';
 import { RecoveryResult, toRecoveryResult } from '../checks/check.resolver.js';
 import { RecoveryApproval } from '../services/service.model.js';
-import { Incident, IncidentStateEnum, type IncidentState } from './incident.model.js';
+import type { NotificationChannel } from './channel.model.js';
+import { withDeliveries } from './incident-log.js';
+import { Incident, IncidentStateEnum, TimelineEntry, type IncidentState } from './incident.model.js';
 import { Notification } from './outbox.model.js';
 
 const IncidentConnection = Connection(Incident, 'Incident');
@@ -93,7 +95,16 @@ export class IncidentResolver {
 
   @Authorized('viewer')
   @FieldResolver(() => [Notification], { description: 'Its notifications, per channel and event, and how their delivery went.' })
-  deliveries(@Root() incident: Incident, @Ctx() { domain }: GraphQLContext): Promise<Notification[]> {
-    return domain.alerting.incidents.deliveries(incident.incident_id);
+  deliveries(@Root() incident: Incident, @Ctx() { loaders }: GraphQLContext): Promise<Notification[]> {
+    return loaders.deliveriesByIncident.load(incident.incident_id);
+  }
+
+  @Authorized('viewer')
+  @FieldResolver(() => [TimelineEntry], { description: 'What happened, oldest first: opened, notified per channel, escalated, acknowledged, recovery, suppressed, resolved.' })
+  async timeline(@Root() incident: Incident, @Ctx() { loaders }: GraphQLContext): Promise<TimelineEntry[]> {
+    const deliveries = await loaders.deliveriesByIncident.load(incident.incident_id);
+    const channels = await loaders.channelById.loadMany([...new Set(deliveries.map((d) => d.channel_id))]);
+    const names = new Map(channels.filter((c): c is NotificationChannel => Boolean(c) && !(c instanceof Error)).map((c) => [c.channel_id, c.name]));
+    return withDeliveries(incident.timeline ?? [], deliveries, (id) => names.get(id) ?? id);
   }
 }

@@ -87,9 +87,19 @@ export class IncidentService {
     return updated;
   }
 
-  /** Its notifications, oldest first, and how their delivery went. */
-  async deliveries(incidentId: string): Promise<Notification[]> {
-    return NotificationModel.find({ incident_id: incidentId }).sort({ created_at: 1 }).limit(500).lean<Notification[]>();
+  /** These incidents' notifications, oldest first, and how their delivery went (the latest 500 each at most). */
+  async deliveriesOf(incidentIds: readonly string[]): Promise<Notification[]> {
+    const all = await NotificationModel.find({ incident_id: { $in: [...incidentIds] } }).sort({ created_at: 1 }).lean<Notification[]>();
+    const kept = new Map<string, number>();
+    // Newest kept first, then back in order.
+    return all
+      .reverse()
+      .filter((n) => {
+        const count = (kept.get(n.incident_id!) ?? 0) + 1;
+        kept.set(n.incident_id!, count);
+        return count <= 500;
+      })
+      .reverse();
   }
 
   private async notInState(incidentId: string, wanted: string, from: string): Promise<Error> {

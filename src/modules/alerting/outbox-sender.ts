@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Document } from 'mongodb';
 import mongoose from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import { silentLogger, type Logger } from '../../common/logger.js';
@@ -8,9 +7,9 @@ import type { ChannelService } from './channel.service.js';
 import { DeliveryError, summarize, type AlertMessage, type ChannelSender, type IncidentBrief } from './channels/channel.js';
 import { channelSenders } from './channels/registry.js';
 import { WriteCoalescer } from '../../db/write-coalescer.js';
-import { briefsFor, pushTimeline, timelineEntry } from './incident-log.js';
-import { IncidentModel } from './incident.model.js';
-import { claimDue, type Claim } from './outbox-claim.js';
+import { briefsFor } from './incident-log.js';
+import { claimDue, type Claim, type ClaimedGroup } from './outbox-claim.js';
+import { NotificationLeaseModel } from './outbox-lease.model.js';
 import { NotificationModel, type Notification } from './outbox.model.js';
 
 export interface SenderSettings {
@@ -25,7 +24,7 @@ export interface SenderSettings {
   leaseMs: number;
   /** How often the queue is looked at when nothing woke the sender. */
   pollMs: number;
-  /** Messages under way at once (a slow channel holds only its own). */
+  /** Messages under way at once: a claim fills the free ones, so an outage's messages go in few claims. */
   concurrency: number;
   /** Entries of the same channel and group due within this much of the first go out with it. */
   groupWindowMs: number;
@@ -38,7 +37,7 @@ export const DEFAULT_SENDER_SETTINGS: SenderSettings = {
   backoffMaxMs: 10 * 60_000,
   leaseMs: 60_000,
   pollMs: 1_000,
-  concurrency: 8,
+  concurrency: 32,
   groupWindowMs: 2_000,
 };
 
@@ -51,15 +50,20 @@ export interface Delivery {
 }
 
 /**
- * Sends what the outbox holds: claims a due entry with a lease, with it every entry of the same channel, group
- * and event due within the group window, sends them as one message, and records the outcome on the entries and
- * on their incidents' timelines. Any number of processes may run one; each entry is claimed by one at a time.
+ * Sends what the outbox holds: claims the groups due (every entry of one channel, group and event due within the
+ * group window) under a lease per group, sends each as one message, and records the outcome on the entries (the
+ * incidents' timelines read it from there). Any number of processes may run one; a group is sent by one at a time.
  */
 export class OutboxSender {
   private readonly owner = randomUUID();
   private readonly limiters = new Map<number, RateLimiterMongo>();
   private readonly writes = new WriteCoalescer();
+  /** Deliveries not yet recorded (stop waits for them). */
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Messages being sent now: a slot frees when its send ends, so the next claim overlaps the last one's writes. */
+  private sendingNow = 0;
+  /** The lease keys of the groups being sent now. */
+  private readonly sending = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private wokenWhileRunning = false;
@@ -118,7 +122,7 @@ export class OutboxSender {
    */
   private async pump(now = () => new Date()): Promise<Date | null> {
     for (;;) {
-      const room = this.settings.concurrency - this.inFlight.size;
+      const room = this.settings.concurrency - this.sendingNow;
       if (room <= 0) return null;
       const { deliveries, nextDueAt, full } = await this.claimInTurn(now, room);
       if (!full) return nextDueAt;
@@ -149,7 +153,7 @@ export class OutboxSender {
   private claimInTurn(now: () => Date, room = this.settings.concurrency): Promise<{ deliveries: Promise<Delivery['outcome']>[]; nextDueAt: Date | null; full: boolean }> {
     const turn = this.claiming.then(async () => {
       const at = now();
-      const claim = await claimDue(`${this.owner}:${randomUUID()}`, at, { maxGroups: room, groupWindowMs: this.settings.groupWindowMs, leaseMs: this.settings.leaseMs });
+      const claim = await claimDue(`${this.owner}:${randomUUID()}`, at, { maxGroups: room, groupWindowMs: this.settings.groupWindowMs, leaseMs: this.settings.leaseMs, busy: this.sending });
       const deliveries = await this.startDeliveries(claim, at);
       return { deliveries, nextDueAt: claim.nextDueAt, full: claim.groups.length >= room };
     });
@@ -160,45 +164,63 @@ export class OutboxSender {
   /** What every claimed group needs, read once for them all (channels, rate allowances, incidents), then each sent. */
   private async startDeliveries({ token, groups }: Claim, now: Date): Promise<Promise<Delivery['outcome']>[]> {
     if (groups.length === 0) return [];
-    const channels = await this.channels.byIds([...new Set(groups.map((g) => g[0]!.channel_id))]);
+    const channels = await this.channels.byIds([...new Set(groups.map((g) => g.entries[0]!.channel_id))]);
     const allowed = await this.rateAllowances(groups, channels);
-    const briefs = await briefsFor([...new Set(groups.flat().map((e) => e.incident_id).filter((id): id is string => id !== null))]);
-    return groups.map((entries) => {
-      const delivery = this.deliver(token, entries, channels.get(entries[0]!.channel_id) ?? null, allowed, briefs, now);
+    const briefs = await briefsFor([...new Set(groups.flatMap((g) => g.entries).map((e) => e.incident_id).filter((id): id is string => id !== null))]);
+    return groups.map((group) => {
+      this.sending.add(group.lease);
+      this.sendingNow++;
+      let slotFree = false;
+      const freeSlot = () => {
+        if (slotFree) return;
+        slotFree = true;
+        this.sendingNow--;
+        this.wake();
+      };
+      const delivery = this.deliver(group.entries, channels.get(group.entries[0]!.channel_id) ?? null, allowed, briefs, now, freeSlot).finally(() => {
+        freeSlot();
+        return this.releaseLease(group.lease, token);
+      });
       this.inFlight.add(delivery);
       void delivery
         .catch((error: unknown) => this.logger.warn('recording a notification failed; it is sent again once its lease ends', { reason: error instanceof Error ? error.message : String(error) }))
         .finally(() => {
           this.inFlight.delete(delivery);
+          this.sending.delete(group.lease);
           this.wake();
         });
       return delivery;
     });
   }
 
-  private async deliver(token: string, entries: Notification[], channel: NotificationChannel | null, allowed: RateAllowances, briefs: Briefs, now: Date): Promise<Delivery['outcome']> {
+  /** After the entries' outcome is written (never before: another process would find them pending and send again). */
+  private releaseLease(lease: string, token: string): Promise<void> {
+    return this.writes.write(NotificationLeaseModel.collection, [{ deleteOne: { filter: { _id: lease as never, owner: token } } }]);
+  }
+
+  private async deliver(entries: Notification[], channel: NotificationChannel | null, allowed: RateAllowances, briefs: Briefs, now: Date, sent: () => void): Promise<Delivery['outcome']> {
     const first = entries[0]!;
-    if (!channel) return this.finish(token, entries, null, 'failed', 'the channel was deleted', now);
-    if (!channel.enabled) return this.release(token, entries, new Date(+now + 60_000), 'waiting', null);
+    if (!channel) return this.finish(entries, null, 'failed', 'the channel was deleted', now);
+    if (!channel.enabled) return this.release(entries, new Date(+now + 60_000), 'waiting', null);
     const waitMs = allowed.take(channel.channel_id);
-    if (waitMs > 0) return this.release(token, entries, new Date(+now + waitMs), 'waiting', null);
+    if (waitMs > 0) return this.release(entries, new Date(+now + waitMs), 'waiting', null);
     const message = this.message(entries, briefs, now);
-    if (first.incident_id !== null && message.incidents.length === 0 && first.event !== 'recovery_notice') return this.finish(token, entries, channel, 'failed', 'the incident no longer exists', now);
+    if (first.incident_id !== null && message.incidents.length === 0 && first.event !== 'recovery_notice') return this.finish(entries, channel, 'failed', 'the incident no longer exists', now);
     try {
-      await this.senders[channel.type]!.send(message, channel, AbortSignal.timeout(this.settings.timeoutMs));
-      return await this.finish(token, entries, channel, 'sent', null, now);
+      await this.senders[channel.type]!.send(message, channel, AbortSignal.timeout(this.settings.timeoutMs)).finally(sent);
+      return await this.finish(entries, channel, 'sent', null, now);
     } catch (error) {
       const failure = error instanceof DeliveryError ? error : new DeliveryError(error instanceof Error ? error.message : String(error), true);
       const attempts = first.attempts + 1;
       if (failure.retryable && attempts < this.settings.maxAttempts) {
         const wait = failure.retryAfterMs ?? this.backoffMs(attempts);
         this.logger.info('notification not delivered; trying again', { channel: channel.name, event: first.event, attempts, retry_in_ms: Math.round(wait), reason: failure.message });
-        await this.writeNotifications(token, entries, { $set: { not_before: new Date(+now + wait), lease_owner: null, lease_until: null, last_error: failure.message }, $inc: { attempts: 1 } });
+        await this.writeNotifications(entries, { $set: { not_before: new Date(+now + wait), last_error: failure.message }, $inc: { attempts: 1 } });
         this.emit(entries, 'retry', failure.message);
         return 'retry';
       }
       const reason = failure.retryable ? `${failure.message} (gave up after ${attempts} attempts)` : failure.message;
-      return this.finish(token, entries, channel, 'failed', reason, now);
+      return this.finish(entries, channel, 'failed', reason, now);
     }
   }
 
@@ -213,42 +235,40 @@ export class OutboxSender {
     return { event, incidents, dependents, note, summary, sent_at: now };
   }
 
-  private async finish(token: string, entries: Notification[], channel: NotificationChannel | null, outcome: 'sent' | 'failed', error: string | null, now: Date): Promise<Delivery['outcome']> {
-    const incidentIds = [...new Set(entries.map((e) => e.incident_id).filter((id): id is string => id !== null))];
-    const kind = outcome === 'sent' ? 'notified' : 'notification_failed';
-    const words = `${entries[0]!.event} ${outcome === 'sent' ? 'sent to' : 'not delivered to'} ${channel?.name ?? entries[0]!.channel_id}${error ? `: ${error}` : ''}`;
-    await Promise.all([
-      this.writeNotifications(token, entries, { $set: { state: outcome, sent_at: outcome === 'sent' ? now : null, lease_owner: null, lease_until: null, last_error: error }, $inc: { attempts: 1 } }),
-      incidentIds.length
-        ? this.writes.write(IncidentModel.collection, [
-            { updateMany: { filter: { incident_id: { $in: incidentIds } }, update: { $push: pushTimeline(timelineEntry(kind, now, { actor: 'system', message: words, channel_id: entries[0]!.channel_id })) as Document } } },
-          ])
-        : undefined,
-    ]);
-    if (outcome === 'failed') this.logger.warn('notification failed', { channel: channel?.name ?? entries[0]!.channel_id, event: entries[0]!.event, incidents: incidentIds.length, reason: error });
-    else this.logger.info('notification sent', { channel: channel!.name, event: entries[0]!.event, incidents: incidentIds.length });
+  /**
+   * Records the outcome on the entries; their incidents' timelines show it from there (a delivery is not written to
+   * each incident: an outage's thousands of incidents would cost thousands of writes per message).
+   */
+  private async finish(entries: Notification[], channel: NotificationChannel | null, outcome: 'sent' | 'failed', error: string | null, now: Date): Promise<Delivery['outcome']> {
+    const incidents = new Set(entries.map((e) => e.incident_id).filter((id): id is string => id !== null)).size;
+    await this.writeNotifications(entries, {
+      $set: { state: outcome, sent_at: outcome === 'sent' ? now : null, finished_at: now, last_error: error },
+      $inc: { attempts: 1 },
+    });
+    if (outcome === 'failed') this.logger.warn('notification failed', { channel: channel?.name ?? entries[0]!.channel_id, event: entries[0]!.event, incidents, reason: error });
+    else this.logger.info('notification sent', { channel: channel!.name, event: entries[0]!.event, incidents });
     this.emit(entries, outcome, error);
     return outcome;
   }
 
-  private async release(token: string, entries: Notification[], notBefore: Date, outcome: 'waiting', error: string | null): Promise<Delivery['outcome']> {
-    await this.writeNotifications(token, entries, { $set: { not_before: notBefore, lease_owner: null, lease_until: null } });
+  private async release(entries: Notification[], notBefore: Date, outcome: 'waiting', error: string | null): Promise<Delivery['outcome']> {
+    await this.writeNotifications(entries, { $set: { not_before: notBefore } });
     this.emit(entries, outcome, error);
     return outcome;
   }
 
-  /** Updates the claimed entries still under this claim's lease (coalesced with other deliveries' writes). */
-  private writeNotifications(token: string, entries: readonly Notification[], update: Record<string, unknown>): Promise<void> {
-    return this.writes.write(NotificationModel.collection, [{ updateMany: { filter: leased(token, entries), update } }]);
+  /** Updates the claimed entries still pending, by their unique ids (coalesced with other deliveries' writes). */
+  private writeNotifications(entries: readonly Notification[], update: Record<string, unknown>): Promise<void> {
+    return this.writes.write(NotificationModel.collection, [{ updateMany: { filter: { notification_id: { $in: entries.map((e) => e.notification_id) }, state: 'pending' }, update } }]);
   }
 
   /**
    * How many messages each channel may send now (its `rate_per_minute`, over every process): one counter update per
    * channel for all its groups of this claim; a group over the allowance waits until the window frees.
    */
-  private async rateAllowances(groups: Notification[][], channels: Map<string, NotificationChannel>): Promise<RateAllowances> {
+  private async rateAllowances(groups: ClaimedGroup[], channels: Map<string, NotificationChannel>): Promise<RateAllowances> {
     const wanted = new Map<string, number>();
-    for (const group of groups) wanted.set(group[0]!.channel_id, (wanted.get(group[0]!.channel_id) ?? 0) + 1);
+    for (const { entries } of groups) wanted.set(entries[0]!.channel_id, (wanted.get(entries[0]!.channel_id) ?? 0) + 1);
     const budget = new Map<string, { left: number; waitMs: number }>();
     await Promise.all(
       [...wanted].map(async ([channelId, count]) => {
@@ -304,8 +324,3 @@ interface RateAllowances {
 }
 
 type Briefs = Awaited<ReturnType<typeof briefsFor>>;
-
-/** The claimed entries still under this claim's lease, by their unique id (a filter on the lease alone reads them all). */
-function leased(token: string, entries: readonly Notification[]) {
-  return { notification_id: { $in: entries.map((e) => e.notification_id) }, lease_owner: token };
-}

@@ -13,7 +13,7 @@ export const DeliveryStateEnum = graphqlEnum(DELIVERY_STATES, 'DeliveryState', '
 /**
  * The outbox: one entry per incident transition per channel, stored before anything is sent. Its id is
  * deterministic (`<incident>:<event>[:<step>]:<channel>`, unique), so a transition queued twice (a retry, a second
- * process) is one entry. One process at a time sends an entry (the lease); entries of one channel and one group
+ * process) is one entry. One process at a time sends a group of entries (its lease, in `notification_leases`); entries of one channel and one group
  * (a host) that are due together go out as one message. Kept NOTIFICATION_RETENTION_DAYS after the last change.
  */
 @modelOptions({ schemaOptions: { collection: 'notifications', versionKey: false } })
@@ -58,12 +58,6 @@ export class Notification {
   @prop({ required: true })
   public not_before!: Date;
 
-  @prop({ type: String, default: null })
-  public lease_owner!: string | null;
-
-  @prop({ type: Date, default: null })
-  public lease_until!: Date | null;
-
   @Field(() => String, { name: 'lastError', nullable: true })
   @prop({ type: String, default: null })
   public last_error!: string | null;
@@ -79,6 +73,10 @@ export class Notification {
   @Field(() => Date, { name: 'sentAt', nullable: true })
   @prop({ type: Date, default: null })
   public sent_at!: Date | null;
+
+  /** When it was sent or given up (a delivery's place in its incident's timeline). */
+  @prop({ type: Date, default: null })
+  public finished_at!: Date | null;
 
   @prop({ required: true })
   public expires_at!: Date;

@@ -30,12 +30,11 @@ export async function enqueue(entries: readonly OutboxEntry[], retentionDays: nu
     state: 'pending',
     attempts: 0,
     not_before: entry.not_before,
-    lease_owner: null,
-    lease_until: null,
     last_error: null,
     note: entry.note ?? null,
     created_at: now,
     sent_at: null,
+    finished_at: null,
     expires_at: new Date(+now + retentionDays * 86_400_000),
   }));
   try {
