@@ -94,6 +94,7 @@ export const settings = {
     integer(100, 600_000),
   ),
   graphqlIntrospection: setting('GRAPHQL_INTROSPECTION', 'true', 'Whether any key may introspect the schema (`__schema`, `__type`), as GraphiQL and codegen do.', boolean),
+  graphqlIde: setting('GRAPHQL_IDE', 'true', 'Whether `GET /graphql` from a browser serves the GraphQL IDE (GraphiQL, self-hosted: works offline, no telemetry); also in production.', boolean),
   rateLimitPerSec: setting(
     'RATE_LIMIT_PER_SEC',
     '50',
@@ -244,7 +245,13 @@ export const settings = {
     'File the first admin key (created when no key exists) is written to, mode 0600, instead of being printed on stdout.',
     optionalFile,
   ),
-  logLevel: setting('LOG_LEVEL', 'info', 'debug, info, warn or error.', oneOf<LogLevel>('debug', 'info', 'warn', 'error')),
+  logLevel: setting('LOG_LEVEL', 'info', 'debug, info, warn or error (any case).', (raw) => oneOf<LogLevel>('debug', 'info', 'warn', 'error')(raw.trim().toLowerCase())),
+  metricsToken: setting('METRICS_TOKEN', undefined, 'Bearer token `/metrics` asks for; unset: `/metrics` answers 404 unless METRICS_PORT is set.', text),
+  metricsPort: setting('METRICS_PORT', undefined, 'Serve `/metrics` (no token) on this port of METRICS_HOST instead, apart from the API.', integer(1, 65535)),
+  metricsHost: setting('METRICS_HOST', '127.0.0.1', 'Address the METRICS_PORT listener binds.', text),
+  metricsPerService: setting('METRICS_PER_SERVICE', 'false', 'Also export one series per service (up, response time, TLS days left, consecutive failures): one per service and metric, so mind the cardinality.', boolean),
+  defaultCheckInterval: setting('DEFAULT_CHECK_INTERVAL', '60', 'Seconds between checks of a service created without `monitoring.interval_sec` (the seed’s variable).', integer(5, 86_400)),
+  maxRecoveryAttempts: setting('MAX_RECOVERY_ATTEMPTS', '3', 'Recovery attempts of a service created without `recovery.max_attempts` (the seed’s variable).', integer(0, 100)),
 } as const;
 
 type Settings = typeof settings;
