@@ -1,29 +1,82 @@
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import PinoPretty from 'pino-pretty';
 import type { LogLevel } from '../config/config.js';
-import { redactValue, scrubText } from './secrets.js';
-
-const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+import { MASK, redactValue, scrubText } from './secrets.js';
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+  /** A logger whose every line carries these fields too (`{ component: 'checks' }`). */
+  child(bindings: Record<string, unknown>): Logger;
 }
 
 /**
- * One line per entry on stderr, so stdout stays free for CLI output. Every line passes the redaction
- * layer: fields named like a secret (password, token, keyPath, authorization...) read `***`, target-like
- * fields (target, uri, url...) have their credentials masked, and every other text (the message, error
- * reasons, stacks) loses URL passwords, secret query parameters and `password=` pairs (src/common/secrets.ts).
+ * Fields that hold a secret wherever they appear (pino's path redaction, applied before anything is written);
+ * fields named like a secret at any other depth, target-like fields (credentials masked) and every text (URL
+ * passwords, secret query parameters, `password=` pairs) pass src/common/secrets.ts as well.
  */
-export function createLogger(level: LogLevel = 'info', write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Logger {
-  const emit = (entryLevel: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
-    if (rank[entryLevel] < rank[level]) return;
-    const suffix = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(redactValue(fields))}` : '';
-    write(`${new Date().toISOString()} ${entryLevel.toUpperCase().padEnd(5)} ${scrubText(message)}${suffix}`);
-  };
-  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+export const REDACTED_PATHS = [
+  'password',
+  'secret',
+  'token',
+  'authorization',
+  'apiKey',
+  'api_key',
+  'key_path',
+  'keyPath',
+  '*.password',
+  '*.secret',
+  '*.token',
+  '*.authorization',
+  '*.apiKey',
+  '*.api_key',
+  '*.key_path',
+  '*.keyPath',
+  'headers.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+];
+
+/**
+ * One JSON object per line on stderr (stdout stays free for CLI output): `level`, `time` (ISO 8601), `msg`, the
+ * logger's bindings (`component`) and the fields. On a terminal the same lines are shown pretty. `write` takes
+ * each line instead (tests).
+ */
+export function createLogger(level: LogLevel = 'info', write?: (line: string) => void): Logger {
+  const destination: DestinationStream = write
+    ? { write: (line: string) => write(line.replace(/\n$/, '')) }
+    : process.stderr.isTTY
+      ? PinoPretty({ destination: 2, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l' })
+      : pino.destination({ dest: 2, sync: true });
+  const base = pino(
+    {
+      level,
+      base: null,
+      messageKey: 'msg',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACTED_PATHS, censor: MASK },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (fields) => redactValue(fields) as Record<string, unknown>,
+      },
+    },
+    destination,
+  );
+  return wrap(base);
+}
+
+function wrap(logger: PinoLogger): Logger {
+  const at =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      if (!logger.isLevelEnabled(level)) return;
+      if (fields && Object.keys(fields).length > 0) logger[level](fields, scrubText(message));
+      else logger[level](scrubText(message));
+    };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (bindings) => wrap(logger.child(bindings)) };
 }
 
 const nothing = () => {};
-export const silentLogger: Logger = { debug: nothing, info: nothing, warn: nothing, error: nothing };
+export const silentLogger: Logger = { debug: nothing, info: nothing, warn: nothing, error: nothing, child: () => silentLogger };

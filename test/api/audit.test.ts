@@ -20,6 +20,7 @@ import { eventually, liveClient } from '../helpers/live-client.js';
 import { AuditRecordModel } from '../../src/modules/audit/audit.model.js';
 import { AuditService } from '../../src/modules/audit/audit.service.js';
 import { sweepExpired } from '../../src/db/ttl-sweep.js';
+import { silentLogger } from '../../src/common/logger.js';
 
 const api = useApiServer(import.meta.filename, {}, { keepAliveMs: 30_000 });
 
@@ -288,7 +289,7 @@ describe('writing', () => {
   test('a write that keeps failing is retried, then logged with what the record said (never silently lost)', async () => {
     const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
     const at = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push({ level, message, fields });
-    const audit = new AuditService({}, { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, { writer: { retryDelaysMs: [10, 10] } });
+    const audit = new AuditService({}, { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => silentLogger }, { writer: { retryDelaysMs: [10, 10] } });
     const spy = vi.spyOn(AuditRecordModel.collection, 'insertMany').mockRejectedValue(new Error('connection reset'));
     try {
       audit.record({ actor: { type: 'api_key', key_id: 'abc', name: 'n', role: 'admin' }, channel: 'http', operation: 'deleteHost', arguments: { hostId: 'h' }, outcome: 'success' });
@@ -307,7 +308,7 @@ describe('writing', () => {
   test('closing with a deadline (shutdown, the database gone) does not hang: what is left is logged as lost', async () => {
     const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
     const at = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push({ level, message, fields });
-    const audit = new AuditService({}, { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, { writer: { retryDelaysMs: [60_000] } });
+    const audit = new AuditService({}, { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => silentLogger }, { writer: { retryDelaysMs: [60_000] } });
     const spy = vi.spyOn(AuditRecordModel.collection, 'insertMany').mockRejectedValue(new Error('connection reset'));
     try {
       audit.record({ actor: { type: 'system', name: 'test' }, channel: 'system', operation: 'recovery', outcome: 'success' });

@@ -21,8 +21,9 @@ const INTERNALS = /\bat \S+ \(|node_modules|\/src\/|\.ts:\d+|\.js:\d+|SyntaxErro
 
 function recordingLogger(): Logger & { errors: { message: string; fields?: Record<string, unknown> }[] } {
   const errors: { message: string; fields?: Record<string, unknown> }[] = [];
-  return {
+  const logger: Logger & { errors: typeof errors } = {
     errors,
+    child: () => logger,
     debug() {},
     info() {},
     warn() {},
@@ -30,6 +31,7 @@ function recordingLogger(): Logger & { errors: { message: string; fields?: Recor
       errors.push({ message, fields });
     },
   };
+  return logger;
 }
 
 describe('health endpoints', () => {

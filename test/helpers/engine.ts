@@ -50,5 +50,6 @@ export function keyFileFor(sshd: SshdFixture): string {
 export function capturingLogger(): Logger & { lines: { level: string; message: string; fields: Record<string, unknown> }[] } {
   const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
   const at = (level: string) => (message: string, fields: Record<string, unknown> = {}) => void lines.push({ level, message, fields });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  const logger = { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
+  return logger;
 }

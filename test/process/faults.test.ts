@@ -250,7 +250,7 @@ describe('faults, one server process taking them in turn', () => {
     expect(await exited).toBe(0);
     const log = api.server.stderr();
     expect(log).not.toMatch(/MongoPoolClosedError|cutting requests|could not stop cleanly/);
-    expect(log.split('\n').at(-1)).toMatch(/INFO +stopped/);
+    expect(log.split('\n').at(-1)).toMatch(/^\{"level":"info".*"msg":"stopped"\}$/);
   }, 90_000);
 });
 
@@ -322,7 +322,7 @@ describe('an embedded database that cannot come back', () => {
     const lines = api.server.stderr().split('\n');
     expect(lines.filter((l) => /embedded database restart failed/.test(l))).toHaveLength(2);
     expect(lines.at(-1)).toMatch(
-      new RegExp(`ERROR The embedded database \\(mongo-java-server, port ${api.dbPort}, pid ${javaPid}\\) died and could not be restarted after 2 attempts .*; exiting`),
+      new RegExp(`^\\{"level":"error".*"msg":"The embedded database \\(mongo-java-server, port ${api.dbPort}, pid ${javaPid}\\) died and could not be restarted after 2 attempts .*; exiting"\\}$`),
     );
   }, 60_000);
 });

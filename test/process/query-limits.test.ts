@@ -199,9 +199,9 @@ describe('refused and broken sockets in the log', () => {
     await eventually(() => closedLines().length >= before + 3, 5_000, 'three log lines');
     const lines = closedLines().slice(before);
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/WARN +live socket closed: Unauthorized.*"code":4401/);
-    expect(lines[1]).toMatch(/WARN +live socket closed: Forbidden.*"code":4403/);
-    expect(lines[2]).toMatch(/WARN +live socket closed: Max payload size exceeded \(WS_ERR_UNSUPPORTED_MESSAGE_LENGTH\) \{"code":100\d/);
+    expect(lines[0]).toMatch(/^\{"level":"warn"(?=.*"code":4401)(?=.*"msg":"live socket closed: Unauthorized)/);
+    expect(lines[1]).toMatch(/^\{"level":"warn"(?=.*"code":4403)(?=.*"msg":"live socket closed: Forbidden)/);
+    expect(lines[2]).toMatch(/^\{"level":"warn"(?=.*"code":100\d)(?=.*"msg":"live socket closed: Max payload size exceeded \(WS_ERR_UNSUPPORTED_MESSAGE_LENGTH\))/);
 
     // A flood of them: at most 20 lines in the minute.
     const flood = await Promise.all(

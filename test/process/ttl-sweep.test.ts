@@ -83,7 +83,7 @@ describe('the TTL sweep', () => {
     ]);
     const lines: { message: string; fields?: Record<string, unknown> }[] = [];
     const log = (message: string, fields?: Record<string, unknown>) => void lines.push({ message, fields });
-    const logger: Logger = { debug: log, info: log, warn: log, error: log };
+    const logger: Logger = { debug: log, info: log, warn: log, error: log, child: () => logger };
     const stop = startTtlSweep(db, { intervalMs: 60 * MINUTE, batchSize: 100 }, logger);
     const deadline = Date.now() + 5_000;
     while ((await db.collection(ROLLUPS).countDocuments()) !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
