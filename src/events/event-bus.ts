@@ -37,6 +37,11 @@ export interface DomainEvents {
     recorded_at: Date;
     /** When it was due by the schedule; null for on-demand checks. */
     due_at: Date | null;
+    method: string;
+    response_time_ms: number | null;
+    tls_days_left: number | null;
+    consecutive_failures: number;
+    service_name: string;
   };
   'recovery.event': {
     service_id: string;

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
@@ -16,7 +17,11 @@ import { complexityLimit, DEFAULT_QUERY_LIMITS, deadlineIn, documentTooLong, enf
 import { createLoaders } from '../graphql/loaders.js';
 import { buildApiSchema } from '../graphql/schema.js';
 import { noSubscriptionsOverHttp } from '../graphql/subscriptions-over-http.js';
+import { observeGraphqlRequests } from '../observability/graphql-requests.js';
+import type { Metrics } from '../observability/metrics.js';
+import { serveGraphqlIde } from './graphql-ide.js';
 import { KeyLimiter, type KeyLimits } from './key-limiter.js';
+import { answerMetrics } from './metrics-endpoint.js';
 import { startLiveSockets, type LiveServices, type LiveSockets } from './live-sockets.js';
 
 /** One thing that keeps the process from doing its work; /readyz lists them with its 503. */
@@ -45,6 +50,10 @@ export interface ApiServerOptions {
   shutdownTimeoutMs: number;
   /** Serves GraphQL subscriptions (graphql-ws) on /graphql when given. */
   live?: { services: LiveServices; keepAliveMs: number; maxQueuedEvents: number };
+  /** Counts requests; with a token, also serves them at /metrics for that bearer token. */
+  metrics?: { metrics: Metrics; token: string | null };
+  /** GET /graphql from a browser serves GraphiQL (GRAPHQL_IDE). */
+  ide?: boolean;
 }
 
 export interface ApiServer {
@@ -97,6 +106,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       releaseKeyWhenAnswered(),
       auditCapture(options.domain.audit, options.apiKeys, httpServer),
       legacyJsonStatus(),
+      observeGraphqlRequests(options.metrics?.metrics ?? null, options.logger.child({ component: 'graphql' })),
+      // Apollo's landing page loads its IDE from a CDN; ours (GRAPHQL_IDE) is served from this process.
+      ApolloServerPluginLandingPageDisabled(),
     ],
     // Keys travel in the Authorization header, which a cross-site browser request cannot add without a
     // CORS preflight, so Apollo's CSRF guard (which also refuses plain GET queries) protects nothing here.
@@ -124,8 +136,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
     res.status(503).json({ status: 'unavailable', reason: problems.map((p) => `${p.component}: ${p.reason}`).join('; '), problems });
   });
+  const metrics = options.metrics;
+  if (metrics?.token) {
+    const token = metrics.token;
+    app.get('/metrics', async (req, res) => {
+      const answer = await answerMetrics(metrics.metrics.registry, req.headers.authorization, token);
+      res.status(answer.status).set({ 'content-type': answer.contentType, ...answer.headers }).send(answer.body);
+    });
+  }
+  if (options.ide) serveGraphqlIde(app);
   app.use(
     '/graphql',
+    countRefusedRequests(metrics?.metrics ?? null),
     express.json({ limit: '1mb' }),
     refuseLongDocuments(limits),
     expressMiddleware(apollo, { context: ({ req, res }) => contextFor(req.headers.authorization, options, keyLimiter, limits, res) }),
@@ -277,6 +299,27 @@ function releaseKeyWhenAnswered(): ApolloServerPlugin<GraphQLContext> {
 
 function definedOnly<T extends object>(values: Partial<T> | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(values ?? {}).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** Requests refused before Apollo takes them up (no key, over the key's rate) are counted here. */
+function countRefusedRequests(metrics: Metrics | null): express.RequestHandler {
+  const refused: Record<number, string> = { 401: 'UNAUTHENTICATED', 429: 'RATE_LIMITED' };
+  return (req, res, next) => {
+    if (metrics) {
+      res.once('finish', () => {
+        const code = refused[res.statusCode];
+        if (code) metrics.graphqlRequests.inc({ operation: metrics.operationLabel(operationNameOf(req.body)), code });
+      });
+    }
+    next();
+  };
+}
+
+/** The operation's name as the client gave it, or as its document starts (`query Name ...`), unparsed. */
+function operationNameOf(body: unknown): string | null {
+  const { operationName, query } = (body ?? {}) as { operationName?: unknown; query?: unknown };
+  if (typeof operationName === 'string') return operationName;
+  return typeof query === 'string' ? (/^\s*(?:query|mutation|subscription)\s+([A-Za-z_]\w*)/.exec(query)?.[1] ?? null) : null;
 }
 
 /** A document past GRAPHQL_MAX_DOCUMENT_CHARS is answered here, before Apollo hashes and parses it. */

@@ -47,6 +47,8 @@ export interface LiveSocketOptions {
 export interface LiveSockets {
   readonly stats: SharedExecutionStats;
   connections(): number;
+  /** Subscriptions running and events waiting to be sent, over every connection (for /metrics). */
+  load(): { subscriptions: number; queuedEvents: number };
   /** Closes every socket (1001 going away) and stops accepting new ones. */
   stop(): Promise<void>;
 }
@@ -56,6 +58,8 @@ interface Connection extends Record<PropertyKey, unknown> {
   request: IncomingMessage;
   caller?: Caller;
   budget?: SendBudget;
+  /** graphql-ws's own record of the socket's running subscriptions. */
+  subscriptions?: Readonly<Record<string, unknown>>;
   /** Why this socket is being closed, when it is for a failure of ours (logged with its close). */
   problem?: string;
 }
@@ -138,6 +142,7 @@ export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
       }
       ctx.extra.caller = caller;
       ctx.extra.budget = new SendBudget(options.maxQueuedEvents, () => ctx.extra.socket.close(LIVE_CLOSE.TooSlow, 'Too slow: send queue full'));
+      ctx.extra.subscriptions = ctx.subscriptions;
       connections.set(ctx.extra.socket, ctx.extra);
       return true;
     },
@@ -268,6 +273,15 @@ export function startLiveSockets(options: LiveSocketOptions): LiveSockets {
   return {
     stats,
     connections: () => connections.size,
+    load: () => {
+      let subscriptions = 0;
+      let queuedEvents = 0;
+      for (const connection of connections.values()) {
+        subscriptions += Object.keys(connection.subscriptions ?? {}).length;
+        queuedEvents += connection.budget?.queuedNow ?? 0;
+      }
+      return { subscriptions, queuedEvents };
+    },
     async stop() {
       stopRevocations();
       clearInterval(recheckKeys);

@@ -7,7 +7,7 @@ import { EventBus } from '../../src/events/event-bus.js';
 import type { CheckEngine } from '../../src/modules/checks/engine.js';
 import { createMonitoring, type MonitoringSettings } from '../../src/modules/checks/monitoring.js';
 import type { QueryLimits } from '../../src/graphql/limits.js';
-import { startApiServer, type ApiServer } from '../../src/http/api-server.js';
+import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src/http/api-server.js';
 import type { KeyLimits } from '../../src/http/key-limiter.js';
 import { ApiKeyService } from '../../src/modules/auth/api-key.service.js';
 import { createDomain, type Domain, type DomainSettings } from '../../src/modules/domain.js';
@@ -81,6 +81,7 @@ export function useApiServer(
   limits: Partial<QueryLimits> & { keyLimits?: Partial<KeyLimits> } = {},
   live?: LiveOptions,
   settings: Partial<DomainSettings> = {},
+  server: Pick<ApiServerOptions, 'metrics' | 'ide'> = {},
 ): TestApi {
   const database = useTestDatabase(testFile);
   const events = new EventBus();
@@ -103,6 +104,7 @@ export function useApiServer(
       keyLimits: { requestsPerSecond: 1_000_000, concurrent: 100_000, ...limits.keyLimits },
       shutdownTimeoutMs: 1_000,
       live: state.live ? { services: state.live, keepAliveMs: live?.keepAliveMs ?? 30_000, maxQueuedEvents: live?.maxQueuedEvents ?? 1000 } : undefined,
+      ...server,
     });
   });
   // After the database helper's clean-up, so every test starts with one fresh key per role.

@@ -273,6 +273,8 @@ export class CheckEngine {
       status: entry.late ? previous : entry.status,
       status_changed: !entry.late && previous !== entry.status,
       consecutive_failures: service?.consecutive_failures ?? 0,
+      response_time_ms: entry.response_time_ms ?? null,
+      tls_days_left: typeof entry.metrics?.custom?.tls_days_left === 'number' ? entry.metrics.custom.tls_days_left : null,
       late: entry.late ?? false,
     };
     const recovery: RecoveryOutcome | null = entry.recovery_message
@@ -387,7 +389,16 @@ export class CheckEngine {
 
   private announce(entry: RecordedCheck, service: Service, dueAt: Date | null): void {
     const base = { service_id: entry.service_id, host_id: entry.host_id, labels: serviceLabels(service), history_id: entry.history_id, at: entry.timestamp, recorded_at: entry.recorded_at };
-    this.events.publish('check.completed', { ...base, status: entry.status, due_at: dueAt });
+    this.events.publish('check.completed', {
+      ...base,
+      status: entry.status,
+      due_at: dueAt,
+      method: service.monitoring?.method ?? 'systemd',
+      response_time_ms: entry.response_time_ms,
+      tls_days_left: entry.tls_days_left,
+      consecutive_failures: entry.consecutive_failures,
+      service_name: service.service_name,
+    });
     if (!entry.status_changed) return;
     this.events.publish('service.status-changed', { ...base, previous_status: entry.previous_status, status: entry.status });
     this.logger.info('service status changed', {

@@ -177,6 +177,8 @@ export class CheckRecorder {
       status: late ? previous : result.status,
       status_changed: !late && result.status !== previous,
       consecutive_failures: state.consecutive_failures,
+      response_time_ms: result.response_time_ms ?? null,
+      tls_days_left: typeof result.metrics?.custom?.tls_days_left === 'number' ? result.metrics.custom.tls_days_left : null,
       late,
     };
   }

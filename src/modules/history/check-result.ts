@@ -32,6 +32,9 @@ export interface RecordedCheck {
   status: ServiceStatus;
   status_changed: boolean;
   consecutive_failures: number;
+  /** As the checker measured it (metrics and live series). */
+  response_time_ms: number | null;
+  tls_days_left: number | null;
   /** Older than the service's latest check: kept in history, the service's state left alone. */
   late: boolean;
 }

@@ -23,6 +23,10 @@ export class SendBudget {
   give(): void {
     this.queued--;
   }
+
+  get queuedNow(): number {
+    return this.queued;
+  }
 }
 
 export interface StreamSource<T> {

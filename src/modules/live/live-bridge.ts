@@ -14,7 +14,10 @@ export function bridgeDomainEvents(events: EventBus, hub: LiveHub, onError: (rea
   const send = (promise: Promise<void>) => void promise.catch(onError);
   const stops = [
     events.subscribe('service.status-changed', ({ recorded_at, ...e }) => send(hub.publish('serviceStatusChanged', { ...e, id: e.history_id, at: recorded_at }))),
-    events.subscribe('check.completed', ({ recorded_at, ...e }) => send(hub.publish('checkCompleted', { ...e, id: e.history_id, at: recorded_at }))),
+    // What the metrics read (method, response time...) stays in this process; subscribers get what they always got.
+    events.subscribe('check.completed', ({ recorded_at, method: _m, response_time_ms: _r, tls_days_left: _t, consecutive_failures: _c, service_name: _n, ...e }) =>
+      send(hub.publish('checkCompleted', { ...e, id: e.history_id, at: recorded_at })),
+    ),
     events.subscribe('recovery.event', (e) =>
       send(hub.publish('recoveryEvent', { ...e, id: e.history_id ? `${e.history_id}:${e.kind}` : newId() })),
     ),
