@@ -83,7 +83,7 @@ export async function startAlertmanager(): Promise<RunningAlertmanager> {
   };
 }
 
-async function run(binary: string, args: string[], dir: string, api: string, readyPath: string): Promise<RunningServer> {
+export async function run(binary: string, args: string[], dir: string, api: string, readyPath: string): Promise<RunningServer> {
   const child: ChildProcess = spawn(binary, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
