@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { isFailureStatus } from '../../common/enums.js';
 import { scrubText, secretsOfTarget } from '../../common/secrets.js';
+import { withSpan } from '../../observability/tracing.js';
 import type { CheckResult } from '../history/check-result.js';
 import type { Host } from '../hosts/host.model.js';
 import type { Service } from '../services/service.model.js';
@@ -32,9 +34,21 @@ export interface FinishedCheck extends CheckResult {
  * more attempts `retry_delay_sec` apart, only while the failure is transient and the next attempt, timing out,
  * would still end within the budget (`CHECK_BUDGET_SHARE` of the interval). A definitive answer is final at
  * once. A timed-out attempt is an `error` ("timed out after N s"); `unknown` is left for checks that could not
- * run. `stop` (shutdown) ends waiting between attempts.
+ * run. `stop` (shutdown) ends waiting between attempts. Traced as one span, `check <method>`, failed when the
+ * check finds a failure.
  */
-export async function runCheck(checker: Checker | undefined, service: Service, host: Host, stop?: AbortSignal): Promise<FinishedCheck> {
+export function runCheck(checker: Checker | undefined, service: Service, host: Host, stop?: AbortSignal): Promise<FinishedCheck> {
+  const attributes = { 'check.service_id': service.service_id, 'check.host_id': host.host_id, 'check.method': service.monitoring.method };
+  return withSpan(`check ${service.monitoring.method}`, attributes, async (span) => {
+    const check = await checkWithRetries(checker, service, host, stop);
+    span.setAttributes({ 'check.status': check.status, 'check.attempts': Number(check.metrics?.custom?.attempts ?? 0) });
+    // What the check found, not an exception of ours: a failed span, with the (scrubbed) error as its message.
+    if (isFailureStatus(check.status)) span.setStatus({ code: SpanStatusCode.ERROR, message: check.error ?? check.status });
+    return check;
+  });
+}
+
+async function checkWithRetries(checker: Checker | undefined, service: Service, host: Host, stop?: AbortSignal): Promise<FinishedCheck> {
   const { timeout_sec: timeoutSec, retry_attempts: retries, retry_delay_sec: delaySec } = service.monitoring;
   const budgetMs = checkBudgetMs(service);
   const timeoutMs = Math.min(timeoutSec * 1000, budgetMs);
