@@ -1,202 +1,34 @@
-import 'reflect-metadata';
-import mongoose from 'mongoose';
-import { ConfigError, loadConfig, type Config } from './config/config.js';
-import { createLogger, type Logger } from './common/logger.js';
-import { pingDatabase } from './db/connection.js';
-import { openDatabase } from './db/database.js';
-import { startTtlSweep } from './db/ttl-sweep.js';
-import { EventBus } from './events/event-bus.js';
-import { queryLimitsFrom } from './graphql/limits.js';
-import { startApiServer, type ReadinessProblem } from './http/api-server.js';
-import { systemActor } from './modules/audit/audit-entry.js';
-import { ApiKeyService } from './modules/auth/api-key.service.js';
-import { writeSecretFile } from './modules/auth/key-file.js';
-import { createMonitoring } from './modules/checks/monitoring.js';
-import { createDomain, type Domain } from './modules/domain.js';
-import { startLive, startLivePublisher } from './modules/live/live.js';
-import { startScheduler } from './scheduler/scheduler.js';
-import { startWatchdog, type Watchdog } from './scheduler/watchdog.js';
-
 /**
- * Starts a process: config -> database -> domain -> monitoring -> HTTP and/or
- * scheduler, by PROCESS_MODE (all, api, worker). Stops in the reverse order.
+ * The server's entry point. The command line is answered (--help, --version) and .env read before the
+ * server's modules load: those take a second to import, and nothing of them is needed to say how to start.
  */
-async function main(): Promise<void> {
-  const config = loadConfigOrExit();
-  const logger = createLogger(config.logLevel);
-  // The embedded database died and every restart failed: one line, and a non-zero exit for the supervisor.
-  const giveUp = (message: string) => {
-    logger.error(message);
-    process.exit(69);
-  };
-  const database = await openDatabase(config, logger, giveUp).catch(exitUnavailable(logger));
-  const events = new EventBus((event, error) => logger.error('event listener failed', { event, reason: String(error) }));
-  const domain = createDomain(config, events, logger);
-  const monitoring = createMonitoring(domain, events, config);
-  const reportLiveError = (reason: unknown) => logger.error('live event failed', { reason: String(reason) });
-  // Shutdown runs these phases in order, the parts of one phase together: first what takes work in
-  // (HTTP requests and scheduled checks drain side by side), the database connection last.
-  const taking: Stop[] = [];
-  const helpers: Stop[] = [];
-  const stops: Stop[][] = [taking, helpers, [{ name: 'check connections', stop: () => monitoring.close() }], [{ name: 'database', stop: () => database.close() }]];
-  // After requests and checks have finished: what they recorded is written before the database closes.
-  helpers.push({ name: 'audit log', stop: () => domain.audit.close(Math.max(config.shutdownTimeoutMs, 1_000)) });
-  // Incidents follow the checks this process records; the outbox is sent by every process that runs checks.
-  domain.alerting.start(events, { send: config.processMode !== 'api' });
-  helpers.push({ name: 'alerting', stop: () => domain.alerting.stop() });
+import { answerServerCommandLine, type ServerProgram } from './bin/command-line.js';
+import { ConfigError, loadDotEnv, type DotEnvRead } from './config/config.js';
 
-  if (!database.capabilities.ttlMonitor) {
-    const stopSweep = startTtlSweep(mongoose.connection.db!, { intervalMs: config.retentionSweepIntervalSec * 1000, batchSize: config.retentionSweepBatchSize }, logger);
-    helpers.push({ name: 'retention sweep', stop: stopSweep });
-  }
-  // Live first: an unreachable Redis stops start-up before the scheduler has claimed any service.
-  const live = config.processMode === 'worker' ? null : await startLive(events, domain, config, reportLiveError).catch(exitUnavailable(logger));
-  const publisher = live ? null : await startLivePublisher(events, config.redisUrl, reportLiveError).catch(exitUnavailable(logger));
-  stops.splice(stops.length - 1, 0, [{ name: 'live events', stop: () => (live ?? publisher)!.close() }]);
+const SERVER: ServerProgram = {
+  name: 'service-monitor',
+  runs: 'the GraphQL API and the checks in one process (PROCESS_MODE=all; api: the API only).',
+  script: 'dist/src/main.js',
+  npmScript: 'npm start',
+};
 
-  let watchdog: Watchdog | null = null;
-  if (config.processMode !== 'api') {
-    const settings = schedulerSettings(config);
-    const scheduler = await startScheduler(mongoose.connection.db!, monitoring.engine, domain.uptime, settings, logger);
-    const stallAfterMs = config.schedulerStallSec * 1000;
-    const running = startWatchdog(
-      scheduler.health,
-      () => pingDatabase(),
-      { stallAfterMs, checkEveryMs: Math.min(5_000, Math.round(stallAfterMs / 3)), dispatchSlots: settings.dispatchSlots },
-      logger,
-    );
-    watchdog = running;
-    // The watchdog first: it must not restart Agenda while the scheduler drains.
-    // Checks under way get as long as requests in flight, and at least a slice to end theirs.
-    const drainMs = Math.max(config.shutdownTimeoutMs, settings.dispatchSliceMs + 5_000);
-    taking.push({ name: 'scheduler', stop: () => (running.stop(), scheduler.stop(drainMs)) });
-  }
-  if (live) {
-    const apiKeys = new ApiKeyService(events);
-    await handOutFirstAdminKey(apiKeys, domain, config, logger);
-    const api = await startApiServer({
-      port: config.port,
-      domain,
-      apiKeys,
-      engine: monitoring.engine,
-      pingDatabase: () => pingDatabase(),
-      readiness: () => {
-        const problems: ReadinessProblem[] = [];
-        const embedded = database.embeddedProblem();
-        if (embedded) problems.push({ component: 'embedded-database', reason: embedded });
-        const scheduler = watchdog?.problem();
-        if (scheduler) problems.push(scheduler);
-        return problems;
-      },
-      logger,
-      limits: queryLimitsFrom(config),
-      keyLimits: { requestsPerSecond: config.rateLimitPerSec, concurrent: config.rateLimitConcurrent },
-      shutdownTimeoutMs: config.shutdownTimeoutMs,
-      live: { services: live, keepAliveMs: config.liveKeepAliveSec * 1000, maxQueuedEvents: config.liveMaxQueuedEvents },
-    });
-    taking.push({ name: 'HTTP server', stop: () => api.stop() });
-    logger.info('service-monitor API listening', { url: api.url.replace('127.0.0.1', 'localhost'), server: database.server, mode: config.processMode });
-  } else {
-    if (!config.redisUrl) logger.warn('REDIS_URL is not set: status changes found by this worker reach no API process');
-    logger.info('service-monitor worker running checks', { server: database.server });
-  }
-  handleSignals(stops, logger);
+const answered = answerServerCommandLine(process.argv.slice(2), SERVER);
+if (answered === null) {
+  const dotEnv = loadDotEnvOrExit();
+  // Tracing (when OTEL_* asks for it, .env included) hooks the libraries before the server's modules load them.
+  await import('./observability/tracing-preload.js');
+  const { startProcess } = await import('./server.js');
+  await startProcess(dotEnv);
+} else {
+  process.exitCode = answered;
 }
 
-/** A service the process needs (the database, Redis) cannot be reached: say which, and exit EX_UNAVAILABLE. */
-function exitUnavailable(logger: Logger) {
-  return (error: Error): never => {
-    logger.error(error.message);
-    process.exit(69);
-  };
-}
-
-function loadConfigOrExit(): Config {
+function loadDotEnvOrExit(): DotEnvRead | null {
   try {
-    return loadConfig();
+    return loadDotEnv();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
-    process.exit(78); // EX_CONFIG
+    process.exit(78); // EX_CONFIG, as for any other bad setting
   }
 }
-
-function schedulerSettings(config: Config) {
-  return { dispatchSlots: config.dispatchSlots, dispatchSliceMs: 10_000, idlePollMs: 100, processEveryMs: 1_000, lockLifetimeMs: 30_000 };
-}
-
-/**
- * On first start (no key at all) an admin key is made and handed out once: written to ADMIN_KEY_FILE
- * (mode 0600) when set, else printed on stdout. A key that could not be written is deleted again and
- * the process exits 73 (EX_CANTCREAT), so no admin key exists that nobody has.
- */
-async function handOutFirstAdminKey(apiKeys: ApiKeyService, domain: Domain, config: Config, logger: Logger): Promise<void> {
-  const firstKey = await apiKeys.issueFirstAdminKey();
-  if (!firstKey) return;
-  const { key_id: keyId, name, role } = firstKey.apiKey;
-  if (config.adminKeyFile) {
-    try {
-      await writeSecretFile(config.adminKeyFile, `${firstKey.secret}\n`);
-    } catch (error) {
-      await apiKeys.discard(keyId);
-      logger.error('the first admin key could not be written to ADMIN_KEY_FILE; no key was made', {
-        file: config.adminKeyFile,
-        reason: error instanceof Error ? error.message : String(error),
-      });
-      process.exit(73);
-    }
-  }
-  domain.audit.record({
-    actor: systemActor('first start'),
-    channel: 'system',
-    operation: 'createApiKey',
-    arguments: { name, role, handedOut: config.adminKeyFile ? 'ADMIN_KEY_FILE' : 'stdout' },
-    targets: [{ type: 'api_key', id: keyId }],
-    outcome: 'success',
-  });
-  if (config.adminKeyFile) {
-    process.stdout.write(`\nNo API keys existed, so an admin key (${keyId}) was created and written to ${config.adminKeyFile} (mode 0600).\n\n`);
-    return;
-  }
-  process.stdout.write(
-    `\nNo API keys existed, so an admin key was created. It is shown this once:\n\n  ${firstKey.secret}\n\n` +
-      `Use it as "Authorization: Bearer <key>"; create narrower keys with the createApiKey mutation.\n` +
-      `(Set ADMIN_KEY_FILE to have it written to a file instead of the console.)\n\n`,
-  );
-}
-
-interface Stop {
-  name: string;
-  stop: () => Promise<void> | void;
-}
-
-/** SIGTERM/SIGINT: stop taking work, let in-flight requests and checks finish, close the database. */
-function handleSignals(phases: Stop[][], logger: Logger): void {
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down: finishing in-flight work', { signal });
-    let failed = false;
-    for (const phase of phases) {
-      await Promise.all(
-        phase.map(async ({ name, stop }) => {
-          logger.debug('stopping', { part: name });
-          try {
-            await stop();
-          } catch (error) {
-            failed = true;
-            logger.error('could not stop cleanly', { part: name, reason: error instanceof Error ? error.message : String(error) });
-          }
-        }),
-      );
-    }
-    logger.info('stopped');
-    // Agenda leaves lock-renewal timers behind after stop(); the process has nothing left to do.
-    process.exit(failed ? 1 : 0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-}
-
-await main();

@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import type { AnyBulkWriteOperation, Document } from 'mongodb';
 import type { DataProblem, FilledField, StoredRead } from '../common/validation.js';
 import { openCliDatabase } from './cli-database.js';
+import { CLI_SETTINGS_HELP, packageVersion } from '../bin/command-line.js';
 import { redactUri } from '../db/connection.js';
 import { readEnvironmentDocument } from '../modules/environments/environment-read.js';
 import { MonitoringCheckModel, readCheckDocument } from '../modules/history/history.model.js';
@@ -215,13 +216,18 @@ export async function dbDoctorCommand(argv: string[], io: CliIo = processIo): Pr
         json: { type: 'boolean', default: false },
         limit: { type: 'string', default: '200' },
         help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
       },
     });
   } catch (error) {
     return fail(`${(error as Error).message}\n${USAGE}`);
   }
   if (args.values.help) {
-    io.stdout(`${USAGE}\n`);
+    io.stdout(`${USAGE}\n\n${CLI_SETTINGS_HELP}\n`);
+    return 0;
+  }
+  if (args.values.version) {
+    io.stdout(`service-monitor-doctor ${packageVersion()}\n`);
     return 0;
   }
   const limit = Number(args.values.limit);

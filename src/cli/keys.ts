@@ -15,6 +15,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DomainError, InvalidInputError } from '../common/errors.js';
 import { openCliDatabase } from './cli-database.js';
+import { CLI_SETTINGS_HELP, packageVersion } from '../bin/command-line.js';
 import type { AuditEntry } from '../modules/audit/audit-entry.js';
 import { AuditService } from '../modules/audit/audit.service.js';
 import { isActiveKey, type ApiKey } from '../modules/auth/api-key.model.js';
@@ -63,10 +64,15 @@ export async function keysCommand(argv: string[], io: CliIo = processIo, now = n
         'expires-in-days': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
       },
     });
     if (args.values.help) {
-      io.stdout(`${USAGE}\n`);
+      io.stdout(`${USAGE}\n\n${CLI_SETTINGS_HELP}\n`);
+      return 0;
+    }
+    if (args.values.version) {
+      io.stdout(`service-monitor-keys ${packageVersion()}\n`);
       return 0;
     }
     command = parseCommand(args.positionals, args.values, now);

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import type { EnvironmentName } from '../common/enums.js';
 import { DomainError } from '../common/errors.js';
 import { openCliDatabase } from './cli-database.js';
+import { CLI_SETTINGS_HELP, packageVersion } from '../bin/command-line.js';
 import { createDomain } from '../modules/domain.js';
 import { formatSummary } from '../modules/migration/import-summary.js';
 
@@ -44,13 +45,18 @@ export async function migrateConfigCommand(argv: string[], io: CliIo = processIo
         'dry-run': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
       },
     });
   } catch (error) {
     return fail(`${(error as Error).message}\n${USAGE}`);
   }
   if (args.values.help) {
-    io.stdout(`${USAGE}\n`);
+    io.stdout(`${USAGE}\n\n${CLI_SETTINGS_HELP}\n`);
+    return 0;
+  }
+  if (args.values.version) {
+    io.stdout(`service-monitor-migrate ${packageVersion()}\n`);
     return 0;
   }
   if (args.positionals.length !== 1) return fail(USAGE);

@@ -3,6 +3,10 @@
  * `settings` (name, default, meaning, parser) so validation, the typed Config
  * and the README's configuration table cannot drift apart.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseDotEnv } from 'dotenv';
+
 export type EmbeddedDatabaseEngine = 'auto' | 'mongodb-memory-server' | 'mongo-java-server' | 'ferretdb';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -251,7 +255,7 @@ export const settings = {
   metricsHost: setting('METRICS_HOST', '127.0.0.1', 'Address the METRICS_PORT listener binds.', text),
   metricsPerService: setting('METRICS_PER_SERVICE', 'false', 'Also export one series per service (up, response time, TLS days left, consecutive failures): one per service and metric, so mind the cardinality.', boolean),
   defaultCheckInterval: setting('DEFAULT_CHECK_INTERVAL', '60', 'Seconds between checks of a service created without `monitoring.interval_sec` (the seed’s variable).', integer(5, 86_400)),
-  maxRecoveryAttempts: setting('MAX_RECOVERY_ATTEMPTS', '3', 'Recovery attempts of a service created without `recovery.max_attempts` (the seed’s variable).', integer(0, 100)),
+  maxRecoveryAttempts: setting('MAX_RECOVERY_ATTEMPTS', '3', 'Recovery attempts of a service created without `recovery.max_recovery_attempts` (the seed’s variable).', integer(0, 100)),
 } as const;
 
 type Settings = typeof settings;
@@ -285,4 +289,142 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return parsed;
+}
+
+/**
+ * Reads `.env` in `directory` into `env`, as the seed's deployments keep their settings, without replacing a
+ * variable `env` already has: what the operator sets when starting the process wins over a file in its folder.
+ * dotenv's parser rather than `process.loadEnvFile`: the same dotenv version parses a file the same way on every
+ * Node version (the built-in one is experimental in Node 20 and its rules changed between releases), and parsing
+ * apart from assigning tells which names came from the file. Returns those names, or null when there is no file.
+ */
+export function loadDotEnv(directory = process.cwd(), env: NodeJS.ProcessEnv = process.env): DotEnvRead | null {
+  const file = join(directory, '.env');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new ConfigError([`${file} could not be read: ${(error as Error).message}`]);
+  }
+  const read: DotEnvRead = { file, set: [], kept: [] };
+  for (const [name, value] of Object.entries(parseDotEnv(text))) {
+    if (env[name] === undefined) {
+      env[name] = value;
+      read.set.push(name);
+    } else {
+      read.kept.push(name);
+    }
+  }
+  return read;
+}
+
+export interface DotEnvRead {
+  readonly file: string;
+  /** Names the file set. */
+  readonly set: string[];
+  /** Names the file has that the environment had already: the environment's value was kept. */
+  readonly kept: string[];
+}
+
+export interface UnknownSetting {
+  readonly variable: string;
+  /** The setting it was probably meant to be. */
+  readonly suggestion?: string;
+  /** One line for the log: `unknown setting MONGODB_URL (did you mean MONGODB_URI?)`. */
+  readonly message: string;
+}
+
+/** Names other programs read that look like ours: their prefix, or close in spelling. */
+const FOREIGN_VARIABLES = [
+  /^NODE_/,
+  /^NPM_/,
+  // OpenTelemetry's SDK reads its standard variables itself.
+  /^OTEL_/,
+  /^MONGOMS_/,
+  // Kubernetes and Docker links describe every service in reach: REDIS_SERVICE_HOST, MONGODB_PORT_27017_TCP_ADDR...
+  /_SERVICE_(HOST|PORT)(_\w+)?$/,
+  /_PORT_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?$/,
+];
+
+/** Prefixes of our settings that are too common a word to call another program's variable a typo of ours (DEFAULT_USER, SSH_AUTH_SOCK, DB_HOST). */
+const COMMON_PREFIXES = new Set(['DATA', 'DEFAULT', 'MAX', 'HIGH', 'CUSTOM', 'SSH', 'DB', 'ADMIN', 'PROCESS', 'RATE', 'PORT']);
+
+const CREDENTIALS_IN_URI = { hint: 'not read: the user name and password go in MONGODB_URI, before the host' };
+
+/** Names people reach for from other tools and guides, and what this server reads instead. */
+const MISTAKEN_NAMES: Readonly<Record<string, { suggestion?: string; hint: string }>> = {
+  MONGO_URL: { suggestion: 'MONGODB_URI', hint: 'did you mean MONGODB_URI?' },
+  MONGO_URI: { suggestion: 'MONGODB_URI', hint: 'did you mean MONGODB_URI?' },
+  MONGODB_USER: CREDENTIALS_IN_URI,
+  MONGODB_USERNAME: CREDENTIALS_IN_URI,
+  MONGODB_PASSWORD: CREDENTIALS_IN_URI,
+};
+
+/**
+ * Variables in `env` that look meant for this server but are no setting of it: a mistyped name is otherwise
+ * silently ignored and its default used. Looks like ours: one of our settings' prefixes (GRAPHQL_, MONGODB_,
+ * ALERT_...), a name a letter or two from one of ours (in any case), or a known wrong name (MONGO_URL).
+ */
+export function unknownSettings(env: NodeJS.ProcessEnv): UnknownSetting[] {
+  const known = new Set(Object.values(settings).map((s) => s.env));
+  const prefixes = new Set([...known].map(prefixOf).filter((prefix) => prefix !== null && !COMMON_PREFIXES.has(prefix)));
+  const found: UnknownSetting[] = [];
+  for (const variable of Object.keys(env).sort()) {
+    const name = variable.toUpperCase();
+    if (known.has(variable) || isForeign(name, env[variable] ?? '')) continue;
+    const mistaken = MISTAKEN_NAMES[name];
+    if (mistaken) {
+      found.push({ variable, suggestion: mistaken.suggestion, message: `unknown setting ${variable} (${mistaken.hint})` });
+      continue;
+    }
+    const nearest = nearestName(name, known);
+    const close = nearest !== null && nearest.distance <= Math.max(1, Math.floor(name.length / 5));
+    if (!close && !prefixes.has(prefixOf(name) ?? '')) continue;
+    found.push(
+      close
+        ? { variable, suggestion: nearest.name, message: `unknown setting ${variable} (did you mean ${nearest.name}?)` }
+        : { variable, message: `unknown setting ${variable} (no setting has that name; --help lists them)` },
+    );
+  }
+  return found;
+}
+
+function isForeign(name: string, value: string): boolean {
+  // A Kubernetes or Docker link's address, e.g. REDIS_PORT=tcp://10.0.0.11:6379.
+  if (name.endsWith('_PORT') && /^(tcp|udp|sctp):\/\//.test(value)) return true;
+  return FOREIGN_VARIABLES.some((pattern) => pattern.test(name));
+}
+
+const prefixOf = (name: string): string | null => (name.includes('_') ? name.slice(0, name.indexOf('_')) : null);
+
+function nearestName(name: string, names: Iterable<string>): { name: string; distance: number } | null {
+  let nearest: { name: string; distance: number } | null = null;
+  for (const candidate of names) {
+    const distance = editDistance(name, candidate);
+    if (!nearest || distance < nearest.distance) nearest = { name: candidate, distance };
+  }
+  return nearest;
+}
+
+/** Edits (insert, delete, replace, swap two neighbours) that turn `a` into `b`: LIVE_KEEP_ALIVE_SEC is 1 from LIVE_KEEPALIVE_SEC. */
+export function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const replace = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + replace);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = best;
+    }
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/** Every setting with its default, one a line, for `--help`; their meanings are in README.md, "Configuration". */
+export function settingsHelp(): string {
+  const width = Math.max(...Object.values(settings).map((s) => s.env.length));
+  return Object.values(settings)
+    .map((s: Setting<unknown>) => `  ${s.env.padEnd(width)}  ${s.default === undefined ? '(unset)' : s.default}`)
+    .join('\n');
 }

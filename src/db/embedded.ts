@@ -59,7 +59,7 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
       return await startMongodbMemoryServer(options.dataDir, options.port);
     } catch (error) {
       if (engine !== 'auto') throw error;
-      logger.warn('mongodb-memory-server unavailable, falling back to mongo-java-server', { reason: firstLine(error) });
+      logger.warn('mongodb-memory-server unavailable, falling back to mongo-java-server', { reason: oneLine(error) });
     }
   }
   const kind: LocalServerKind = engine === 'ferretdb' ? 'ferretdb' : 'mongo-java-server';
@@ -148,9 +148,11 @@ async function startMongodbMemoryServer(dataDir: string | undefined, port: numbe
   process.env.MONGOMS_MAX_RETRIES ??= '1';
   const { MongoMemoryServer } = await import('mongodb-memory-server');
   if (dataDir) mkdirSync(join(dataDir, 'mongod'), { recursive: true });
-  const server = await MongoMemoryServer.create({
-    instance: { port, ...(dataDir ? { dbPath: join(dataDir, 'mongod'), storageEngine: 'wiredTiger' as const } : {}) },
-  });
+  const server = await withoutStartFailureDump(() =>
+    MongoMemoryServer.create({
+      instance: { port, ...(dataDir ? { dbPath: join(dataDir, 'mongod'), storageEngine: 'wiredTiger' as const } : {}) },
+    }),
+  );
   return {
     uri: server.getUri(),
     engine: 'mongodb-memory-server',
@@ -160,6 +162,29 @@ async function startMongodbMemoryServer(dataDir: string | undefined, port: numbe
       await server.stop({ doCleanup: !dataDir });
     },
   };
+}
+
+/**
+ * MongoMemoryServer.create prints any failure to start (offline: the failed download of mongod) with its whole
+ * stack on console.warn before throwing it, unless its debug log is on, which prints more. The error is thrown
+ * to us anyway and told in one line (the fallback's WARN), so that dump alone is held back while create runs.
+ */
+async function withoutStartFailureDump<T>(start: () => Promise<T>): Promise<T> {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].startsWith('Starting the MongoMemoryServer Instance failed')) return;
+    warn.apply(console, args);
+  };
+  try {
+    return await start();
+  } finally {
+    console.warn = warn;
+  }
+}
+
+/** The whole message on one line: mongodb-memory-server puts the cause of a failed download on the next. */
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ').trim().slice(0, 500);
 }
 
 function firstLine(error: unknown): string {

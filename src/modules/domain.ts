@@ -12,7 +12,9 @@ import { HostService } from './hosts/host.service.js';
 import { ConfigImporter } from './migration/config-import.js';
 import { ServiceService } from './services/service.service.js';
 
-export type DomainSettings = Pick<Config, 'historyRetentionDays' | 'staleAfterIntervals' | 'highFailureThreshold'> & Partial<Pick<Config, 'auditRetentionDays' | 'attentionScanSec' | 'dashboardSummaryMaxAgeMs'>> & Partial<AlertingSettings>;
+export type DomainSettings = Pick<Config, 'historyRetentionDays' | 'staleAfterIntervals' | 'highFailureThreshold'> &
+  Partial<Pick<Config, 'auditRetentionDays' | 'attentionScanSec' | 'dashboardSummaryMaxAgeMs' | 'defaultCheckInterval' | 'maxRecoveryAttempts'>> &
+  Partial<AlertingSettings>;
 
 /** The domain operations, wired once; GraphQL resolvers, the CLI and tests all go through these. */
 export interface Domain {

@@ -53,7 +53,7 @@ afterAll(async () => {
 describe('Prometheus scraping a running server', () => {
   test('scrapes with the token (and is refused without it); checks, a service going down and GraphQL requests show in PromQL', async () => {
     const targetUrl = `http://127.0.0.1:${(target.address() as { port: number }).port}/health`;
-    await gql(`mutation { createHost(input: { hostId: "host_prom", hostname: "prom-1", ipAddress: "127.0.0.1", environment: DEVELOPMENT, region: "lab", sshConfig: { user: "x" } }) { hostId } }`);
+    await gql(`mutation { createHost(input: { hostId: "host_prom", hostname: "prom-1", ipAddress: "127.0.0.1", environment: DEV, region: "lab", sshConfig: { user: "x" } }) { hostId } }`);
     await gql(`mutation CreateWatched { createService(input: { serviceId: "svc_prom", hostId: "host_prom", serviceName: "web.service", serviceType: "web", monitoring: { method: HTTP, target: "${targetUrl}", intervalSec: 5, timeoutSec: 2, retryAttempts: 0 } }) { serviceId } }`);
 
     expect(await eventually(() => valueOf('up{job="service-monitor"}'), (v) => v === 1)).toBe(1);

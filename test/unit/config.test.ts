@@ -33,6 +33,7 @@ describe('defaults', () => {
       graphqlMaxDirectives: 50,
       graphqlTimeoutMs: 10_000,
       graphqlIntrospection: true,
+      graphqlIde: true,
       rateLimitPerSec: 50,
       rateLimitConcurrent: 10,
       shutdownTimeoutMs: 10_000,
@@ -41,6 +42,7 @@ describe('defaults', () => {
       mongodbMinPoolSize: 0,
       mongodbMaxIdleTimeMs: 45_000,
       mongodbConnectTimeoutMs: 10_000,
+      dbSlowCommandMs: 1000,
       embeddedDatabase: 'auto',
       embeddedDatabasePort: 27027,
       embeddedDatabaseRestarts: 5,
@@ -71,6 +73,10 @@ describe('defaults', () => {
       liveMaxQueuedEvents: 1000,
       liveReplayLimit: 1000,
       logLevel: 'info',
+      metricsHost: '127.0.0.1',
+      metricsPerService: false,
+      defaultCheckInterval: 60,
+      maxRecoveryAttempts: 3,
     });
     expect(loadConfig({}).mongodbUri).toBeUndefined();
     expect(loadConfig({}).redisUrl).toBeUndefined();
@@ -201,11 +207,22 @@ describe('bad values', () => {
     ['STALE_AFTER_INTERVALS', '1'],
     ['HIGH_FAILURE_THRESHOLD', '0'],
     ['LOG_LEVEL', 'verbose'],
-    ['LOG_LEVEL', 'INFO'],
+    ['DEFAULT_CHECK_INTERVAL', '4'],
+    ['DEFAULT_CHECK_INTERVAL', '1m'],
+    ['MAX_RECOVERY_ATTEMPTS', '101'],
   ])('%s=%j is refused, naming the variable', (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(new RegExp(`^${name} `));
+  });
+
+  test('LOG_LEVEL in any case', () => {
+    expect(loadConfig({ LOG_LEVEL: 'DEBUG' }).logLevel).toBe('debug');
+    expect(loadConfig({ LOG_LEVEL: ' Warn ' }).logLevel).toBe('warn');
+  });
+
+  test('the seed’s DEFAULT_CHECK_INTERVAL and MAX_RECOVERY_ATTEMPTS', () => {
+    expect(loadConfig({ DEFAULT_CHECK_INTERVAL: '45', MAX_RECOVERY_ATTEMPTS: '0' })).toMatchObject({ defaultCheckInterval: 45, maxRecoveryAttempts: 0 });
   });
 
   test('the message says what was expected and what was given', () => {

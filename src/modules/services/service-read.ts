@@ -33,6 +33,10 @@ function serviceShape(): StoredShape {
 
 export interface ServiceReadSettings {
   readonly staleAfterIntervals: number;
+  /** DEFAULT_CHECK_INTERVAL: what a service stored without an interval reads as; unset: the model's 60. */
+  readonly defaultCheckInterval?: number;
+  /** MAX_RECOVERY_ATTEMPTS: what a service stored without a recovery limit reads as; unset: the model's 3. */
+  readonly maxRecoveryAttempts?: number;
 }
 
 /** Methods that reach `monitoring.target`. */
@@ -42,6 +46,7 @@ const TARGETED_METHODS = ['http', 'tcp', 'database'];
 export function readServiceDocument(raw: unknown, settings: ServiceReadSettings, now = new Date()): StoredRead<Service> {
   const read = readStored<Service>(raw, serviceShape());
   fillTimestamps(read as unknown as StoredRead<Record<string, unknown>>);
+  applyConfiguredDefaults(read, settings);
   const service = read.doc;
   const { monitoring } = service;
   if (monitoring.enabled) {
@@ -58,6 +63,29 @@ export function readServiceDocument(raw: unknown, settings: ServiceReadSettings,
   }
   read.problems.push(...crossFieldProblems(service));
   return read;
+}
+
+/**
+ * A service stored without an interval or a recovery limit (by another tool) reads as one created without them
+ * through the API: with the operator's DEFAULT_CHECK_INTERVAL and MAX_RECOVERY_ATTEMPTS, and a timeout it left out
+ * kept within that interval. What db:doctor --fix writes follows.
+ */
+function applyConfiguredDefaults(read: StoredRead<Service>, settings: ServiceReadSettings): void {
+  const { monitoring, recovery } = read.doc;
+  const fillDefault = (field: string, value: number): boolean => {
+    const index = read.filled.findIndex((filled) => filled.field === field && filled.how === 'default');
+    if (index < 0) return false;
+    read.filled[index] = { ...read.filled[index]!, value };
+    return true;
+  };
+  const interval = settings.defaultCheckInterval;
+  if (interval !== undefined && fillDefault('monitoring.interval_sec', interval)) {
+    monitoring.interval_sec = interval;
+    const timeout = Math.min(monitoring.timeout_sec, interval);
+    if (fillDefault('monitoring.timeout_sec', timeout)) monitoring.timeout_sec = timeout;
+  }
+  const attempts = settings.maxRecoveryAttempts;
+  if (attempts !== undefined && fillDefault('recovery.max_recovery_attempts', attempts)) recovery.max_recovery_attempts = attempts;
 }
 
 /** The service model's cross-field rules (its validate hook), as problems: each means the check or recovery cannot run as stored. */

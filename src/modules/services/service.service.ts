@@ -33,6 +33,10 @@ export interface ServiceFilter {
 
 export interface ServiceSettings {
   readonly staleAfterIntervals: number;
+  /** DEFAULT_CHECK_INTERVAL: seconds between checks of a service created without an interval; unset: the model's 60. */
+  readonly defaultCheckInterval?: number;
+  /** MAX_RECOVERY_ATTEMPTS: recovery attempts of a service created without a limit; unset: the model's 3. */
+  readonly maxRecoveryAttempts?: number;
 }
 
 const duplicateService = (key: Record<string, unknown>) => `service '${String(key.service_id)}' already exists`;
@@ -54,6 +58,7 @@ export class ServiceService {
     if (!host) throw InvalidInputError.single('host_id', `host '${input.host_id}' does not exist`);
     const service = new ServiceModel({ environment: host.environment, region: host.region });
     service.set(fields);
+    this.applyConfiguredDefaults(service, fields);
     await this.checkDependencies(service);
     service.stale_at = service.monitoring.enabled ? staleAt(now, service.monitoring.interval_sec, this.settings.staleAfterIntervals) : null;
     // First check soon after creation.
@@ -66,6 +71,22 @@ export class ServiceService {
     await this.followHost(service);
     this.announce(service, 'created');
     return this.read(service.toObject());
+  }
+
+  /**
+   * The operator's defaults (the seed's DEFAULT_CHECK_INTERVAL and MAX_RECOVERY_ATTEMPTS) for what the caller left
+   * out. A timeout left out as well is kept within a default interval shorter than it, as the legacy import does:
+   * the caller chose neither, so neither may make the service invalid.
+   */
+  private applyConfiguredDefaults(service: ServiceDocument, given: Record<string, unknown>): void {
+    const { defaultCheckInterval, maxRecoveryAttempts } = this.settings;
+    if (defaultCheckInterval !== undefined && given['monitoring.interval_sec'] === undefined) {
+      service.set('monitoring.interval_sec', defaultCheckInterval);
+      if (given['monitoring.timeout_sec'] === undefined) service.set('monitoring.timeout_sec', Math.min(service.monitoring.timeout_sec, defaultCheckInterval));
+    }
+    if (maxRecoveryAttempts !== undefined && given['recovery.max_recovery_attempts'] === undefined) {
+      service.set('recovery.max_recovery_attempts', maxRecoveryAttempts);
+    }
   }
 
   /** A stored service as served: defaults and derived fields filled in, problems reported (see service-read.ts). */
