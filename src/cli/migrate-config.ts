@@ -1,21 +1,24 @@
 /**
  * Imports the old monitor's config.json into the database.
  *
- *   service-monitor-migrate config.json [--environment production] [--region default] [--dry-run] [--json]
+ *   service-monitor-migrate config.json --environment <dev|staging|production> [--region default] [--dry-run] [--json]
  *
  * Exit codes: 0 every target imported (or unchanged), 1 some targets rejected
  * (the others were imported), 2 nothing imported (bad arguments, file or database).
+ * Warnings (fields the old monitor never read) do not change the exit code.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { EnvironmentName } from '../common/enums.js';
+import { ENVIRONMENTS, type EnvironmentName } from '../common/enums.js';
 import { DomainError } from '../common/errors.js';
 import { openCliDatabase } from './cli-database.js';
 import { CLI_SETTINGS_HELP, packageVersion } from '../bin/command-line.js';
 import { createDomain } from '../modules/domain.js';
+import { ENVIRONMENT_REQUIRED } from '../modules/migration/config-import.js';
 import { formatSummary } from '../modules/migration/import-summary.js';
+import { parseLegacyConfig } from '../modules/migration/legacy-config.js';
 
-const USAGE = 'usage: service-monitor-migrate <config.json> [--environment production] [--region default] [--dry-run] [--json]';
+const USAGE = `usage: service-monitor-migrate <config.json> --environment <${ENVIRONMENTS.join('|')}> [--region default] [--dry-run] [--json]`;
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -40,7 +43,7 @@ export async function migrateConfigCommand(argv: string[], io: CliIo = processIo
       args: argv,
       allowPositionals: true,
       options: {
-        environment: { type: 'string', default: 'production' },
+        environment: { type: 'string' },
         region: { type: 'string', default: 'default' },
         'dry-run': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
@@ -64,10 +67,12 @@ export async function migrateConfigCommand(argv: string[], io: CliIo = processIo
   const path = args.positionals[0]!;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(path, 'utf8'));
+    parsed = parseLegacyConfig(await readFile(path, 'utf8'));
   } catch (error) {
     return fail(`cannot read ${path}: ${(error as Error).message}`);
   }
+  // Refused before the database is opened (perhaps started): there is nothing to do without it.
+  if (args.values.environment === undefined) return fail(`--environment ${ENVIRONMENT_REQUIRED}`);
 
   const opened = await openCliDatabase(io.env);
   if ('problem' in opened) return fail(opened.problem);

@@ -74,7 +74,7 @@ const RECOVER = `mutation($serviceId: String!, $action: RecoverAction!) { recove
 const CREATE_ENV = `mutation($input: EnvironmentCreateInput!) { createEnvironment(input: $input) { name } }`;
 const UPDATE_ENV = `mutation($name: EnvironmentName!, $input: EnvironmentUpdateInput!) { updateEnvironment(name: $name, input: $input) { name } }`;
 const DELETE_ENV = `mutation($name: EnvironmentName!) { deleteEnvironment(name: $name) }`;
-const IMPORT = `mutation($config: JSON!, $region: String! = "default") { importConfig(input: { config: $config, region: $region }) { targets rejected { index field message } } }`;
+const IMPORT = `mutation($config: JSON!, $region: String! = "default") { importConfig(input: { config: $config, environment: PRODUCTION, region: $region }) { targets rejected { index problems { field message } } } }`;
 const CREATE_KEY = `mutation($name: String!, $role: Role!, $expiresAt: DateTime) { createApiKey(name: $name, role: $role, expiresAt: $expiresAt) { apiKey { keyId } } }`;
 const UPDATE_KEY = `mutation($keyId: String!, $input: ApiKeyUpdateInput!) { updateApiKey(keyId: $keyId, input: $input) { keyId } }`;
 const REVOKE_KEY = `mutation($keyId: String!) { revokeApiKey(keyId: $keyId) { keyId } }`;
@@ -231,7 +231,8 @@ describe('importConfig names the fields of config.json', () => {
   async function rejectedFor(targets: unknown[]): Promise<Rejected[]> {
     const response = await send(IMPORT, { config: { targets } });
     expect(response.errors, JSON.stringify(response)).toBeUndefined();
-    const rejected = (response.data!.importConfig as { rejected: Rejected[] }).rejected;
+    const reports = (response.data!.importConfig as { rejected: { index: number; problems: { field: string; message: string }[] }[] }).rejected;
+    const rejected: Rejected[] = reports.flatMap((r) => r.problems.map((p) => ({ index: r.index, ...p })));
     for (const r of rejected) {
       expect(CONFIG_FIELDS, JSON.stringify(r)).toContain(r.field);
       expect(r.message, JSON.stringify(r)).not.toMatch(INTERNALS);

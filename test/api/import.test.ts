@@ -1,7 +1,8 @@
 /**
  * importConfig over the API: an old config.json imported by an admin, idempotent
- * on a second run, a dry run that writes nothing, bad targets reported by index
- * and field while the good ones import, bad options refused, and roles enforced.
+ * on a second run, a dry run that writes nothing, each bad target reported once
+ * with all its problems while the good ones import, unknown fields warned of,
+ * no default environment, bad options refused, and roles enforced.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +39,7 @@ describe('importConfig', () => {
       hosts: { created: 3, updated: 0, unchanged: 0, ids: expect.arrayContaining(HOST_IDS) },
       services: { created: 4, updated: 0, unchanged: 0, ids: expect.arrayContaining(SERVICE_IDS) },
       rejected: [],
+      warnings: [],
     });
     expect(first.hosts.ids).toHaveLength(3);
     expect(first.services.ids).toHaveLength(4);
@@ -79,19 +81,29 @@ describe('importConfig', () => {
 
   test('a changed target updates only what changed', async () => {
     const config = fixture('config.json');
-    await api.data(ImportConfigDocument, { input: { config } });
+    await api.data(ImportConfigDocument, { input: { config, environment: 'PRODUCTION' } });
     config.targets[2]!.interval_sec = 90;
-    const { importConfig } = await api.data(ImportConfigDocument, { input: { config } });
+    const { importConfig } = await api.data(ImportConfigDocument, { input: { config, environment: 'PRODUCTION' } });
     expect(importConfig).toMatchObject({ hosts: { created: 0, updated: 0, unchanged: 3 }, services: { created: 0, updated: 1, unchanged: 3 } });
     const { services } = await inventory();
     expect(services.find((s) => s.serviceId === 'svc_10_1_12_10_2222_nginx_service')!.monitoring.intervalSec).toBe(90);
   });
 
-  test('defaults: environment PRODUCTION, region "default", dryRun false', async () => {
-    const { importConfig } = await api.data(ImportConfigDocument, { input: { config: fixture('config.json') } });
+  test('defaults: region "default", dryRun false', async () => {
+    const { importConfig } = await api.data(ImportConfigDocument, { input: { config: fixture('config.json'), environment: 'PRODUCTION' } });
     expect(importConfig.dryRun).toBe(false);
     const { hosts } = await inventory();
     expect(new Set(hosts.map((h) => `${h.environment}/${h.region}`))).toEqual(new Set(['PRODUCTION/default']));
+  });
+
+  test('no default environment: left out or null, it is BAD_USER_INPUT on `environment`, and nothing is written', async () => {
+    for (const input of [{ config: fixture('config.json') }, { config: fixture('config.json'), environment: null }]) {
+      const response = await api.request(ImportConfigDocument, { input });
+      expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(response.errors![0]!.extensions!.fields).toEqual([{ path: 'environment', message: expect.stringMatching(/^is required: config\.json does not say/) }]);
+      expect(response.data ?? null).toBeNull();
+    }
+    expect(await inventory()).toEqual({ hosts: [], services: [] });
   });
 
   test('a dry run reports what would change and writes nothing', async () => {
@@ -117,19 +129,26 @@ describe('importConfig', () => {
     expect(services.find((s) => s.serviceId === 'svc_10_1_11_81_mysql_service')!.monitoring.intervalSec).toBe(45);
   });
 
-  test('bad targets come back in `rejected` with index, name and field, while good ones import', async () => {
-    const { importConfig } = await api.data(ImportConfigDocument, { input: { config: fixture('config-with-bad-targets.json'), region: 'eu-west-1' } });
+  test('bad targets come back in `rejected`, one entry a target with all its problems, while good ones import', async () => {
+    const input: ImportInput = { config: fixture('config-with-bad-targets.json'), environment: 'PRODUCTION', region: 'eu-west-1' };
+    const { importConfig } = await api.data(ImportConfigDocument, { input });
     expect(importConfig.targets).toBe(7);
-    const byIndex = (i: number) => importConfig.rejected.filter((r) => r.index === i);
-    expect(byIndex(0)).toEqual([]);
-    expect(byIndex(1)).toEqual([{ index: 1, name: 'bad-address', field: 'host', message: expect.stringContaining('10.2.0.300') }]);
-    expect(byIndex(2).map((r) => r.field)).toContain('service');
-    expect(byIndex(2)[0]!.name).toBe('hostile-unit');
-    expect(byIndex(3)).toEqual([{ index: 3, name: 'bad-port', field: 'ssh.port', message: 'must be at most 65535, got 70000' }]);
-    expect(byIndex(4).map((r) => r.field)).toEqual(expect.arrayContaining(['method', 'interval_sec']));
-    expect(byIndex(5)).toEqual([{ index: 5, name: 'good-redis', field: 'ssh.user', message: expect.stringMatching(/differs from target 0/) }]);
-    expect(byIndex(6)).toEqual([{ index: 6, name: null, field: '(target)', message: 'must be an object' }]);
-    expect(importConfig.rejected.map((r) => r.index)).toEqual([...importConfig.rejected.map((r) => r.index)].sort((a, b) => a - b));
+    expect(importConfig.rejected.map((r) => r.index)).toEqual([1, 2, 3, 4, 5, 6]);
+    const at = (i: number) => importConfig.rejected.find((r) => r.index === i)!;
+    expect(at(1)).toEqual({ index: 1, name: 'bad-address', problems: [{ field: 'host', message: expect.stringContaining('10.2.0.300') }] });
+    expect(at(2)).toEqual({ index: 2, name: 'hostile-unit', problems: [{ field: 'service', message: expect.stringContaining('nginx; rm -rf /') }] });
+    expect(at(3)).toEqual({ index: 3, name: 'bad-port', problems: [{ field: 'ssh.port', message: 'must be at most 65535, got 70000' }] });
+    expect(at(4)).toEqual({
+      index: 4,
+      name: 'bad-method',
+      problems: [
+        { field: 'method', message: expect.stringContaining('"telnet"') },
+        { field: 'interval_sec', message: 'must be at least 5, got 1' },
+      ],
+    });
+    expect(at(5)).toEqual({ index: 5, name: 'good-redis', problems: [{ field: 'ssh.user', message: expect.stringMatching(/differs from target 0/) }] });
+    expect(at(6)).toEqual({ index: 6, name: null, problems: [{ field: '(target)', message: 'must be an object' }] });
+    expect(importConfig.warnings).toEqual([]);
     expect(importConfig.hosts).toMatchObject({ created: 1, ids: ['host_10_2_0_5'] });
     expect(importConfig.services).toMatchObject({ created: 1, ids: ['svc_10_2_0_5_redis_server_service'] });
 
@@ -138,8 +157,30 @@ describe('importConfig', () => {
     expect(services.map((s) => s.serviceName)).toEqual(['redis-server.service']);
   });
 
+  test('fields config.json does not have are imported without and come back in `warnings`, one entry a target', async () => {
+    const config = fixture('config.json');
+    config.targets[1]!.tags = ['db'];
+    config.targets[1]!.ssh = { user: 'ubuntu', port: 22, password: 'hunter2' };
+    config.targets[3]!.serviceType = 'postgres';
+    const { importConfig } = await api.data(ImportConfigDocument, { input: { config, environment: 'DEV' } });
+    expect(importConfig).toMatchObject({ rejected: [], services: { created: 4 } });
+    expect(importConfig.warnings).toEqual([
+      {
+        index: 1,
+        name: 'jeju-mysql',
+        problems: [
+          { field: 'tags', message: 'not a config.json field; ignored' },
+          { field: 'ssh.password', message: 'not a config.json field; ignored' },
+        ],
+      },
+      { index: 3, name: 'seoul-pg', problems: [{ field: 'serviceType', message: 'not a config.json field; ignored' }] },
+    ]);
+    const { services } = await inventory();
+    expect(services.find((s) => s.serviceId === 'svc_2001_db8_12_postgresql_15_main_service')).toMatchObject({ serviceType: 'postgresql' });
+  });
+
   test('an invalid region is BAD_USER_INPUT on `region`, and nothing is written', async () => {
-    const response = await api.request(ImportConfigDocument, { input: { config: fixture('config.json'), region: 'bad region;' } });
+    const response = await api.request(ImportConfigDocument, { input: { config: fixture('config.json'), environment: 'PRODUCTION', region: 'bad region;' } });
     expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(response.errors![0]!.extensions!.fields).toEqual([{ path: 'region', message: expect.stringContaining('bad region;') }]);
     expect(response.data ?? null).toBeNull();
@@ -148,7 +189,7 @@ describe('importConfig', () => {
 
   test('a config without a targets array is BAD_USER_INPUT on `targets`', async () => {
     for (const config of [{ hosts: [] }, [], 'targets', { targets: 'all' }]) {
-      const response = await api.request(ImportConfigDocument, { input: { config } });
+      const response = await api.request(ImportConfigDocument, { input: { config, environment: 'PRODUCTION' } });
       expect(response.errors?.[0]?.extensions?.code, JSON.stringify(config)).toBe('BAD_USER_INPUT');
       expect(response.errors![0]!.extensions!.fields?.map((f) => f.path)).toEqual(['targets']);
     }

@@ -261,7 +261,7 @@ describe('secrets written through every input never come back', () => {
     });
     expect(refusedCreate.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     // config.json has no field for a target or a key path; a secret in an unknown field is not stored.
-    await ok(`mutation($config: JSON!) { importConfig(input: { config: $config, region: "eu" }) { targets rejected { field message } } }`, {
+    await ok(`mutation($config: JSON!) { importConfig(input: { config: $config, environment: DEV, region: "eu" }) { targets rejected { problems { field message } } warnings { problems { field message } } } }`, {
       config: { targets: [{ name: 'imported', host: '10.9.9.9', ssh: { user: 'ubuntu', password: OTHER_TOOL_PASSWORD, key: KEY_PATH }, service: 'mysql.service' }] },
     });
 

@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describe, expect, test } from 'vitest';
 import { createDomain } from '../../src/modules/domain.js';
 import { HostModel } from '../../src/modules/hosts/host.model.js';
 import { ServiceModel } from '../../src/modules/services/service.model.js';
+import type { InvalidInputError } from '../../src/common/errors.js';
 import { useTestDatabase, expectDomainError } from '../helpers/database.js';
 
 const database = useTestDatabase(import.meta.filename);
@@ -95,20 +97,63 @@ describe('importing config.json', () => {
     expect(await ServiceModel.countDocuments()).toBe(0);
   });
 
-  test('rejects each bad target with its index and field, and still imports the good ones', async () => {
+  test('rejects each bad target once, with its index and fields, and still imports the good ones', async () => {
     const summary = await domain.importer.import(fixture('config-with-bad-targets.json'), options);
-    const byIndex = (i: number) => summary.rejected.filter((r) => r.index === i).map((r) => r.field);
-    expect(byIndex(0)).toEqual([]);
-    expect(byIndex(1)).toEqual(['host']);
-    expect(byIndex(2)).toContain('service');
-    expect(byIndex(3)).toEqual(['ssh.port']);
-    expect(byIndex(4)).toEqual(expect.arrayContaining(['method', 'interval_sec']));
-    expect(byIndex(5)).toEqual(['ssh.user']);
-    expect(byIndex(6)).toEqual(['(target)']);
-    expect(summary.rejected.find((r) => r.index === 5)?.message).toMatch(/differs from target 0/);
+    expect(summary.rejected.map((r) => r.index)).toEqual([1, 2, 3, 4, 5, 6]);
+    const fieldsOf = (i: number) => summary.rejected.find((r) => r.index === i)!.problems.map((p) => p.field);
+    expect(fieldsOf(1)).toEqual(['host']);
+    expect(fieldsOf(2)).toEqual(['service']);
+    expect(fieldsOf(3)).toEqual(['ssh.port']);
+    expect(fieldsOf(4)).toEqual(['method', 'interval_sec']);
+    expect(fieldsOf(5)).toEqual(['ssh.user']);
+    expect(fieldsOf(6)).toEqual(['(target)']);
+    expect(summary.rejected.find((r) => r.index === 5)).toEqual({ index: 5, name: 'good-redis', problems: [{ field: 'ssh.user', message: expect.stringMatching(/differs from target 0/) }] });
+    expect(summary.rejected.find((r) => r.index === 6)).toEqual({ index: 6, name: null, problems: [{ field: '(target)', message: 'must be an object' }] });
+    expect(summary.warnings).toEqual([]);
     expect(summary.hosts.created).toBe(1);
     expect(summary.services.created).toBe(1);
     expect(await ServiceModel.find().lean()).toEqual([expect.objectContaining({ service_name: 'redis-server.service' })]);
+  });
+
+  test('a target with many problems is one rejection listing all of them, in config.json field order and names', async () => {
+    const ok = { name: 'db-1', host: '10.0.0.9', ssh: { user: 'ubuntu' }, service: 'mysql.service' };
+    const config = {
+      targets: [
+        { ...ok, service: 'nginx; rm -rf /' },
+        { ...ok, service: `${'u'.repeat(80)}.service` },
+        { name: '', host: '10.0.0.300', ssh: { user: '', port: -1 }, service: '.x', method: 'pigeon', interval_sec: 'soon', recover_on_down: 'maybe', recover_action: 'reboot' },
+      ],
+    };
+    const summary = await domain.importer.import(config, { ...options, dryRun: true });
+    expect(summary.rejected).toHaveLength(3);
+    expect(summary.rejected[0]).toEqual({ index: 0, name: 'db-1', problems: [{ field: 'service', message: expect.stringContaining('nginx; rm -rf /') }] });
+    expect(summary.rejected[1]!.problems.map((p) => p.field)).toEqual(['service']);
+    expect(summary.rejected[2]!.problems.map((p) => p.field)).toEqual(['name', 'host', 'ssh.user', 'ssh.port', 'service', 'method', 'interval_sec', 'recover_on_down', 'recover_action']);
+    const CONFIG_FIELDS = ['(target)', 'name', 'host', 'ssh.user', 'ssh.port', 'service', 'method', 'interval_sec', 'recover_on_down', 'recover_action', 'use_sudo'];
+    for (const problem of summary.rejected.flatMap((r) => r.problems)) expect(CONFIG_FIELDS).toContain(problem.field);
+  });
+
+  test('fields the old monitor never read are imported without, and listed as warnings per target', async () => {
+    const config = fixture('config.json');
+    config.targets[0].intervall_sec = 30;
+    config.targets[0].ssh.password = 'hunter2';
+    config.targets[2].tags = ['web'];
+    const summary = await domain.importer.import(config, options);
+    expect(summary.rejected).toEqual([]);
+    expect(summary.services.created).toBe(4);
+    expect(summary.warnings).toEqual([
+      { index: 0, name: 'jeju-mysql', problems: [{ field: 'intervall_sec', message: 'not a config.json field; ignored' }, { field: 'ssh.password', message: 'not a config.json field; ignored' }] },
+      { index: 2, name: 'seoul-web', problems: [{ field: 'tags', message: 'not a config.json field; ignored' }] },
+    ]);
+    expect(JSON.stringify(await HostModel.find().lean())).not.toContain('hunter2');
+  });
+
+  test('has no default environment: left out, the import is refused naming `environment`', async () => {
+    for (const environment of [undefined, null]) {
+      const error = await expectDomainError<InvalidInputError>(domain.importer.import(fixture('config.json'), { region: 'r', environment }), 'BAD_USER_INPUT');
+      expect(error.problems).toEqual([{ field: 'environment', message: expect.stringMatching(/^is required: config\.json does not say/) }]);
+    }
+    expect(await HostModel.countDocuments()).toBe(0);
   });
 
   test('refuses a config without targets and bad options before writing anything', async () => {
@@ -141,19 +186,68 @@ describe('the service-monitor-migrate command', () => {
     expect(JSON.parse(second.stdout)).toMatchObject({ hosts: { unchanged: 3 }, services: { unchanged: 4 } });
   });
 
-  test('exits 1 and names each rejected target when some are bad', () => {
-    const run = cli(fixturePath('config-with-bad-targets.json'), '--dry-run');
+  test('exits 1 and names each rejected target once, all its problems on one line', () => {
+    const run = cli(fixturePath('config-with-bad-targets.json'), '--environment', 'production', '--dry-run');
     expect(run.status).toBe(1);
     expect(run.stdout).toContain('Dry run (nothing written)');
-    expect(run.stdout).toMatch(/targets\[1\] \(bad-address\) host: must be an IPv4 or IPv6 address, got "10\.2\.0\.300"/);
-    expect(run.stdout).toMatch(/targets\[3\] \(bad-port\) ssh\.port: must be at most 65535, got 70000/);
-    // One message a problem, each naming the field of config.json: the hostile unit is refused once, as `service`.
-    expect(run.stdout.match(/targets\[2\] \(hostile-unit\)/g)).toHaveLength(1);
-    expect(run.stdout).not.toMatch(/_sec \(|monitoring\.|ssh_config|service_name|Cast to|Path `/);
+    expect(run.stdout).toContain('rejected: 6 target(s)');
+    expect(run.stdout).toMatch(/targets\[1\] \(bad-address\) host: must be an IPv4 or IPv6 address, got "10\.2\.0\.300"\n/);
+    expect(run.stdout).toMatch(/targets\[3\] \(bad-port\) ssh\.port: must be at most 65535, got 70000\n/);
+    expect(run.stdout).toMatch(/targets\[4\] \(bad-method\) method: .*"telnet"; interval_sec: must be at least 5, got 1\n/);
+    // One line a target, each problem naming the field of config.json: the hostile unit is refused once, as `service`.
+    for (const index of [1, 2, 3, 4, 5, 6]) expect(run.stdout.match(new RegExp(`targets\\[${index}\\]`, 'g')), `targets[${index}]`).toHaveLength(1);
+    expect(run.stdout).toMatch(/targets\[2\] \(hostile-unit\) service: /);
+    expect(run.stdout).not.toMatch(/_sec \(|monitoring\.|ssh_config|service_name|serviceType|tags|Cast to|Path `/);
+    expect(run.stdout).not.toContain('warnings:');
+  });
+
+  test('--json: one rejection a target with its problems, and warnings for fields config.json does not have', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'migrate-'));
+    const config = fixture('config-with-bad-targets.json');
+    config.targets[0].timeout = 10;
+    config.targets[4].ssh.key = '/root/.ssh/id_rsa';
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    const run = cli(join(dir, 'config.json'), '--environment', 'dev', '--dry-run', '--json');
+    expect(run.status).toBe(1);
+    const summary = JSON.parse(run.stdout);
+    expect(summary.rejected).toHaveLength(6);
+    expect(summary.rejected[3]).toEqual({
+      index: 4,
+      name: 'bad-method',
+      problems: [
+        { field: 'method', message: expect.stringContaining('"telnet"') },
+        { field: 'interval_sec', message: 'must be at least 5, got 1' },
+      ],
+    });
+    expect(summary.warnings).toEqual([
+      { index: 0, name: 'good-redis', problems: [{ field: 'timeout', message: 'not a config.json field; ignored' }] },
+      { index: 4, name: 'bad-method', problems: [{ field: 'ssh.key', message: 'not a config.json field; ignored' }] },
+    ]);
+    const text = cli(join(dir, 'config.json'), '--environment', 'dev', '--dry-run');
+    expect(text.stdout).toContain('warnings: 2 target(s)\n    targets[0] (good-redis) timeout: not a config.json field; ignored\n');
+  });
+
+  test('reads a config.json saved with a UTF-8 byte order mark', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'migrate-'));
+    writeFileSync(join(dir, 'config.json'), `\uFEFF${readFileSync(fixturePath('config.json'), 'utf8')}`);
+    const run = cli(join(dir, 'config.json'), '--environment', 'staging', '--dry-run', '--json');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ targets: 4, hosts: { created: 3 }, services: { created: 4 }, rejected: [] });
+  });
+
+  test('has no default environment: without --environment it exits 2 with one line saying so', async () => {
+    const run = cli(fixturePath('config.json'));
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      'service-monitor-migrate: --environment is required: config.json does not say which environment its targets are in (one of dev, staging, production)\n',
+    );
+    expect(await HostModel.countDocuments()).toBe(0);
   });
 
   test('exits 2 with a readable message for a missing file, bad JSON or bad options', () => {
-    const missing = cli('/nonexistent/config.json');
+    const missing = cli('/nonexistent/config.json', '--environment', 'production');
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/cannot read \/nonexistent\/config\.json/);
     const badEnvironment = cli(fixturePath('config.json'), '--environment', 'qa');
@@ -161,6 +255,6 @@ describe('the service-monitor-migrate command', () => {
     expect(badEnvironment.stderr).toMatch(/environment: must be one of dev, staging, production/);
     const noArgs = cli();
     expect(noArgs.status).toBe(2);
-    expect(noArgs.stderr).toMatch(/usage:/);
+    expect(noArgs.stderr).toMatch(/usage: service-monitor-migrate <config\.json> --environment <dev\|staging\|production>/);
   });
 });

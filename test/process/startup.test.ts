@@ -97,7 +97,7 @@ describe('the embedded database (MONGODB_URI unset)', () => {
   }
 
   const migrate = (port: number) =>
-    spawnSync(process.execPath, [migrateJs, fixture, '--json'], {
+    spawnSync(process.execPath, [migrateJs, fixture, '--environment', 'production', '--json'], {
       encoding: 'utf8',
       env: { ...cleanEnv, DATA_DIR: dataDir, EMBEDDED_DB: 'mongo-java-server', EMBEDDED_DB_PORT: String(port), LOG_LEVEL: 'warn' },
       timeout: 60_000,
@@ -137,7 +137,7 @@ describe('the embedded database (MONGODB_URI unset)', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${firstKey}` },
       body: JSON.stringify({
         query: 'mutation($input: ImportConfigInput!) { importConfig(input: $input) { hosts { created } } }',
-        variables: { input: { config: { targets }, region: 'bulk' } },
+        variables: { input: { config: { targets }, environment: 'PRODUCTION', region: 'bulk' } },
       }),
     });
     await new Promise((resolve) => setTimeout(resolve, 150));

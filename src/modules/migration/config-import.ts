@@ -9,21 +9,24 @@ import type { HostService } from '../hosts/host.service.js';
 import { ServiceModel, type Service } from '../services/service.model.js';
 import type { ServiceInput } from '../services/service.input.js';
 import type { ServiceService } from '../services/service.service.js';
-import { TARGET_FIELD_OF, hostInputFrom, serviceInputFrom, type LegacyTarget } from './legacy-config.js';
+import { TARGET_FIELD_ORDER, hostInputFrom, serviceInputFrom, targetFieldOf, unknownFieldsOf, type LegacyTarget } from './legacy-config.js';
 
 export interface ImportOptions {
-  environment: EnvironmentName;
+  /** config.json does not say which environment its targets are in, so there is no default: missing is an error. */
+  environment?: EnvironmentName | null;
   region: string;
   dryRun?: boolean;
 }
 
-export interface RejectedTarget {
+/** One target and everything to say about it: every problem, each named by its config.json field. */
+export interface TargetReport {
   /** Position in `targets[]`, from 0. */
   index: number;
   name: string | null;
-  field: string;
-  message: string;
+  problems: FieldProblem[];
 }
+
+export type RejectedTarget = TargetReport;
 
 export interface ImportCounts {
   created: number;
@@ -37,6 +40,8 @@ export interface ImportSummary {
   hosts: ImportCounts & { ids: string[] };
   services: ImportCounts & { ids: string[] };
   rejected: RejectedTarget[];
+  /** Targets imported (or rejected) with something the import ignored, such as fields the old monitor never read. */
+  warnings: TargetReport[];
 }
 
 interface AcceptedTarget {
@@ -52,8 +57,8 @@ const SERVICE_FIELDS = ['service_type', 'monitoring.method', 'monitoring.interva
 
 /**
  * Imports the old monitor's config.json. Idempotent: ids derive from address,
- * port and unit, so a second run finds everything and changes nothing. Bad
- * targets are reported one by one while the good ones still import.
+ * port and unit, so a second run finds everything and changes nothing. Each bad
+ * target is reported once, with all its problems, while the good ones still import.
  */
 export class ConfigImporter {
   constructor(
@@ -62,48 +67,48 @@ export class ConfigImporter {
   ) {}
 
   async import(config: unknown, options: ImportOptions): Promise<ImportSummary> {
-    checkOptions(options);
-    const targets = targetsOf(config);
-    const rejected: RejectedTarget[] = [];
-    const accepted = await this.acceptTargets(targets, options, rejected);
+    const { environment, targets } = checkInput(config, options);
     const summary: ImportSummary = {
       dryRun: options.dryRun ?? false,
       targets: targets.length,
       hosts: { created: 0, updated: 0, unchanged: 0, ids: [] },
       services: { created: 0, updated: 0, unchanged: 0, ids: [] },
-      rejected,
+      rejected: [],
+      warnings: [],
     };
+    const accepted = await this.acceptTargets(targets, { ...options, environment }, summary);
     for (const group of groupByHost(accepted).values()) {
-      const hostId = await this.importHost(group, summary).catch((error) => rejectAll(group, error, rejected));
+      const hostId = await this.importHost(group, summary).catch((error) => rejectAll(group, error, summary.rejected));
       if (hostId === null) continue;
       for (const item of group) {
-        await this.importService({ ...item.service, host_id: hostId }, summary).catch((error) => rejectAll([item], error, rejected));
+        await this.importService({ ...item.service, host_id: hostId }, summary).catch((error) => rejectAll([item], error, summary.rejected));
       }
     }
-    rejected.sort((a, b) => a.index - b.index);
+    summary.rejected.sort((a, b) => a.index - b.index);
     return summary;
   }
 
   /** Validates each target against the models' own rules, and each against the targets before it. */
-  private async acceptTargets(targets: unknown[], options: ImportOptions, rejected: RejectedTarget[]): Promise<AcceptedTarget[]> {
+  private async acceptTargets(targets: unknown[], options: ImportOptions & { environment: EnvironmentName }, summary: ImportSummary): Promise<AcceptedTarget[]> {
     const accepted: AcceptedTarget[] = [];
     for (const [index, raw] of targets.entries()) {
       const target = (typeof raw === 'object' && raw !== null ? raw : {}) as LegacyTarget;
-      const reject = (field: string, message: string) =>
-        rejected.push({ index, name: typeof target.name === 'string' ? target.name : null, field, message });
+      const report = (problems: FieldProblem[]): TargetReport => ({ index, name: nameOf(target), problems });
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-        reject('(target)', 'must be an object');
+        summary.rejected.push(report([{ field: '(target)', message: 'must be an object' }]));
         continue;
       }
+      const unknown = unknownFieldsOf(target);
+      if (unknown.length > 0) summary.warnings.push(report(unknown.map((field) => ({ field, message: 'not a config.json field; ignored' }))));
       const host = hostInputFrom(target, options.environment, options.region);
       const service = serviceInputFrom(target, host.host_id);
-      const problems = [
+      const problems = mergeByField([
         ...(await modelProblems(new HostModel(host))),
         ...(await modelProblems(new ServiceModel({ ...service, environment: options.environment, region: options.region }))),
-      ];
+      ]);
       const clash = problems.length === 0 ? clashWithEarlier(accepted, host, service) : null;
       if (clash) problems.push(clash);
-      if (problems.length > 0) problems.forEach((p) => reject(p.field, p.message));
+      if (problems.length > 0) summary.rejected.push(report(problems));
       else accepted.push({ index, target, host, service });
     }
     return accepted;
@@ -146,18 +151,23 @@ export class ConfigImporter {
   }
 }
 
-function checkOptions(options: ImportOptions): void {
+/** The environment every target goes to and the targets, once the whole input is known to be usable: every problem at once. */
+function checkInput(config: unknown, options: ImportOptions): { environment: EnvironmentName; targets: unknown[] } {
   const problems: FieldProblem[] = [];
-  if (!ENVIRONMENTS.includes(options.environment)) problems.push({ field: 'environment', message: `must be one of ${ENVIRONMENTS.join(', ')}, got ${showValue(options.environment)}` });
+  const { environment } = options;
+  const targets = (config as { targets?: unknown } | null)?.targets;
+  if (!Array.isArray(targets)) problems.push({ field: 'targets', message: 'config must be an object with a targets array' });
+  if (environment === undefined || environment === null) problems.push({ field: 'environment', message: ENVIRONMENT_REQUIRED });
+  else if (!ENVIRONMENTS.includes(environment)) problems.push({ field: 'environment', message: `must be one of ${ENVIRONMENTS.join(', ')}, got ${showValue(environment)}` });
   if (!patterns.label.test(options.region)) problems.push({ field: 'region', message: `must be a region label such as us-east-1, got ${showValue(options.region)}` });
   if (problems.length > 0) throw new InvalidInputError(problems);
+  return { environment: environment!, targets: targets as unknown[] };
 }
 
-function targetsOf(config: unknown): unknown[] {
-  const targets = (config as { targets?: unknown } | null)?.targets;
-  if (!Array.isArray(targets)) throw InvalidInputError.single('targets', 'config must be an object with a targets array');
-  return targets;
-}
+/** Production was once assumed; a staging file imported as production pages the on-call, so it must be said. */
+export const ENVIRONMENT_REQUIRED = `is required: config.json does not say which environment its targets are in (one of ${ENVIRONMENTS.join(', ')})`;
+
+const nameOf = (target: LegacyTarget): string | null => (typeof target.name === 'string' ? target.name : null);
 
 async function modelProblems(doc: mongoose.Document): Promise<FieldProblem[]> {
   const error = await doc.validate().then(
@@ -166,14 +176,18 @@ async function modelProblems(doc: mongoose.Document): Promise<FieldProblem[]> {
   );
   if (!error) return [];
   if (!(error instanceof mongoose.Error.ValidationError)) throw error;
-  // Several stored fields come from one field of the target (service_name, service_type and the tag from
-  // `service`): the first problem of each target field is its message.
-  const problems = new Map<string, FieldProblem>();
-  for (const [path, inner] of Object.entries(error.errors)) {
-    const field = TARGET_FIELD_OF[path] ?? path;
-    if (!problems.has(field)) problems.set(field, { field, message: problemMessage(inner) });
-  }
-  return [...problems.values()];
+  return Object.entries(error.errors).map(([path, inner]) => ({ field: targetFieldOf(path), message: problemMessage(inner) }));
+}
+
+/**
+ * Several stored fields come from one field of the target (service_name, service_type and the tag from
+ * `service`; hostname and purpose in both models): the first problem of each target field is its message.
+ */
+function mergeByField(problems: FieldProblem[]): FieldProblem[] {
+  const first = new Map<string, FieldProblem>();
+  for (const problem of problems) if (!first.has(problem.field)) first.set(problem.field, problem);
+  const rank = (p: FieldProblem) => TARGET_FIELD_ORDER.indexOf(p.field);
+  return [...first.values()].sort((a, b) => rank(a) - rank(b));
 }
 
 /** Two targets on one address and port are one host: they must agree on how to log in. */
@@ -194,14 +208,12 @@ function groupByHost(accepted: AcceptedTarget[]): Map<string, AcceptedTarget[]> 
   return groups;
 }
 
+/** A write refused after validation passed (a duplicate, a host gone meanwhile): each target of the write is rejected once. */
 function rejectAll(items: AcceptedTarget[], error: unknown, rejected: RejectedTarget[]): null {
   if (!(error instanceof DomainError)) throw error;
-  const problems = error instanceof InvalidInputError ? error.problems : [{ field: '(target)', message: error.message }];
-  for (const item of items) {
-    for (const p of problems) {
-      rejected.push({ index: item.index, name: String(item.target.name), field: TARGET_FIELD_OF[p.field] ?? p.field, message: p.message });
-    }
-  }
+  const raw = error instanceof InvalidInputError ? error.problems : [{ field: '(target)', message: error.message }];
+  const problems = mergeByField(raw.map((p) => ({ field: targetFieldOf(p.field), message: p.message })));
+  for (const item of items) rejected.push({ index: item.index, name: nameOf(item.target), problems });
   return null;
 }
 

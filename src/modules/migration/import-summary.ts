@@ -1,4 +1,4 @@
-import type { ImportSummary } from './config-import.js';
+import type { ImportSummary, TargetReport } from './config-import.js';
 
 /** The human-readable report the CLI prints. */
 export function formatSummary(summary: ImportSummary, source: string): string {
@@ -6,10 +6,17 @@ export function formatSummary(summary: ImportSummary, source: string): string {
     `${summary.dryRun ? 'Dry run (nothing written): ' : ''}${source}: ${summary.targets} target(s)`,
     `  hosts:    ${counts(summary.hosts)}`,
     `  services: ${counts(summary.services)}`,
-    `  rejected: ${new Set(summary.rejected.map((r) => r.index)).size} target(s)`,
-    ...summary.rejected.map((r) => `    targets[${r.index}]${r.name ? ` (${r.name})` : ''} ${r.field}: ${r.message}`),
+    `  rejected: ${summary.rejected.length} target(s)`,
+    ...summary.rejected.map(targetLine),
+    ...(summary.warnings.length > 0 ? [`  warnings: ${summary.warnings.length} target(s)`, ...summary.warnings.map(targetLine)] : []),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** One line a target, so `grep 'targets\[3\]'` finds all that was said about it. */
+function targetLine(report: TargetReport): string {
+  const problems = report.problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+  return `    targets[${report.index}]${report.name ? ` (${report.name})` : ''} ${problems}`;
 }
 
 function counts(c: { created: number; updated: number; unchanged: number }): string {

@@ -8,7 +8,12 @@ import type { ImportSummary } from './config-import.js';
 @InputType({ description: 'An old monitor config.json to import.' })
 class ImportConfigInput {
   @Field(() => GraphQLJSON, { description: 'The whole config.json document: { "targets": [...] }.' }) config!: unknown;
-  @Field(() => EnvironmentEnum, { defaultValue: 'production' }) environment!: EnvironmentName;
+  // Nullable without a default so that leaving it out is a BAD_USER_INPUT naming `environment`, not a silent PRODUCTION.
+  @Field(() => EnvironmentEnum, {
+    nullable: true,
+    description: 'The environment of every target: required (config.json does not say); left out, the import is refused.',
+  })
+  environment?: EnvironmentName | null;
   @Field({ defaultValue: 'default' }) region!: string;
   @Field({ defaultValue: false, description: 'Report what would change and write nothing.' }) dryRun!: boolean;
 }
@@ -21,12 +26,17 @@ class ImportCounts {
   @Field(() => [String]) ids!: string[];
 }
 
-@ObjectType({ description: 'A target that was not imported, and why.' })
-class RejectedTarget {
+@ObjectType({ description: 'One thing to say about a target of config.json: a reason it was rejected, or a warning.' })
+class ConfigTargetProblem {
+  @Field({ description: 'The field of the target, as config.json names it (`ssh.port`), or `(target)` for the target as a whole.' }) field!: string;
+  @Field() message!: string;
+}
+
+@ObjectType({ description: 'A target of config.json and all there is to say about it.' })
+class ConfigTargetReport {
   @Field(() => Int, { description: 'Position in targets[], from 0.' }) index!: number;
   @Field(() => String, { nullable: true }) name!: string | null;
-  @Field({ description: 'The field of the target at fault, as config.json names it.' }) field!: string;
-  @Field() message!: string;
+  @Field(() => [ConfigTargetProblem]) problems!: ConfigTargetProblem[];
 }
 
 @ObjectType('ImportSummary')
@@ -35,7 +45,9 @@ class ImportSummaryType {
   @Field(() => Int) targets!: number;
   @Field(() => ImportCounts) hosts!: ImportCounts;
   @Field(() => ImportCounts) services!: ImportCounts;
-  @Field(() => [RejectedTarget]) rejected!: RejectedTarget[];
+  @Field(() => [ConfigTargetReport], { description: 'Targets not imported: one entry a target, with every problem it has.' }) rejected!: ConfigTargetReport[];
+  @Field(() => [ConfigTargetReport], { description: 'Targets with fields the import ignored (not config.json fields), one entry a target.' })
+  warnings!: ConfigTargetReport[];
 }
 
 @Resolver()

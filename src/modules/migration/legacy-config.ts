@@ -34,7 +34,45 @@ export const TARGET_FIELD_OF: Readonly<Record<string, string>> = {
   host_id: 'host',
   service_id: 'service',
   tags: 'service',
+  display_name: 'service',
+  description: 'service',
+  'metadata.purpose': 'service',
+  // The services' own API names, for an error raised by a service write rather than the models' validation.
+  serviceName: 'service',
+  serviceType: 'service',
+  hostId: 'host',
+  serviceId: 'service',
 };
+
+/**
+ * The config.json field a stored field came from. A field with no counterpart is the target as a whole:
+ * an internal name would point the operator at something their file does not have.
+ */
+export function targetFieldOf(path: string): string {
+  return TARGET_FIELD_OF[path] ?? (Object.values(TARGET_FIELD_OF).includes(path) ? path : '(target)');
+}
+
+/** A target's fields in the order the README lists them: a target's problems are reported in this order. */
+export const TARGET_FIELD_ORDER = ['(target)', 'name', 'host', 'ssh.user', 'ssh.port', 'service', 'method', 'interval_sec', 'recover_on_down', 'recover_action', 'use_sudo'];
+
+const TARGET_FIELDS = new Set(['name', 'host', 'ssh', 'service', 'method', 'interval_sec', 'recover_on_down', 'recover_action', 'use_sudo']);
+const SSH_FIELDS = new Set(['user', 'port']);
+
+/** Fields the old monitor never read: imported without them, and reported so a typo (`intervall_sec`) is seen. */
+export function unknownFieldsOf(target: object): string[] {
+  const unknown = Object.keys(target).filter((key) => !TARGET_FIELDS.has(key));
+  const ssh = (target as LegacyTarget).ssh;
+  if (typeof ssh === 'object' && ssh !== null && !Array.isArray(ssh)) {
+    unknown.push(...Object.keys(ssh).filter((key) => !SSH_FIELDS.has(key)).map((key) => `ssh.${key}`));
+  }
+  // A key is the file's text, not ours: keep a hostile one from filling the report.
+  return unknown.map((key) => cut(key, 64));
+}
+
+/** The text of a config.json file. Editors on Windows save UTF-8 with a byte order mark, which JSON.parse refuses. */
+export function parseLegacyConfig(text: string): unknown {
+  return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
+}
 
 /** Texts derived from a target's fields are cut to their stored limits: a long name is reported once, as `name`. */
 const cut = (text: string, max: number) => (text.length <= max ? text : text.slice(0, max));
