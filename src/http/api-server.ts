@@ -17,7 +17,7 @@ import { complexityLimit, DEFAULT_QUERY_LIMITS, deadlineIn, documentTooLong, enf
 import { createLoaders } from '../graphql/loaders.js';
 import { buildApiSchema } from '../graphql/schema.js';
 import { noSubscriptionsOverHttp } from '../graphql/subscriptions-over-http.js';
-import { observeGraphqlRequests } from '../observability/graphql-requests.js';
+import { observeGraphqlRequests, operationNameOf } from '../observability/graphql-requests.js';
 import type { Metrics } from '../observability/metrics.js';
 import { serveGraphqlIde } from './graphql-ide.js';
 import { KeyLimiter, type KeyLimits } from './key-limiter.js';
@@ -313,13 +313,6 @@ function countRefusedRequests(metrics: Metrics | null): express.RequestHandler {
     }
     next();
   };
-}
-
-/** The operation's name as the client gave it, or as its document starts (`query Name ...`), unparsed. */
-function operationNameOf(body: unknown): string | null {
-  const { operationName, query } = (body ?? {}) as { operationName?: unknown; query?: unknown };
-  if (typeof operationName === 'string') return operationName;
-  return typeof query === 'string' ? (/^\s*(?:query|mutation|subscription)\s+([A-Za-z_]\w*)/.exec(query)?.[1] ?? null) : null;
 }
 
 /** A document past GRAPHQL_MAX_DOCUMENT_CHARS is answered here, before Apollo hashes and parses it. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import mongoose from 'mongoose';
 import { watchCommandTimes } from '../db/command-timing.js';
@@ -10,6 +11,8 @@ const PREFIX = 'service_monitor_';
 const SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 /** Counted the database at most this often, however often Prometheus scrapes. */
 const DATABASE_GAUGE_MAX_AGE_MS = 5_000;
+/** Longer than this, and the database's counts are reported unknown for this scrape. */
+const DATABASE_GAUGE_TIMEOUT_MS = 1_000;
 
 export interface MetricsOptions {
   /** One series per service (up, response time, TLS days left, consecutive failures): METRICS_PER_SERVICE. */
@@ -111,10 +114,13 @@ export class Metrics {
     const count = () => {
       if (!counted || Date.now() - counted.at > DATABASE_GAUGE_MAX_AGE_MS) {
         const now = new Date();
-        const values = Promise.all([
+        const counts = Promise.all([
           ServiceModel.countDocuments({ 'monitoring.enabled': true, next_check_at: { $lte: now }, lease_owner: null }),
           ServiceModel.countDocuments({ lease_owner: { $type: 'string' } }),
         ]).then(([backlog, leases]) => ({ backlog, leases }));
+        // A stalled database must not stall the scrape (Prometheus would see the whole target down): unknown is NaN.
+        const values = Promise.race([counts, sleep(DATABASE_GAUGE_TIMEOUT_MS).then(() => ({ backlog: NaN, leases: NaN }))]);
+        counts.catch(() => {});
         values.catch(() => (counted = null));
         counted = { at: Date.now(), values };
       }

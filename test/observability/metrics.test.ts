@@ -52,6 +52,8 @@ describe('/metrics', () => {
 
     await api.data(RunCheckDocument, { serviceId: 'svc_web' }, { as: 'operator' });
     expect((await api.post({ query: 'query Nobody { dashboardSummary { totalServices } }' }, { authorization: '' })).status).toBe(401);
+    await api.post({ query: 'mutation Missing { runCheck(serviceId: "svc_none") { status } }' }, { authorization: `Bearer ${api.keys.operator}` });
+    await api.post({ query: 'query Broken { nothingHere }' }, { authorization: `Bearer ${api.keys.viewer}` });
     const after = await scrape();
 
     expect(value(after, 'service_monitor_checks_total{method="http",status="running"}')).toBe(checksBefore + 1);
@@ -60,6 +62,8 @@ describe('/metrics', () => {
     expect(value(after, 'service_monitor_service_consecutive_failures{service_id="svc_web",service="web.service",host_id="host_m"}')).toBe(0);
     expect(value(after, 'service_monitor_graphql_requests_total{operation="RunCheck",code="OK"}')).toBeGreaterThanOrEqual(1);
     expect(value(after, 'service_monitor_graphql_requests_total{operation="Nobody",code="UNAUTHENTICATED"}')).toBe(1);
+    expect(value(after, 'service_monitor_graphql_requests_total{operation="Missing",code="NOT_FOUND"}')).toBe(1);
+    expect(value(after, 'service_monitor_graphql_requests_total{operation="Broken",code="GRAPHQL_VALIDATION_FAILED"}')).toBe(1);
     expect(value(after, 'service_monitor_graphql_request_duration_seconds_count{operation="RunCheck"}')).toBeGreaterThanOrEqual(1);
     expect(value(after, 'service_monitor_db_command_duration_seconds_count{command="find"}')).toBeGreaterThan(0);
     expect(value(after, 'service_monitor_checks_due_unclaimed')).not.toBeNull();

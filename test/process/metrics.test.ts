@@ -3,6 +3,7 @@
  * METRICS_TOKEN (and fails without it), and PromQL over its HTTP API sees checks, a service going down and the
  * GraphQL requests that were made.
  */
+import { execSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../src/db/local-server.js';
@@ -15,6 +16,7 @@ let prometheus: RunningPrometheus;
 let target: Server;
 let healthy = true;
 let api = { port: 0, key: '' };
+let serverPid = 0;
 
 async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -39,6 +41,7 @@ beforeAll(async () => {
   const port = await freePort();
   const server = processes.start('main.js', { PORT: String(port), EMBEDDED_DB_PORT: String(await freePort()), METRICS_TOKEN: TOKEN, METRICS_PER_SERVICE: 'true' }, /API listening/);
   await server.ready;
+  serverPid = server.child.pid!;
   api = { port, key: /smk_[a-f0-9]{16}_[A-Za-z0-9_-]{43}/.exec(server.stdout())![0] };
   prometheus = await startPrometheus([
     { name: 'service-monitor', target: `127.0.0.1:${port}`, bearerToken: TOKEN },
@@ -64,6 +67,22 @@ describe('Prometheus scraping a running server', () => {
     expect(await valueOf('sum(service_monitor_check_duration_seconds_count{method="http"})')).toBeGreaterThanOrEqual(1);
     expect(await valueOf('sum(service_monitor_db_command_duration_seconds_count)')).toBeGreaterThan(0);
     expect(await valueOf('service_monitor_process_resident_memory_bytes')).toBeGreaterThan(0);
+
+    // A paused database (SIGSTOP) does not stall the scrape: its counts read NaN, the rest is served.
+    const javaPid = Number(execSync(`pgrep -P ${serverPid} java`).toString().trim().split('\n')[0]);
+    process.kill(javaPid, 'SIGSTOP');
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 5_500)); // past the 5 s the counts are kept
+      const started = Date.now();
+      const paused = await fetch(`http://127.0.0.1:${api.port}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(5_000) });
+      const text = await paused.text();
+      expect(paused.status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(text).toMatch(/^service_monitor_checks_due_unclaimed NaN$/im); // prom-client writes Nan; Prometheus reads either
+      expect(text).toMatch(/^service_monitor_process_resident_memory_bytes \d+/m);
+    } finally {
+      process.kill(javaPid, 'SIGCONT');
+    }
 
     healthy = false;
     expect(await eventually(() => valueOf('service_monitor_service_up{service_id="svc_prom"}'), (v) => v === 0, 30_000)).toBe(0);
