@@ -63,6 +63,8 @@ export class Metrics {
         if (this.options.perService) this.latest.set(check.service_id, check);
       }),
       events.subscribe('recovery.event', (event) => this.recoveries.inc({ action: event.action ?? 'none', outcome: event.kind })),
+      // A deleted service's series end with it, rather than staying at its last value.
+      events.subscribe('service.changed', (event) => (event.kind === 'deleted' ? this.latest.delete(event.service_id) : undefined)),
     );
   }
 

@@ -78,6 +78,9 @@ describe('/metrics', () => {
     const text = await scrape();
     expect(value(text, 'service_monitor_service_up{service_id="svc_gone",service="gone.service",host_id="host_m"}')).toBe(0);
     expect(value(text, 'service_monitor_service_consecutive_failures{service_id="svc_gone",service="gone.service",host_id="host_m"}')).toBe(1);
+
+    await api.domain.services.delete('svc_gone');
+    expect(value(await scrape(), 'service_monitor_service_up{service_id="svc_gone",service="gone.service",host_id="host_m"}')).toBeNull();
   });
 
   test('operation names from clients are labels only while few and plain: the rest count as other', () => {
