@@ -49,7 +49,8 @@ export function createLogger(level: LogLevel = 'info', write?: (line: string) =>
     ? { write: (line: string) => write(line.replace(/\n$/, '')) }
     : process.stderr.isTTY
       ? PinoPretty({ destination: 2, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l' })
-      : pino.destination({ dest: 2, sync: true });
+      : // Written off the event loop (a line per request must not hold requests up); pino flushes it at exit.
+        pino.destination({ dest: 2, sync: false });
   const base = pino(
     {
       level,
