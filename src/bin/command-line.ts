@@ -100,3 +100,32 @@ export function prepareCliEnvironment(program: string, argv: string[], output: O
   for (const unknown of unknownSettings(process.env)) output.stderr(`${program}: warning: ${unknown.message}\n`);
   return true;
 }
+
+/**
+ * Runs a CLI command and exits with its code once its output is out: process.exit() right after a write drops
+ * whatever a pipe has not taken yet (a --json summary was cut at 128 KiB). Exiting, rather than waiting for the
+ * event loop to empty, keeps a database handle left open from holding the command after its work is done.
+ */
+export function runCli(program: string, command: (argv: string[]) => Promise<number>): void {
+  // A reader that stops early (`| head`) closes the pipe: the rest has nowhere to go, which is no failure of the
+  // command; without this, its result would end in a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+  const argv = process.argv.slice(2);
+  if (!prepareCliEnvironment(program, argv)) return exitAfterOutput(2);
+  command(argv).then(exitAfterOutput, (error: unknown) => {
+    process.stderr.write(`${program}: unexpected failure: ${error instanceof Error ? error.message : String(error)}\n`);
+    exitAfterOutput(2);
+  });
+}
+
+function exitAfterOutput(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  const flushed = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', flushed);
+  process.stderr.write('', flushed);
+}
