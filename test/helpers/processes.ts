@@ -56,3 +56,13 @@ export function useProcesses(name: string) {
     },
   };
 }
+
+/** Reads until `accept` holds or `timeoutMs` has passed; returns the last value read, for the caller's assertion to show. */
+export async function readUntil<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (accept(value) || Date.now() > until) return value;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

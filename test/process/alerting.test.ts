@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../src/db/local-server.js';
-import { useProcesses } from '../helpers/processes.js';
+import { readUntil, useProcesses } from '../helpers/processes.js';
 import { useReceiver } from '../helpers/receiver.js';
 import { startMailpit, type RunningMailpit } from '../setup/alerting-servers.js';
 import { selfSignedCertificate } from '../setup/databases.js';
@@ -16,14 +16,6 @@ import { selfSignedCertificate } from '../setup/databases.js';
 const processes = useProcesses('alerting');
 const hook = useReceiver();
 
-async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value) || Date.now() > until) return value;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 /** Each test's own embedded database folder (the processes of one test share it). */
 const dataDirFor = (name: string) => {
@@ -102,7 +94,7 @@ describe('email', () => {
 
     const down = await freePort();
     await graphql(hostAndServices('mailhost', down, 1, 'EMAIL'));
-    const mails = await eventually(() => mailpit.messages(), (m) => m.some((x) => x.subject.includes('TRIGGERED')));
+    const mails = await readUntil(() => mailpit.messages(), (m) => m.some((x) => x.subject.includes('TRIGGERED')));
     const alert = mails.find((m) => m.subject.includes('TRIGGERED'));
     expect(alert, `mail received: ${JSON.stringify(mails.map((m) => m.subject))}\n${server.stderr().slice(-3000)}`).toBeDefined();
     expect(alert).toMatchObject({ from: 'monitor@example.net', to: ['oncall@example.net'], subject: expect.stringMatching(/^\[HIGH\] TRIGGERED: tcp0\.service on mailhost\.lab \(dev\) is down/) });
@@ -123,7 +115,7 @@ describe('the outbox', () => {
     await graphql(`mutation { createNotificationChannel(input: { name: "hook", type: WEBHOOK, url: "${hook.url}/a" }) { channelId } }`);
     await graphql(hostAndServices('killhost', await freePort(), 1, 'WEBHOOK'));
     const pending = () => graphql('{ incidents { edges { node { incidentId deliveries { state } } } } }').then((d) => d.incidents.edges.map((e: any) => e.node));
-    const stored = await eventually(pending, (list) => list.length === 1 && list[0].deliveries.length === 1);
+    const stored = await readUntil(pending, (list) => list.length === 1 && list[0].deliveries.length === 1);
     expect(stored[0].deliveries).toEqual([{ state: 'PENDING' }]);
     first.process.child.kill('SIGKILL');
     await new Promise((resolve) => first.process.child.once('exit', resolve));
@@ -131,7 +123,7 @@ describe('the outbox', () => {
 
     const second = await startApi(env, dbPort);
     const after = client(second.httpPort, first.key!);
-    const sent = await eventually(
+    const sent = await readUntil(
       () => after('{ incidents { edges { node { deliveries { state } } } } }').then((d) => d.incidents.edges.map((e: any) => e.node)),
       (list) => list[0]?.deliveries[0]?.state === 'SENT',
     );
@@ -154,14 +146,14 @@ describe('the outbox', () => {
     await Promise.all(workers.map((w) => w.ready));
 
     const told = (event: string) => hook.received.flatMap((r) => ((r.json as { event: string }).event === event ? (r.json as { incidents: { incident_id: string }[] }).incidents.map((i) => i.incident_id) : []));
-    await eventually(async () => told('triggered'), (ids) => ids.length >= 30, 60_000);
+    await readUntil(async () => told('triggered'), (ids) => ids.length >= 30, 60_000);
     await new Promise((resolve) => setTimeout(resolve, 3_000)); // any duplicate would have arrived by now
     const triggered = told('triggered');
     expect(triggered).toHaveLength(30);
     expect(new Set(triggered).size).toBe(30);
 
     for (const port of ports) await port.open();
-    await eventually(async () => told('resolved'), (ids) => ids.length >= 30, 60_000);
+    await readUntil(async () => told('resolved'), (ids) => ids.length >= 30, 60_000);
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const resolved = told('resolved');
     expect(resolved.sort()).toEqual([...triggered].sort());

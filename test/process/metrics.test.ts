@@ -7,7 +7,7 @@ import { execSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../src/db/local-server.js';
-import { useProcesses } from '../helpers/processes.js';
+import { readUntil, useProcesses } from '../helpers/processes.js';
 import { startPrometheus, type RunningPrometheus } from '../setup/prometheus.js';
 
 const TOKEN = 'scrape-me-4d9f';
@@ -18,14 +18,6 @@ let healthy = true;
 let api = { port: 0, key: '' };
 let serverPid = 0;
 
-async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value) || Date.now() > until) return value;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
 
 const gql = async (query: string) => {
   const response = await fetch(`http://127.0.0.1:${api.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${api.key}` }, body: JSON.stringify({ query }) });
@@ -59,9 +51,9 @@ describe('Prometheus scraping a running server', () => {
     await gql(`mutation { createHost(input: { hostId: "host_prom", hostname: "prom-1", ipAddress: "127.0.0.1", environment: DEV, region: "lab", sshConfig: { user: "x" } }) { hostId } }`);
     await gql(`mutation CreateWatched { createService(input: { serviceId: "svc_prom", hostId: "host_prom", serviceName: "web.service", serviceType: "web", monitoring: { method: HTTP, target: "${targetUrl}", intervalSec: 5, timeoutSec: 2, retryAttempts: 0 } }) { serviceId } }`);
 
-    expect(await eventually(() => valueOf('up{job="service-monitor"}'), (v) => v === 1)).toBe(1);
-    expect(await eventually(() => valueOf('up{job="without-token"}'), (v) => v === 0)).toBe(0);
-    expect(await eventually(() => valueOf('service_monitor_service_up{service_id="svc_prom"}'), (v) => v === 1)).toBe(1);
+    expect(await readUntil(() => valueOf('up{job="service-monitor"}'), (v) => v === 1)).toBe(1);
+    expect(await readUntil(() => valueOf('up{job="without-token"}'), (v) => v === 0)).toBe(0);
+    expect(await readUntil(() => valueOf('service_monitor_service_up{service_id="svc_prom"}'), (v) => v === 1)).toBe(1);
     expect(await valueOf('sum(service_monitor_checks_total{method="http",status="running"})')).toBeGreaterThanOrEqual(1);
     expect(await valueOf('service_monitor_graphql_requests_total{operation="CreateWatched",code="OK"}')).toBe(1);
     expect(await valueOf('sum(service_monitor_check_duration_seconds_count{method="http"})')).toBeGreaterThanOrEqual(1);
@@ -85,7 +77,7 @@ describe('Prometheus scraping a running server', () => {
     }
 
     healthy = false;
-    expect(await eventually(() => valueOf('service_monitor_service_up{service_id="svc_prom"}'), (v) => v === 0, 30_000)).toBe(0);
+    expect(await readUntil(() => valueOf('service_monitor_service_up{service_id="svc_prom"}'), (v) => v === 0, 30_000)).toBe(0);
     expect(await valueOf('sum(service_monitor_checks_total{method="http",status!="running"})')).toBeGreaterThanOrEqual(1);
     expect(await valueOf('service_monitor_service_consecutive_failures{service_id="svc_prom"}')).toBeGreaterThanOrEqual(1);
   }, 90_000);

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../src/db/local-server.js';
-import { useProcesses } from '../helpers/processes.js';
+import { readUntil, useProcesses } from '../helpers/processes.js';
 
 const { start } = useProcesses('workers');
 let listener: Server;
@@ -21,14 +21,6 @@ afterAll(async () => {
   await new Promise<void>((resolve) => listener.close(() => resolve()));
 });
 
-async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value) || Date.now() > until) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('an API process and worker processes', () => {
   test('workers run the checks the API process does not, and a killed worker is replaced without losing the schedule', async () => {
@@ -58,14 +50,14 @@ describe('an API process and worker processes', () => {
 
     const worker = start('worker.js', { EMBEDDED_DB_PORT: dbPort, DISPATCH_SLOTS: '2' }, /worker running checks/);
     await worker.ready;
-    const checked = await eventually(service, (s) => s.currentStatus === 'RUNNING');
+    const checked = await readUntil(service, (s) => s.currentStatus === 'RUNNING', 15_000);
     expect(checked.currentStatus).toBe('RUNNING');
 
     worker.child.kill('SIGKILL');
     const replacement = start('worker.js', { EMBEDDED_DB_PORT: dbPort, DISPATCH_SLOTS: '2' }, /worker running checks/);
     await replacement.ready;
     const before = (await service()).history.totalCount;
-    const later = await eventually(service, (s) => s.history.totalCount >= before + 2, 40_000);
+    const later = await readUntil(service, (s) => s.history.totalCount >= before + 2, 40_000);
     expect(later.history.totalCount).toBeGreaterThanOrEqual(before + 2);
 
     replacement.child.kill('SIGTERM');
