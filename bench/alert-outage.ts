@@ -15,7 +15,7 @@
  * Output: progress on stderr, a summary on stdout, then one JSON line (`OUTAGE_RESULT {...}`).
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -207,6 +207,7 @@ async function main(): Promise<void> {
     if (!page.incidents.pageInfo.hasNextPage) break;
     after = page.incidents.pageInfo.endCursor;
   }
+  if (process.env.OUTAGE_DUMP) writeFileSync(process.env.OUTAGE_DUMP, JSON.stringify({ incidents, messages }));
   const opening = messages.filter((m) => m.event === 'triggered');
   const firstMessage = new Map<string, number>();
   const seen = new Map<string, number>();

@@ -40,7 +40,10 @@ try {
     notified_channels: [channel.channel_id], timeline: [], expires_at: null,
   }));
   for (let i = 0; i < incidents.length; i += 5_000) await IncidentModel.collection.insertMany(incidents.slice(i, i + 5_000));
-  await enqueue(incidents.map((i) => ({ channel_id: channel.channel_id, incident_id: i.incident_id, event: 'triggered' as const, group_key: `host:${i.host_id}`, not_before: now })), 30, now);
+  // As the notifier queues an outage: one entry per host, holding its incidents.
+  const byHost = new Map<string, typeof incidents>();
+  for (const incident of incidents) byHost.set(incident.host_id, [...(byHost.get(incident.host_id) ?? []), incident]);
+  await enqueue([...byHost].map(([hostId, list]) => ({ channel_id: channel.channel_id, incident_id: list[0]!.incident_id, incident_ids: list.map((i) => i.incident_id), event: 'triggered' as const, group_key: `host:${hostId}`, not_before: now })), 30, now);
   const commands = new Map<string, number[]>();
   watchCommandTimes(mongoose.connection.getClient(), (t) => commands.set(`${t.command} ${t.collection}`, [...(commands.get(`${t.command} ${t.collection}`) ?? []), t.durationMs]));
   const sender = new OutboxSender(channels, { ...DEFAULT_SENDER_SETTINGS, concurrency: Number(process.env.OUTBOX_CONCURRENCY ?? DEFAULT_SENDER_SETTINGS.concurrency) }, silentLogger);

@@ -4,7 +4,6 @@ import { NotificationChannelModel } from '../modules/alerting/channel.model.js';
 import { EscalationPolicyModel } from '../modules/alerting/escalation-policy.model.js';
 import { IncidentModel } from '../modules/alerting/incident.model.js';
 import { NotificationModel } from '../modules/alerting/outbox.model.js';
-import { NotificationLeaseModel } from '../modules/alerting/outbox-lease.model.js';
 import { AuditRecordModel } from '../modules/audit/audit.model.js';
 import { ApiKeyModel } from '../modules/auth/api-key.model.js';
 import { EnvironmentModel } from '../modules/environments/environment.model.js';
@@ -13,7 +12,7 @@ import { UptimeRollupModel } from '../modules/history/uptime-rollup.model.js';
 import { HostModel } from '../modules/hosts/host.model.js';
 import { ServiceModel } from '../modules/services/service.model.js';
 
-export const models: readonly Model<any>[] = [HostModel, ServiceModel, MonitoringCheckModel, EnvironmentModel, UptimeRollupModel, ApiKeyModel, AuditRecordModel, IncidentModel, NotificationModel, NotificationLeaseModel, NotificationChannelModel, EscalationPolicyModel];
+export const models: readonly Model<any>[] = [HostModel, ServiceModel, MonitoringCheckModel, EnvironmentModel, UptimeRollupModel, ApiKeyModel, AuditRecordModel, IncidentModel, NotificationModel, NotificationChannelModel, EscalationPolicyModel];
 
 const NAMESPACE_EXISTS = 48;
 /** The same keys exist under another name: the index is there, whoever named it. */

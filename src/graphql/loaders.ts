@@ -44,8 +44,11 @@ export function createLoaders(domain: Domain) {
       { cacheKeyFn: (k) => `${k.days}:${k.serviceId}` },
     ),
     deliveriesByIncident: new DataLoader<string, Notification[]>(async (incidentIds) => {
-      const all = await domain.alerting.incidents.deliveriesOf(incidentIds);
-      return incidentIds.map((id) => all.filter((n) => n.incident_id === id));
+      const byIncident = new Map<string, Notification[]>();
+      for (const n of await domain.alerting.incidents.deliveriesOf(incidentIds)) {
+        for (const id of n.incident_ids!) byIncident.set(id, [...(byIncident.get(id) ?? []), n]);
+      }
+      return incidentIds.map((id) => byIncident.get(id) ?? []);
     }),
     channelById: new DataLoader<string, NotificationChannel | null>(async (ids) => {
       const channels = await domain.alerting.channels.byIds(ids);

@@ -89,15 +89,16 @@ export class IncidentService {
 
   /** These incidents' notifications, oldest first, and how their delivery went (the latest 500 each at most). */
   async deliveriesOf(incidentIds: readonly string[]): Promise<Notification[]> {
-    const all = await NotificationModel.find({ incident_id: { $in: [...incidentIds] } }).sort({ created_at: 1 }).lean<Notification[]>();
+    const ids = [...incidentIds];
+    const all = (await NotificationModel.find({ $or: [{ incident_ids: { $in: ids } }, { incident_id: { $in: ids } }] }).sort({ created_at: 1 }).lean<Notification[]>()).map(withIncidentIds);
     const kept = new Map<string, number>();
     // Newest kept first, then back in order.
     return all
       .reverse()
       .filter((n) => {
-        const count = (kept.get(n.incident_id!) ?? 0) + 1;
-        kept.set(n.incident_id!, count);
-        return count <= 500;
+        const counts = n.incident_ids!.map((id) => (kept.get(id) ?? 0) + 1);
+        n.incident_ids!.forEach((id, i) => kept.set(id, counts[i]!));
+        return counts.some((count) => count <= 500);
       })
       .reverse();
   }
@@ -115,3 +116,6 @@ function checkedNote(note: string | null | undefined, field: string): string | n
   if (text.length > NOTE_MAX) throw InvalidInputError.single(field, `at most ${NOTE_MAX} characters, got ${text.length}`);
   return text || null;
 }
+
+/** Entries stored before `incident_ids` was recorded tell of their one incident. */
+const withIncidentIds = (n: Notification): Notification => ({ ...n, incident_ids: n.incident_ids ?? (n.incident_id ? [n.incident_id] : []) });

@@ -34,6 +34,9 @@ interface Notice {
   note: string | null;
 }
 
+/** A host's incidents opened together go in one entry, up to this many (an entry is one document). */
+const MAX_INCIDENTS_PER_ENTRY = 500;
+
 type Routing = Pick<Service, 'service_id' | 'alerting' | 'host_id' | 'environment' | 'recovery_approval'>;
 
 /**
@@ -178,15 +181,26 @@ export class Notifier {
     return slots;
   }
 
-  /** Queues every notice's messages in one write, then marks the incidents notified in another. */
+  /** Queues every notice's messages in one write (a host's incidents to one channel in one entry), then marks the incidents notified. */
   private async notify(notices: Notice[], slots: Map<string, Slot>, now: Date): Promise<void> {
     if (notices.length === 0) return;
-    const entries: OutboxEntry[] = notices.flatMap(({ incident, channelIds, event, note }) => {
+    const entries = new Map<string, OutboxEntry>();
+    for (const { incident, channelIds, event, note } of notices) {
       const groupKey = `host:${incident.host_id}`;
-      return channelIds.map((channelId) => ({ channel_id: channelId, incident_id: incident.incident_id, event, note, group_key: groupKey, not_before: this.slot(slots, groupKey, channelId, now) }));
-    });
+      for (const channelId of channelIds) {
+        const entry: OutboxEntry = { channel_id: channelId, incident_id: incident.incident_id, incident_ids: [incident.incident_id], event, note, group_key: groupKey, not_before: this.slot(slots, groupKey, channelId, now) };
+        // A note is one incident's (an approval to give): such a notice keeps an entry of its own.
+        const together = note === null ? `${groupKey}|${channelId}|${event}|${+entry.not_before}` : entry.incident_id!;
+        const joined = entries.get(together);
+        if (joined && joined.incident_ids!.length < MAX_INCIDENTS_PER_ENTRY) joined.incident_ids!.push(incident.incident_id);
+        else {
+          if (joined) entries.set(`${together}|${joined.incident_id}`, joined); // full: kept under a key of its own
+          entries.set(together, entry);
+        }
+      }
+    }
     // Queued first, marked after: a crash between leaves them unmarked, and the sweep's second queuing adds nothing.
-    await enqueue(entries, this.settings.notificationRetentionDays, now);
+    await enqueue([...entries.values()], this.settings.notificationRetentionDays, now);
     await IncidentModel.bulkWrite(
       notices.map(({ incident, channelIds }) => ({
         updateOne: {

@@ -1,5 +1,3 @@
-import { duplicateRefusals } from '../../db/mongo-errors.js';
-import { NotificationLeaseModel } from './outbox-lease.model.js';
 import { NotificationModel, type Notification } from './outbox.model.js';
 
 export interface ClaimSettings {
@@ -14,7 +12,7 @@ export interface ClaimSettings {
   busy?: ReadonlySet<string>;
 }
 
-/** One message to send: its lease and its entries (one channel, group key and event), oldest first. */
+/** One message to send: its key and its entries (one channel, group key and event), oldest first. */
 export interface ClaimedGroup {
   lease: string;
   entries: Notification[];
@@ -31,42 +29,28 @@ type Candidate = Pick<Notification, 'notification_id' | 'channel_id' | 'group_ke
 
 export const leaseKey = (n: Pick<Notification, 'channel_id' | 'group_key' | 'event'>) => `${n.channel_id}|${n.group_key}|${n.event}`;
 
+/** Not leased, or leased by a process that did not finish in time (it died or hung). */
+const free = (now: Date) => ({ $or: [{ lease_until: null }, { lease_until: { $lt: now } }] });
+
 /**
- * Claims the groups due now in four round trips whatever their number: reads the pending entries due within the
- * group window (oldest first) to find the groups whose first entry is due, takes a lease on each such group (a
- * group another process holds is refused by the lease's unique id), reads which leases it got, and reads those
- * groups' entries due within the window.
+ * Claims the groups due now in three round trips whatever their number: reads the free pending entries due within
+ * the group window (oldest first) to find the groups whose first entry is due, leases those entries (one
+ * update, guarded: an entry another process leased meanwhile is not taken), and reads back which are this
+ * token's. A host's incidents opened together are one entry, so a message is mostly one document to lease and to
+ * mark sent; the outcome's write ends the lease with it.
  */
 export async function claimDue(token: string, now: Date, settings: ClaimSettings): Promise<Claim> {
   const within = new Date(+now + settings.groupWindowMs);
-  const candidates = await NotificationModel.find({ state: 'pending', not_before: { $lte: within } }, { notification_id: 1, channel_id: 1, group_key: 1, event: 1, not_before: 1 })
+  const candidates = await NotificationModel.find({ state: 'pending', not_before: { $lte: within }, ...free(now) }, { notification_id: 1, channel_id: 1, group_key: 1, event: 1, not_before: 1 })
     .sort({ not_before: 1 })
     .limit(settings.scan ?? 1_000)
     .lean<Candidate[]>();
   const { due, nextDueAt } = dueGroups(candidates.filter((c) => !settings.busy?.has(leaseKey(c))), now, settings.maxGroups);
   if (due.length === 0) return { token, groups: [], nextDueAt };
-  const leases = await takeLeases(due.map((g) => leaseKey(g[0]!)), token, now, new Date(+now + settings.leaseMs));
-  if (leases.size === 0) return { token, groups: [], nextDueAt };
-  const entries = await NotificationModel.find({ group_key: { $in: [...new Set(due.map((g) => g[0]!.group_key))] }, state: 'pending', not_before: { $lte: within } })
-    .sort({ created_at: 1 })
-    .lean<Notification[]>();
-  const groups = groupBy(entries.filter((e) => leases.has(leaseKey(e)))).map((group) => ({ lease: leaseKey(group[0]!), entries: group }));
-  return { token, groups, nextDueAt };
-}
-
-/** Takes every lease that is free or expired (one write), then reads which ones are this token's. */
-async function takeLeases(keys: string[], token: string, now: Date, until: Date): Promise<Set<string>> {
-  try {
-    await NotificationLeaseModel.collection.bulkWrite(
-      keys.map((key) => ({ updateOne: { filter: { _id: key as never, until: { $lt: now } }, update: { $set: { owner: token, until } }, upsert: true } })),
-      { ordered: false },
-    );
-  } catch (error) {
-    // A lease another process holds refuses the upsert's insert: that group is theirs.
-    if (duplicateRefusals(error) === null) throw error;
-  }
-  const mine = await NotificationLeaseModel.find({ _id: { $in: keys }, owner: token }, { _id: 1 }).lean<{ _id: string }[]>();
-  return new Set(mine.map((lease) => lease._id));
+  const ids = due.flat().map((c) => c.notification_id);
+  await NotificationModel.collection.updateMany({ notification_id: { $in: ids }, state: 'pending', ...free(now) }, { $set: { lease_owner: token, lease_until: new Date(+now + settings.leaseMs) } });
+  const entries = await NotificationModel.find({ notification_id: { $in: ids }, lease_owner: token, state: 'pending' }).sort({ created_at: 1 }).lean<Notification[]>();
+  return { token, groups: groupBy(entries).map((group) => ({ lease: leaseKey(group[0]!), entries: group })), nextDueAt };
 }
 
 /** The groups whose first entry is due, oldest first, at most `max`, and when the first of the others falls due. */

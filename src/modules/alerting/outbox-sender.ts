@@ -9,7 +9,6 @@ import { channelSenders } from './channels/registry.js';
 import { WriteCoalescer } from '../../db/write-coalescer.js';
 import { briefsFor } from './incident-log.js';
 import { claimDue, type Claim, type ClaimedGroup } from './outbox-claim.js';
-import { NotificationLeaseModel } from './outbox-lease.model.js';
 import { NotificationModel, type Notification } from './outbox.model.js';
 
 export interface SenderSettings {
@@ -51,7 +50,7 @@ export interface Delivery {
 
 /**
  * Sends what the outbox holds: claims the groups due (every entry of one channel, group and event due within the
- * group window) under a lease per group, sends each as one message, and records the outcome on the entries (the
+ * group window) under a lease on its entries, sends each as one message, and records the outcome on the entries (the
  * incidents' timelines read it from there). Any number of processes may run one; a group is sent by one at a time.
  */
 export class OutboxSender {
@@ -162,11 +161,11 @@ export class OutboxSender {
   }
 
   /** What every claimed group needs, read once for them all (channels, rate allowances, incidents), then each sent. */
-  private async startDeliveries({ token, groups }: Claim, now: Date): Promise<Promise<Delivery['outcome']>[]> {
+  private async startDeliveries({ groups }: Claim, now: Date): Promise<Promise<Delivery['outcome']>[]> {
     if (groups.length === 0) return [];
     const channels = await this.channels.byIds([...new Set(groups.map((g) => g.entries[0]!.channel_id))]);
     const allowed = await this.rateAllowances(groups, channels);
-    const briefs = await briefsFor([...new Set(groups.flatMap((g) => g.entries).map((e) => e.incident_id).filter((id): id is string => id !== null))]);
+    const briefs = await briefsFor([...new Set(groups.flatMap((g) => g.entries.flatMap(incidentsTold)))]);
     return groups.map((group) => {
       this.sending.add(group.lease);
       this.sendingNow++;
@@ -177,10 +176,7 @@ export class OutboxSender {
         this.sendingNow--;
         this.wake();
       };
-      const delivery = this.deliver(group.entries, channels.get(group.entries[0]!.channel_id) ?? null, allowed, briefs, now, freeSlot).finally(() => {
-        freeSlot();
-        return this.releaseLease(group.lease, token);
-      });
+      const delivery = this.deliver(group.entries, channels.get(group.entries[0]!.channel_id) ?? null, allowed, briefs, now, freeSlot).finally(freeSlot);
       this.inFlight.add(delivery);
       void delivery
         .catch((error: unknown) => this.logger.warn('recording a notification failed; it is sent again once its lease ends', { reason: error instanceof Error ? error.message : String(error) }))
@@ -191,11 +187,6 @@ export class OutboxSender {
         });
       return delivery;
     });
-  }
-
-  /** After the entries' outcome is written (never before: another process would find them pending and send again). */
-  private releaseLease(lease: string, token: string): Promise<void> {
-    return this.writes.write(NotificationLeaseModel.collection, [{ deleteOne: { filter: { _id: lease as never, owner: token } } }]);
   }
 
   private async deliver(entries: Notification[], channel: NotificationChannel | null, allowed: RateAllowances, briefs: Briefs, now: Date, sent: () => void): Promise<Delivery['outcome']> {
@@ -225,7 +216,7 @@ export class OutboxSender {
   }
 
   private message(entries: Notification[], briefs: Briefs, now: Date): AlertMessage {
-    const ids = [...new Set(entries.map((e) => e.incident_id).filter((id): id is string => id !== null))];
+    const ids = [...new Set(entries.flatMap(incidentsTold))];
     const incidents = ids.map((id) => briefs.incidents.find((i) => i.incident_id === id)).filter((i): i is IncidentBrief => i !== undefined);
     const dependents = briefs.dependents.filter((d) => d.caused_by_incident_id !== null && ids.includes(d.caused_by_incident_id));
     const event = entries[0]!.event;
@@ -240,7 +231,7 @@ export class OutboxSender {
    * each incident: an outage's thousands of incidents would cost thousands of writes per message).
    */
   private async finish(entries: Notification[], channel: NotificationChannel | null, outcome: 'sent' | 'failed', error: string | null, now: Date): Promise<Delivery['outcome']> {
-    const incidents = new Set(entries.map((e) => e.incident_id).filter((id): id is string => id !== null)).size;
+    const incidents = new Set(entries.flatMap(incidentsTold)).size;
     await this.writeNotifications(entries, {
       $set: { state: outcome, sent_at: outcome === 'sent' ? now : null, finished_at: now, last_error: error },
       $inc: { attempts: 1 },
@@ -257,9 +248,13 @@ export class OutboxSender {
     return outcome;
   }
 
-  /** Updates the claimed entries still pending, by their unique ids (coalesced with other deliveries' writes). */
-  private writeNotifications(entries: readonly Notification[], update: Record<string, unknown>): Promise<void> {
-    return this.writes.write(NotificationModel.collection, [{ updateMany: { filter: { notification_id: { $in: entries.map((e) => e.notification_id) }, state: 'pending' }, update } }]);
+  /**
+   * Updates the claimed entries still pending, by their unique ids, and ends their lease in the same write (never
+   * before the outcome: another process would find them pending and send again). Coalesced with other deliveries' writes.
+   */
+  private writeNotifications(entries: readonly Notification[], update: { $set: Record<string, unknown>; $inc?: Record<string, number> }): Promise<void> {
+    const ended = { ...update, $set: { ...update.$set, lease_owner: null, lease_until: null } };
+    return this.writes.write(NotificationModel.collection, [{ updateMany: { filter: { notification_id: { $in: entries.map((e) => e.notification_id) }, state: 'pending' }, update: ended } }]);
   }
 
   /**
@@ -317,6 +312,9 @@ export class OutboxSender {
     for (const listener of this.listeners) listener(delivery);
   }
 }
+
+/** The incidents an entry tells of (entries stored before `incident_ids` was recorded: their one incident). */
+const incidentsTold = (entry: Notification): string[] => entry.incident_ids ?? (entry.incident_id ? [entry.incident_id] : []);
 
 interface RateAllowances {
   /** 0 when a message of this channel may go now (and counts it), else how long until one may. */

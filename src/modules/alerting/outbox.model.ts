@@ -11,9 +11,10 @@ export type DeliveryState = (typeof DELIVERY_STATES)[number];
 export const DeliveryStateEnum = graphqlEnum(DELIVERY_STATES, 'DeliveryState', 'PENDING (queued or being retried), SENT, FAILED (given up, see lastError).');
 
 /**
- * The outbox: one entry per incident transition per channel, stored before anything is sent. Its id is
- * deterministic (`<incident>:<event>[:<step>]:<channel>`, unique), so a transition queued twice (a retry, a second
- * process) is one entry. One process at a time sends a group of entries (its lease, in `notification_leases`); entries of one channel and one group
+ * The outbox: incident transitions to tell one channel, stored before anything is sent; one entry per transition,
+ * or one for a host's incidents opened together. Each transition has a deterministic key
+ * (`<incident>:<event>[:<step>]:<channel>`) that only one entry may hold, so a transition queued twice (a retry, a
+ * second process) is stored once; an entry's id is its first transition's key. One process at a time sends an entry (its lease); entries of one channel and one group
  * (a host) that are due together go out as one message. Kept NOTIFICATION_RETENTION_DAYS after the last change.
  */
 @modelOptions({ schemaOptions: { collection: 'notifications', versionKey: false } })
@@ -21,6 +22,9 @@ export const DeliveryStateEnum = graphqlEnum(DELIVERY_STATES, 'DeliveryState', '
 @index({ state: 1, not_before: 1 })
 @index({ channel_id: 1, group_key: 1, state: 1 })
 @index({ incident_id: 1 })
+@index({ incident_ids: 1 })
+// Sparse: entries stored before transitions were recorded have none (their id is their one transition's key).
+@index({ transitions: 1 }, { unique: true, sparse: true })
 @index({ group_key: 1, created_at: -1 })
 @index({ expires_at: 1 }, { expireAfterSeconds: 0 })
 @ObjectType({ description: 'One notification of an incident to one channel, and how its delivery went.' })
@@ -36,6 +40,14 @@ export class Notification {
   @Field(() => String, { name: 'incidentId', nullable: true })
   @prop({ type: String, default: null })
   public incident_id!: string | null;
+
+  @Field(() => [String], { name: 'incidentIds', description: 'Every incident it tells of (a host\'s incidents opened together go as one).' })
+  @prop({ type: () => [String], default: undefined })
+  public incident_ids?: string[];
+
+  /** The transitions it tells (see the class comment); absent on entries stored before they were recorded. */
+  @prop({ type: () => [String], default: undefined })
+  public transitions?: string[];
 
   @Field(() => NotificationEventEnum)
   @prop({ required: true, type: String })
@@ -80,6 +92,13 @@ export class Notification {
 
   @prop({ required: true })
   public expires_at!: Date;
+
+  /** The claim sending it now (one process at a time); free again when its outcome is written or `lease_until` passes. */
+  @prop({ type: String, default: null })
+  public lease_owner?: string | null;
+
+  @prop({ type: Date, default: null })
+  public lease_until?: Date | null;
 }
 
 export const NotificationModel = getModelForClass(Notification);
