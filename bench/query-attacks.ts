@@ -416,7 +416,7 @@ async function startTarget(): Promise<{ port: number; served: () => number }> {
 }
 
 async function createFleet(origin: string, adminKey: string, targetPort: number): Promise<void> {
-  const hostInputs = Array.from({ length: HOSTS }, (_, h) => ({ hostId: `bench_host_${h}`, hostname: `bench-${h}`, ipAddress: '127.0.0.1', environment: 'DEV', region: 'local', sshConfig: { user: 'bench' } }));
+  const hostInputs = Array.from({ length: HOSTS }, (_, h) => ({ hostId: `bench_host_${h}`, hostname: `bench-${h}`, ipAddress: `127.3.${Math.floor(h / 250)}.${(h % 250) + 1}`, environment: 'DEV', region: 'local', sshConfig: { user: 'bench' } }));
   const serviceInputs = Array.from({ length: services }, (_, i) => ({
     serviceId: `bench_svc_${i}`,
     hostId: `bench_host_${i % HOSTS}`,

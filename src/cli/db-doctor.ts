@@ -28,7 +28,8 @@ import { redactUri } from '../db/connection.js';
 import { readEnvironmentDocument } from '../modules/environments/environment-read.js';
 import { MonitoringCheckModel, readCheckDocument } from '../modules/history/history.model.js';
 import { EnvironmentModel } from '../modules/environments/environment.model.js';
-import { HostModel } from '../modules/hosts/host.model.js';
+import { HostModel, sshEndpoint } from '../modules/hosts/host.model.js';
+import { canonicalAddress } from '../common/ip-address.js';
 import { readHostDocument } from '../modules/hosts/host-read.js';
 import { ServiceModel } from '../modules/services/service.model.js';
 import { readServiceDocument } from '../modules/services/service-read.js';
@@ -68,11 +69,13 @@ interface CollectionPlan {
   collection: () => mongoose.mongo.Collection<Document>;
   idOf: (doc: Document) => string;
   read: (doc: Document, now: Date) => StoredRead<unknown>;
+  /** Rules across documents (one machine, one host): sees each document, then reports. */
+  across?: () => { see(doc: Document, id: string): void; findings(): DoctorFinding[] };
 }
 
 function plans(settings: DoctorSettings): CollectionPlan[] {
   return [
-    { name: 'hosts', collection: () => HostModel.collection as never, idOf: (d) => String(d.host_id ?? d._id), read: (d) => readHostDocument(d) },
+    { name: 'hosts', collection: () => HostModel.collection as never, idOf: (d) => String(d.host_id ?? d._id), read: (d) => readHostDocument(d), across: sameMachines },
     {
       name: 'services',
       collection: () => ServiceModel.collection as never,
@@ -102,6 +105,7 @@ export async function runDoctor(settings: DoctorSettings, options: { fix: boolea
   const report: DoctorReport = { fix: options.fix, scanned: {}, findings: [], counts: { fixable: 0, fixed: 0, 'not fixable': 0 } };
   for (const plan of plans(settings)) {
     let scanned = 0;
+    const across = plan.across?.();
     let pending: { op: AnyBulkWriteOperation<Document>; findings: DoctorFinding[] }[] = [];
     const flush = async () => {
       if (pending.length === 0) return;
@@ -117,6 +121,7 @@ export async function runDoctor(settings: DoctorSettings, options: { fix: boolea
       scanned++;
       const id = plan.idOf(doc);
       const read = plan.read(doc, now);
+      across?.see(doc, id);
       for (const problem of read.problems) report.findings.push(notFixable(plan.name, id, problem));
       const fixes = read.filled.map((f) => fillable(plan.name, id, f));
       report.findings.push(...fixes);
@@ -129,10 +134,39 @@ export async function runDoctor(settings: DoctorSettings, options: { fix: boolea
       }
     }
     await flush();
+    report.findings.push(...(across?.findings() ?? []));
     report.scanned[plan.name] = scanned;
   }
   for (const f of report.findings) report.counts[f.state]++;
   return report;
+}
+
+/**
+ * Hosts stored before one machine was one host: several at one address and SSH port (in any spelling), and
+ * addresses not in their canonical form. A person decides which host stays.
+ */
+function sameMachines() {
+  const byMachine = new Map<string, string[]>();
+  const findings: DoctorFinding[] = [];
+  return {
+    see(doc: Document, id: string) {
+      if (typeof doc.ip_address !== 'string') return;
+      const canonical = canonicalAddress(doc.ip_address);
+      if (canonical !== doc.ip_address) findings.push({ collection: 'hosts', id, field: 'ip_address', problem: `stored as ${doc.ip_address}; its canonical form is ${canonical} (updating the host's ipAddress rewrites it)`, state: 'not fixable' });
+      const machine = sshEndpoint(canonical, typeof doc.ssh_config?.port === 'number' ? doc.ssh_config.port : 22);
+      byMachine.set(machine, [...(byMachine.get(machine) ?? []), id]);
+    },
+    findings() {
+      for (const [machine, ids] of byMachine) {
+        if (ids.length < 2) continue;
+        for (const id of ids) {
+          const others = ids.filter((other) => other !== id).map((other) => `'${other}'`).join(', ');
+          findings.push({ collection: 'hosts', id, field: 'ip_address', problem: `the same machine (${machine}) as host ${others}: one machine is one host; move or delete all but one`, state: 'not fixable' });
+        }
+      }
+      return findings;
+    },
+  };
 }
 
 /**

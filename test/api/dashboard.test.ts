@@ -14,6 +14,7 @@ import {
   SetServiceMonitoringDocument,
 } from '../graphql/generated.js';
 import { useApiServer } from '../helpers/api.js';
+import { addressFor } from '../helpers/fixtures.js';
 
 const api = useApiServer(import.meta.filename);
 
@@ -38,7 +39,7 @@ async function seedFleet(): Promise<void> {
   const now = Date.now();
   const ago = (ms: number) => new Date(now - ms);
   const host = (host_id: string, environment: 'production' | 'staging' | 'dev', region: string, status: 'active' | 'maintenance' = 'active') =>
-    api.domain.hosts.create({ host_id, hostname: host_id.replace(/_/g, '-'), ip_address: '10.0.0.1', environment, region, status, ssh_config: { user: 'monitor' } });
+    api.domain.hosts.create({ host_id, hostname: host_id.replace(/_/g, '-'), ip_address: addressFor(host_id), environment, region, status, ssh_config: { user: 'monitor' } });
   await host('host_a', 'production', 'eu-west-1');
   await host('host_b', 'staging', 'eu-west-1', 'maintenance');
   await host('host_c', 'dev', 'us-east-1');

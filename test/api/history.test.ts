@@ -17,6 +17,7 @@ import {
   ServiceUptimeNestedDocument,
 } from '../graphql/generated.js';
 import { useApiServer, type GraphQLResponse } from '../helpers/api.js';
+import { addressFor } from '../helpers/fixtures.js';
 
 const api = useApiServer(import.meta.filename);
 
@@ -37,7 +38,7 @@ async function createHost(hostId: string) {
   await api.domain.hosts.create({
     host_id: hostId,
     hostname: `${hostId.replace(/_/g, "-")}.example.internal`,
-    ip_address: '10.0.0.10',
+    ip_address: addressFor(hostId),
     environment: 'production',
     region: 'eu-west-1',
     ssh_config: { user: 'monitor' },

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ConflictError } from '../../src/common/errors.js';
+import { HostModel } from '../../src/modules/hosts/host.model.js';
 import { useTestDatabase, expectDomainError } from '../helpers/database.js';
 import { domain, expectInvalid, hostInput, serviceInput } from '../helpers/fixtures.js';
 
@@ -37,13 +38,14 @@ describe('create', () => {
     expect(+stored!.updated_at).toBe(+stored!.created_at);
   });
 
-  test('stores exactly the seed field names, snake_case, and no __v', async () => {
+  test('stores exactly the seed field names, snake_case, and no __v (and ssh_endpoint, the machine key of ours)', async () => {
     await hosts.create(hostInput());
     const stored = await rawHost();
+    expect(stored!.ssh_endpoint).toBe('10.1.11.81 port 22');
     expect(Object.keys(stored!).sort()).toEqual(
       [
         '_id', 'host_id', 'hostname', 'ip_address', 'environment', 'region', 'location', 'ssh_config',
-        'metadata', 'status', 'created_at', 'updated_at', 'last_seen',
+        'metadata', 'status', 'created_at', 'updated_at', 'last_seen', 'ssh_endpoint',
       ].sort(),
     );
     expect(Object.keys(stored!.location).sort()).toEqual(['datacenter', 'rack', 'zone']);
@@ -99,9 +101,18 @@ describe('validation on create', () => {
   let n = 0;
   const create = (overrides: Parameters<typeof hostInput>[0]) => hosts.create(hostInput({ host_id: `host_${++n}`, ...overrides }));
 
-  test.each(['10.1.11.81', '0.0.0.0', '255.255.255.255', '::1', '2001:db8::1', 'fe80::1', '::ffff:192.0.2.1'])('accepts ip_address %s', async (ip) => {
+  test.each(['10.1.11.81', '0.0.0.0', '255.255.255.255', '::1', '2001:db8::1', 'fe80::1'])('accepts ip_address %s', async (ip) => {
     const host = await create({ ip_address: ip });
     expect(host.ip_address).toBe(ip);
+  });
+
+  test.each([
+    ['::ffff:192.0.2.1', '192.0.2.1'],
+    ['2001:DB8:0:0::1', '2001:db8::1'],
+  ])('stores ip_address %s as %s', async (ip, canonical) => {
+    const host = await create({ ip_address: ip });
+    expect(host.ip_address).toBe(canonical);
+    expect((await HostModel.collection.findOne({ host_id: host.host_id }))?.ip_address).toBe(canonical);
   });
 
   test.each(['10.1.11.256', 'abc', '10.1.11', '10.1.11.81.1', '2001:db8:::1', 'jeju-mysql', '10.1.11.81; reboot'])(

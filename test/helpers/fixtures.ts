@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createDomain, type Domain } from '../../src/modules/domain.js';
 import type { HostInput } from '../../src/modules/hosts/host.input.js';
 import type { ServiceInput } from '../../src/modules/services/service.input.js';
@@ -11,12 +12,28 @@ export function domain(): Domain {
   return createDomain(settings);
 }
 
+/**
+ * An address of its own for each host id (one machine is one host, so two hosts cannot share one): the seed's
+ * example keeps its 10.1.11.81.
+ */
+export function addressFor(hostId: string): string {
+  if (hostId === 'host_jeju_mysql_001') return '10.1.11.81';
+  const [a, b, c] = createHash('sha256').update(hostId).digest();
+  return `10.${a}.${b}.${(c! % 250) + 2}`;
+}
+
+/** A loopback address of its own for each host id: connecting to it is refused at once (nothing listens there). */
+export function loopbackFor(hostId: string): string {
+  const [a, b] = createHash('sha256').update(hostId).digest();
+  return `127.${a}.${b! % 250}.${(a! % 250) + 2}`;
+}
+
 /** A valid host shaped like the seed's example; override any top-level field. */
 export function hostInput(overrides: Partial<HostInput> = {}): HostInput {
   return {
     host_id: 'host_jeju_mysql_001',
     hostname: 'jeju-mysql',
-    ip_address: '10.1.11.81',
+    ip_address: addressFor(overrides.host_id ?? 'host_jeju_mysql_001'),
     environment: 'production',
     region: 'asia-pacific',
     ssh_config: { user: 'ubuntu' },

@@ -6,6 +6,7 @@
 import type { ServiceStatus } from '../../src/common/enums.js';
 import type { CheckResult } from '../../src/modules/history/check-result.js';
 import { createDomain, type Domain, type DomainSettings } from '../../src/modules/domain.js';
+import { addressFor } from './fixtures.js';
 
 export const SETTINGS: DomainSettings = { historyRetentionDays: 30, staleAfterIntervals: 3, highFailureThreshold: 3 };
 
@@ -42,7 +43,7 @@ export async function createHost(domain: Domain, hostId = HOST_ID) {
   return domain.hosts.create({
     host_id: hostId,
     hostname: `${hostId.replace(/_/g, '-')}.example.internal`,
-    ip_address: '10.0.0.10',
+    ip_address: hostId === HOST_ID ? '10.0.0.10' : addressFor(hostId),
     environment: 'production',
     region: 'asia-pacific',
     ssh_config: { user: 'monitor' },

@@ -9,7 +9,7 @@ import { DeleteServiceDocument, RevokeApiKeyDocument, RunCheckDocument } from '.
 import { ApiKeyModel } from '../../src/modules/auth/api-key.model.js';
 import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../../src/http/live-sockets.js';
 import { useApiServer } from '../helpers/api.js';
-import { hostInput, serviceInput } from '../helpers/fixtures.js';
+import { hostInput, loopbackFor, serviceInput } from '../helpers/fixtures.js';
 import { eventually, liveClient, rawSocket, subscribe, type LiveClient } from '../helpers/live-client.js';
 
 const api = useApiServer(import.meta.filename, {}, { keepAliveMs: 300, maxQueuedEvents: 50, dashboardPeriodMs: 200 });
@@ -37,7 +37,7 @@ function connect(key: string | null = api.keys.viewer): LiveClient {
 /** A TCP-checked service; `open` decides whether its port answers. */
 async function tcpService(serviceId: string, hostId: string, open = true, extra: { environment?: 'production' | 'staging' | 'dev'; severity?: 'low' | 'medium' | 'high' | 'critical' } = {}) {
   if (!(await api.domain.hosts.get(hostId))) {
-    await api.domain.hosts.create(hostInput({ host_id: hostId, ip_address: '127.0.0.1', environment: extra.environment ?? 'production' }));
+    await api.domain.hosts.create(hostInput({ host_id: hostId, ip_address: loopbackFor(hostId), environment: extra.environment ?? 'production' }));
   }
   await api.domain.services.create(
     serviceInput({

@@ -12,6 +12,7 @@ import { readUntil, useProcesses } from '../helpers/processes.js';
 import { useReceiver } from '../helpers/receiver.js';
 import { startMailpit, type RunningMailpit } from '../setup/alerting-servers.js';
 import { selfSignedCertificate } from '../setup/databases.js';
+import { loopbackFor } from '../helpers/fixtures.js';
 
 const processes = useProcesses('alerting');
 const hook = useReceiver();
@@ -62,7 +63,7 @@ async function switchablePort() {
 }
 
 const hostAndServices = (hostId: string, port: number, services: number, channel: string) => `mutation {
-  createHost(input: { hostId: "${hostId}", hostname: "${hostId}.lab", ipAddress: "127.0.0.1", environment: DEV, region: "lab", sshConfig: { user: "monitor" } }) { hostId }
+  createHost(input: { hostId: "${hostId}", hostname: "${hostId}.lab", ipAddress: "${loopbackFor(hostId)}", environment: DEV, region: "lab", sshConfig: { user: "monitor" } }) { hostId }
   ${Array.from(
     { length: services },
     (_, i) => `s${i}: createService(input: { serviceId: "${hostId}_s${i}", hostId: "${hostId}", serviceName: "tcp${i}.service", serviceType: "tcp",

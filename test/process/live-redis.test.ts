@@ -89,7 +89,7 @@ describe('live status across processes through Redis', () => {
     };
     const created = await graphql(`mutation {
       watched: createHost(input: { hostId: "watched-host", hostname: "watched-host", ipAddress: "127.0.0.1", environment: DEV, region: "lab", sshConfig: { user: "monitor" } }) { hostId }
-      other: createHost(input: { hostId: "other-host", hostname: "other-host", ipAddress: "127.0.0.1", environment: DEV, region: "lab", sshConfig: { user: "monitor" } }) { hostId }
+      other: createHost(input: { hostId: "other-host", hostname: "other-host", ipAddress: "127.0.0.2", environment: DEV, region: "lab", sshConfig: { user: "monitor" } }) { hostId }
       createService(input: { serviceId: "watched-tcp", hostId: "watched-host", serviceName: "tcp.service", serviceType: "tcp",
         monitoring: { method: TCP, target: "tcp://127.0.0.1:${checkedPort}", intervalSec: 5, timeoutSec: 2, retryAttempts: 0 } }) { serviceId }
     }`);

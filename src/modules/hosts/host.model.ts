@@ -1,7 +1,8 @@
-import { getModelForClass, index, modelOptions, prop, Severity as TypegooseSeverity } from '@typegoose/typegoose';
+import { getModelForClass, index, modelOptions, pre, prop, Severity as TypegooseSeverity } from '@typegoose/typegoose';
 import { Field, Int, ObjectType } from 'type-graphql';
 import type { EnvironmentName, HostStatus } from '../../common/enums.js';
 import { ENVIRONMENTS, HOST_STATUSES } from '../../common/enums.js';
+import { canonicalAddress } from '../../common/ip-address.js';
 import { isIpAddress, patterns, TAG_RULE, type DataProblem } from '../../common/validation.js';
 import { everyItem, matches, oneOf, satisfies, withinRange, maxLength } from '../../db/validators.js';
 import { EnvironmentEnum, HostStatusEnum } from '../../graphql/enums.js';
@@ -79,6 +80,14 @@ export class HostMetadata {
 @index({ hostname: 1 })
 // The migration finds "the host at this address and SSH port" to make one host per target address.
 @index({ ip_address: 1, 'ssh_config.port': 1 })
+// One machine is one host: no two hosts at one address and SSH port. Sparse, so hosts stored before it was kept
+// (which may share one; the doctor command lists them) do not stop the index being built.
+@index({ ssh_endpoint: 1 }, { unique: true, sparse: true })
+// Written when a host is created or moves; a host stored before, left where it is, is checked by address and port.
+@pre<Host>('validate', function keepEndpoint() {
+  const moved = this.isNew || this.isModified('ip_address') || this.isModified('ssh_config.port') || this.ssh_endpoint !== undefined;
+  if (moved && this.ip_address && this.ssh_config?.port) this.ssh_endpoint = sshEndpoint(this.ip_address, this.ssh_config.port);
+})
 export class Host {
   @Field({ name: 'hostId', description: 'Unique, human-readable id, e.g. host_jeju_mysql_001.' })
   @prop({ required: true, validate: matches(patterns.id, 'letters, digits, _ . - (max 128), starting alphanumeric') })
@@ -89,8 +98,12 @@ export class Host {
   public hostname!: string;
 
   @Field({ name: 'ipAddress', description: 'IPv4 or IPv6 address the monitor connects to.' })
-  @prop({ required: true, validate: satisfies(isIpAddress, 'an IPv4 or IPv6 address') })
+  @prop({ required: true, set: canonicalAddress, get: (value: string) => value, validate: satisfies(isIpAddress, 'an IPv4 or IPv6 address') })
   public ip_address!: string;
+
+  /** `<address> port <port>`, the machine's SSH endpoint, unique over hosts (see the index above). */
+  @prop({ type: String })
+  public ssh_endpoint?: string;
 
   @Field(() => EnvironmentEnum, { nullable: true, description: 'Null when the stored value is not one this server knows (see problems).' })
   @prop({ required: true, type: String, validate: oneOf(ENVIRONMENTS) })
@@ -132,3 +145,5 @@ export class Host {
 }
 
 export const HostModel = getModelForClass(Host);
+
+export const sshEndpoint = (address: string, port: number) => `${canonicalAddress(address)} port ${port}`;

@@ -1,14 +1,14 @@
 import type { EnvironmentName } from '../../common/enums.js';
-import { InvalidInputError, NotFoundError } from '../../common/errors.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../common/errors.js';
 import { MASK } from '../../common/secrets.js';
 import { toSetPaths } from '../../common/patch.js';
 import type { Page, PageRequest } from '../../common/pagination.js';
 import { containsText, pageByUniqueKey } from '../../db/keyset.js';
-import { translateWriteError } from '../../db/mongo-errors.js';
+import { isDuplicateKeyError, translateWriteError } from '../../db/mongo-errors.js';
 import { EventBus, type InventoryChangeKind } from '../../events/event-bus.js';
 import { ServiceModel } from '../services/service.model.js';
 import { announceServiceChanges, forgetDependencies } from '../services/service.service.js';
-import { HostModel, type Host } from './host.model.js';
+import { HostModel, sshEndpoint, type Host } from './host.model.js';
 import { readHost } from './host-read.js';
 import { creatableHostFields, writableHostFields, type HostInput, type HostPatch } from './host.input.js';
 
@@ -21,7 +21,22 @@ export interface HostFilter {
   search?: string;
 }
 
-const duplicateHost = (key: Record<string, unknown>) => `host '${String(key.host_id)}' already exists`;
+const duplicateHost = (key: Record<string, unknown>) =>
+  key.ssh_endpoint !== undefined ? `another host is already at ${String(key.ssh_endpoint)}: one machine is one host` : `host '${String(key.host_id)}' already exists`;
+
+/** A new host: its id is free (said first: a second create of one host is that) and so is its machine. */
+async function ensureNewMachine(host: Pick<Host, 'host_id' | 'ip_address' | 'ssh_config'>): Promise<void> {
+  if (await HostModel.exists({ host_id: host.host_id })) throw new ConflictError(duplicateHost({ host_id: host.host_id }));
+  await ensureMachineFree(host);
+}
+
+/** One machine is one host: refuses a host at the address and SSH port of another, naming it. */
+async function ensureMachineFree(host: Pick<Host, 'host_id' | 'ip_address' | 'ssh_config'>): Promise<void> {
+  const port = host.ssh_config?.port;
+  if (!host.ip_address || !port) return;
+  const other = await HostModel.findOne({ ip_address: host.ip_address, 'ssh_config.port': port, host_id: { $ne: host.host_id } }, { host_id: 1 }).lean<Pick<Host, 'host_id'>>();
+  if (other) throw new ConflictError(`host '${other.host_id}' is already at ${sshEndpoint(host.ip_address, port)}: one machine is one host (change that host, or give this one another address or SSH port)`);
+}
 
 /** Inventory of hosts; every change is announced (`host.changed`, and `service.changed` for services it touches) once written. */
 export class HostService {
@@ -33,8 +48,16 @@ export class HostService {
     const host = new HostModel({});
     host.set(fields);
     try {
-      await host.save();
+      await host.validate();
     } catch (error) {
+      translateWriteError(error, duplicateHost, Object.keys(fields));
+    }
+    await ensureNewMachine(host);
+    try {
+      await host.save({ validateBeforeSave: false });
+    } catch (error) {
+      // Another create won the race: say which rule it broke, as when it came first.
+      if (isDuplicateKeyError(error)) await ensureNewMachine(host);
       translateWriteError(error, duplicateHost, Object.keys(fields));
     }
     this.announce(host.host_id, 'created');
@@ -92,6 +115,7 @@ export class HostService {
     } catch (error) {
       translateWriteError(error, duplicateHost, Object.keys(fields));
     }
+    if (host.isModified('ip_address') || host.isModified('ssh_config.port')) await ensureMachineFree(host);
     const relabelled = host.isModified('environment') || host.isModified('region');
     if (relabelled) {
       await ServiceModel.updateMany(
@@ -102,6 +126,7 @@ export class HostService {
     try {
       await host.save();
     } catch (error) {
+      if (isDuplicateKeyError(error)) await ensureMachineFree(host);
       translateWriteError(error, duplicateHost, Object.keys(fields), () => new NotFoundError('host', hostId));
     }
     if (relabelled) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalAddress } from '../../common/ip-address.js';
 import type { CheckMethod, EnvironmentName, RecoverAction } from '../../common/enums.js';
 import type { HostInput } from '../hosts/host.input.js';
 import type { ServiceInput } from '../services/service.input.js';
@@ -111,7 +112,8 @@ export function sshPortOf(target: LegacyTarget): number {
 }
 
 export function hostInputFrom(target: LegacyTarget, environment: EnvironmentName, region: string): HostInput {
-  const address = str(target.host);
+  // Canonical before it names the host: `FD00::15` and `fd00::15` are one machine, so one host id.
+  const address = canonicalAddress(str(target.host));
   return {
     host_id: hostIdFor(String(address), sshPortOf(target)),
     hostname: str(target.name),
