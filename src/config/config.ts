@@ -201,6 +201,7 @@ export const settings = {
     integer(1, 1000),
   ),
   checkConcurrency: setting('CHECK_CONCURRENCY', '200', 'Checks one process runs at once.', integer(1, 10_000)),
+  httpMaxRedirects: setting('HTTP_MAX_REDIRECTS', '5', 'Redirects an HTTP check follows to its final answer (0: none; a status in a service\'s expectedStatus is never followed).', integer(0, 20)),
   checkLeaseSec: setting(
     'CHECK_LEASE_SEC',
     '120',

@@ -83,25 +83,27 @@ describe('http: status codes', () => {
     const run = await check('http', server.url);
     expect(run.recorded.status).toBe('error');
     expect(run.result.status_code).toBe(500);
-    expect(run.result.error).toBe('HTTP 500 is not an expected status');
+    expect(run.result.error).toBe(`HTTP 500 from ${new URL(server.url).origin}/ is not an expected status`);
     expect(run.result.metrics?.custom).toMatchObject({ http_status: 500 });
   });
 
-  test('a 3xx is up by default (redirects are not followed)', async () => {
-    const server = await http((_req, res) => {
-      res.writeHead(302, { location: '/elsewhere' });
+  test('a redirect is followed to its answer, and the final URL recorded', async () => {
+    const server = await http((req, res) => {
+      if (req.url === '/') res.writeHead(302, { location: '/elsewhere' });
+      else res.writeHead(200);
       res.end();
     });
     const run = await check('http', server.url);
     expect(run.recorded.status).toBe('running');
-    expect(server.requests).toHaveLength(1);
+    expect(server.requests.map((r) => r.url)).toEqual(['/', '/elsewhere']);
+    expect(run.result.metrics?.custom).toMatchObject({ http_status: 200, final_url: `${new URL(server.url).origin}/elsewhere` });
   });
 
   test('expected_status [204]: 200 is an error, 204 is running', async () => {
     const ok = await http(reply(200, 'fine'));
     const wrong = await check('http', ok.url, { expected_status: [204] });
     expect(wrong.recorded.status).toBe('error');
-    expect(wrong.result).toMatchObject({ status_code: 200, error: 'HTTP 200 is not an expected status' });
+    expect(wrong.result).toMatchObject({ status_code: 200, error: expect.stringMatching(/^HTTP 200 from http:\/\/127\.0\.0\.1:\d+\/ is not an expected status$/) });
 
     const noContent = await http((_req, res) => {
       res.writeHead(204);
@@ -115,6 +117,52 @@ describe('http: status codes', () => {
   test('expected_status may make a 503 count as up', async () => {
     const server = await http(reply(503, 'maintenance page'));
     expect((await check('http', server.url, { expected_status: [200, 503] })).recorded.status).toBe('running');
+  });
+});
+
+describe('http: redirects', () => {
+  test('the path that answered wrongly is in the message; the query (a token, often) is not', async () => {
+    const app = await http((_req, res) => {
+      res.writeHead(503);
+      res.end();
+    });
+    const front = await http((_req, res) => {
+      res.writeHead(301, { location: `${app.url}/v2/health?token=hunter2` });
+      res.end();
+    });
+    const run = await check('http', `${front.url}/health?token=hunter2`);
+    expect(run.result.error).toBe(`HTTP 503 from ${new URL(app.url).origin}/v2/health is not an expected status`);
+    expect(JSON.stringify(run.result)).not.toContain('hunter2');
+  });
+
+  test('a redirect loop stops at HTTP_MAX_REDIRECTS (5) with an error saying so', async () => {
+    const server = await http((req, res) => {
+      res.writeHead(307, { location: req.url === '/a' ? '/b' : '/a' });
+      res.end();
+    });
+    const run = await check('http', `${server.url}/a`);
+    expect(run.recorded.status).toBe('error');
+    expect(run.result.error).toMatch(/^HTTP 307 from http:\/\/127\.0\.0\.1:\d+\/[ab]: more than 5 redirects$/);
+    expect(server.requests).toHaveLength(6);
+  });
+
+  test('a redirect the service expects is its answer, not followed', async () => {
+    const server = await http((_req, res) => {
+      res.writeHead(302, { location: '/login' });
+      res.end();
+    });
+    const run = await check('http', server.url, { expected_status: [302] });
+    expect(run.recorded.status).toBe('running');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  test('a redirect away from http(s) is an error naming where it pointed', async () => {
+    const server = await http((_req, res) => {
+      res.writeHead(302, { location: 'ftp://files.example.net/' });
+      res.end();
+    });
+    const run = await check('http', server.url);
+    expect(run.result.error).toMatch(/redirects to "ftp:\/\/files\.example\.net\/", which is not an http\(s\) URL$/);
   });
 });
 
@@ -163,7 +211,7 @@ describe('http: reachability, timeouts, retries', () => {
     const port = await closedPort();
     const run = await check('http', `http://127.0.0.1:${port}/`);
     expect(run.recorded.status).toBe('stopped');
-    expect(run.result.error).toBe(`HTTP request to http://127.0.0.1:${port} failed: ECONNREFUSED`);
+    expect(run.result.error).toBe(`HTTP request to http://127.0.0.1:${port}/ failed: ECONNREFUSED`);
   });
 
   test('a server that never answers is an error after timeout_sec, saying it timed out', async () => {

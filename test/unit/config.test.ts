@@ -18,6 +18,7 @@ describe('defaults', () => {
     expect(loadConfig({ HOME: '/home/monitor' })).toEqual({
       processMode: 'all',
       checkConcurrency: 200,
+      httpMaxRedirects: 5,
       checkLeaseSec: 120,
       dispatchSlots: 4,
       schedulerStallSec: 30,

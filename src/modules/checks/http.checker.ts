@@ -7,29 +7,57 @@ import { failed, failureKindOf, succeeded, type Checker, type CheckOutcome } fro
 const MAX_BODY = 256 * 1024;
 const DAY_MS = 86_400_000;
 
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+export interface HttpSettings {
+  /** Redirects followed to the final answer (HTTP_MAX_REDIRECTS). */
+  maxRedirects: number;
+}
+
+/** Where a request went, for messages: origin and path, never the query (it may carry a token). */
+const shown = (url: URL) => `${url.origin}${url.pathname}`;
+
 /**
- * GET the target: up when the status is expected (any 2xx/3xx by default) and
- * the body holds the expected text or JSON value. For HTTPS, the days until the
- * certificate expires are a metric, and a warning under the threshold.
+ * GET the target, following redirects up to a limit: up when the final status is expected (any 2xx/3xx by
+ * default; a status the service expects is not followed) and the body holds the expected text or JSON value. The
+ * final URL is recorded when it differs. For HTTPS, the days until the certificate expires are a metric, and a
+ * warning under the threshold.
  */
 export class HttpChecker implements Checker {
   readonly method = 'http' as const;
 
+  constructor(private readonly settings: HttpSettings = { maxRedirects: 5 }) {}
+
   async check(service: Service, _host: unknown, signal: AbortSignal): Promise<CheckOutcome> {
     const { monitoring } = service;
-    const url = new URL(monitoring.target!);
+    let url = new URL(monitoring.target!);
     let response: HttpAnswer;
-    try {
-      response = await get(url, signal);
-    } catch (error) {
-      if (signal.aborted) throw error;
-      return failed('stopped', `HTTP request to ${url.origin} failed: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, failureKindOf(error));
+    for (let redirects = 0; ; redirects++) {
+      try {
+        response = await get(url, signal);
+      } catch (error) {
+        if (signal.aborted) throw error;
+        return failed('stopped', `HTTP request to ${shown(url)} failed: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, failureKindOf(error));
+      }
+      const code = response.res.statusCode ?? 0;
+      const location = response.res.headers.location;
+      if (!REDIRECTS.has(code) || !location || monitoring.expected_status?.includes(code)) break;
+      if (redirects >= this.settings.maxRedirects) {
+        return failed('error', `HTTP ${code} from ${shown(url)}: more than ${this.settings.maxRedirects} redirects`, 'definitive', { status_code: code });
+      }
+      const next = URL.canParse(location, url.href) ? new URL(location, url) : null;
+      if (!next || (next.protocol !== 'http:' && next.protocol !== 'https:')) {
+        return failed('error', `HTTP ${code} from ${shown(url)} redirects to ${JSON.stringify(location.slice(0, 200))}, which is not an http(s) URL`, 'definitive', { status_code: code });
+      }
+      url = next;
     }
     const { res, body, certificateValidTo, certificateError } = response;
     const code = res.statusCode ?? 0;
+    const redirected = url.href !== new URL(monitoring.target!).href;
     const metrics = {
       custom: {
         http_status: code,
+        ...(redirected ? { final_url: shown(url) } : {}),
         ...(certificateValidTo ? { tls_days_left: Math.floor((certificateValidTo - Date.now()) / DAY_MS) } : {}),
       },
     };
@@ -37,7 +65,7 @@ export class HttpChecker implements Checker {
     if (certificateError) return failed('error', `TLS certificate not trusted: ${certificateError}`, 'definitive', { status_code: code, metrics });
     const expected = monitoring.expected_status?.length ? monitoring.expected_status.includes(code) : code >= 200 && code < 400;
     // A 5xx may pass (overload, a restart in progress); any other unexpected status is the server's answer.
-    if (!expected) return failed('error', `HTTP ${code} is not an expected status`, code >= 500 ? 'transient' : 'definitive', { status_code: code, metrics });
+    if (!expected) return failed('error', `HTTP ${code} from ${shown(url)} is not an expected status`, code >= 500 ? 'transient' : 'definitive', { status_code: code, metrics });
     const mismatch = bodyMismatch(body, monitoring.body_contains, monitoring.json_field, monitoring.json_value);
     if (mismatch) return failed('error', mismatch, 'definitive', { status_code: code, metrics });
     const daysLeft = metrics.custom.tls_days_left;

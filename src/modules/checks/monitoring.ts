@@ -26,7 +26,8 @@ export type MonitoringSettings = Pick<
   | 'sshConnectTimeoutMs'
   | 'customCommandsFile'
   | 'recoveryRecheckDelayMs'
-> & { logLevel?: LogLevel };
+> &
+  Partial<Pick<Config, 'httpMaxRedirects'>> & { logLevel?: LogLevel };
 
 /** Every value the check engine's parts need, resolved (no files or environment left to read). */
 export interface MonitoringParts {
@@ -38,6 +39,8 @@ export interface MonitoringParts {
   commands: CommandAllowList;
   recheckDelayMs: number;
   actionTimeoutMs: number;
+  /** Redirects an HTTP check follows (HTTP_MAX_REDIRECTS); 5 when omitted. */
+  httpMaxRedirects?: number;
   engine: EngineSettings;
   /** Where status changes, recovery actions and outcomes, and give-ups are told; silent when omitted. */
   logger?: Logger;
@@ -56,6 +59,7 @@ export function createMonitoring(domain: Domain, events: EventBus, config: Monit
     commands: loadCommandAllowList(config.customCommandsFile),
     recheckDelayMs: config.recoveryRecheckDelayMs,
     actionTimeoutMs: 60_000,
+    httpMaxRedirects: config.httpMaxRedirects,
     engine: {
       concurrency: config.checkConcurrency,
       leaseMs: config.checkLeaseSec * 1000,
@@ -73,7 +77,7 @@ export function wireMonitoring(domain: Domain, events: EventBus, parts: Monitori
     backoffMs: parts.backoffMs,
   });
   const targets = new SshTargets(parts.defaultKeyFile);
-  const checkers = createCheckers(ssh, targets, parts.commands);
+  const checkers = createCheckers(ssh, targets, parts.commands, { maxRedirects: parts.httpMaxRedirects ?? 5 });
   const logger = parts.logger ?? silentLogger;
   const recovery = new RecoveryService(
     ssh,
