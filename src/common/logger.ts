@@ -49,8 +49,8 @@ export function createLogger(level: LogLevel = 'info', write?: (line: string) =>
     ? { write: (line: string) => write(line.replace(/\n$/, '')) }
     : process.stderr.isTTY
       ? PinoPretty({ destination: 2, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l' })
-      : // Written off the event loop (a line per request must not hold requests up); pino flushes it at exit.
-        pino.destination({ dest: 2, sync: false });
+      : // Written off the event loop (a line per request must not hold requests up); flushed at exit (below).
+        flushedAtExit(pino.destination({ dest: 2, sync: false }));
   const base = pino(
     {
       level,
@@ -66,6 +66,28 @@ export function createLogger(level: LogLevel = 'info', write?: (line: string) =>
     destination,
   );
   return wrap(base);
+}
+
+const unflushed = new Set<{ flushSync(): void }>();
+
+/**
+ * An asynchronous destination's buffer is written out when the process exits, whatever makes it exit: the line
+ * said just before a `process.exit(69)` ("could not be restarted") is the one the operator needs.
+ */
+function flushedAtExit<T extends { flushSync(): void }>(destination: T): T {
+  if (unflushed.size === 0) {
+    process.on('exit', () => {
+      for (const each of unflushed) {
+        try {
+          each.flushSync();
+        } catch {
+          // stderr closed: nothing left to tell
+        }
+      }
+    });
+  }
+  unflushed.add(destination);
+  return destination;
 }
 
 function wrap(logger: PinoLogger): Logger {

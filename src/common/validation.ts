@@ -15,6 +15,8 @@ export const patterns = {
    * The backslash escapes of systemd-escape are refused: nothing we monitor needs them.
    */
   systemdUnit: /^[A-Za-z0-9][A-Za-z0-9:_.@-]{0,254}$/,
+  /** A service's name where no shell sees it ("Company website"): no quotes, no shell metacharacters. */
+  readableName: /^[A-Za-z0-9][A-Za-z0-9 _.:@()/-]{0,127}$/,
   /** Region or datacenter label: `asia-pacific`, `us-east-1`, `Seoul-DC1`. */
   label: /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/,
   /** POSIX-portable user name as accepted by useradd. */

@@ -85,6 +85,16 @@ export function satisfies(check: (value: string) => boolean, what: string, optio
   };
 }
 
+/** Like `satisfies`, with the document being validated (`this`, undefined when a stored value is read alone). */
+export function satisfiesInDocument(check: (this: unknown, value: string) => boolean, what: string): Validator {
+  return {
+    validator(this: unknown, value: unknown) {
+      return absent(value) || (typeof value === 'string' && check.call(this, value));
+    },
+    message: ({ value }) => `must be ${what}${got(value, {})}`,
+  };
+}
+
 export function everyInRange(min: number, max: number): Validator {
   return {
     validator: (value) => Array.isArray(value) && value.every((item) => Number.isInteger(item) && item >= min && item <= max),

@@ -366,7 +366,7 @@ describe('sshConfig.keyPath is write-only', () => {
       data: { hosts: { edges: [{ node: { hostId: 'host_web_001', sshKeyConfigured: true, sshConfig: { user: 'ubuntu', port: 22, useSudo: false } } }] }, host: { sshKeyConfigured: true } },
     });
     // It is stored, though: the monitor needs it.
-    expect((await HostModel.findOne({ host_id: 'host_web_001' }).lean())!.ssh_config.key_path).toBe('/etc/monitor/id_rsa');
+    expect((await HostModel.findOne({ host_id: 'host_web_001' }).lean())!.ssh_config!.key_path).toBe('/etc/monitor/id_rsa');
   });
 
   test('updating keyPath to null clears it and sshKeyConfigured turns false', async () => {

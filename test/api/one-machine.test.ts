@@ -32,7 +32,7 @@ test('a second host at the same address and SSH port is a CONFLICT naming the fi
   const moved = expectError(await api.request(UpdateHostDocument, { hostId: 'host_b', input: { sshConfig: { port: 22 } } }, { as: 'admin' }), 'CONFLICT');
   expect(moved.message).toMatch(/host 'host_a'/);
   const { hosts } = await api.data(HostsDocument, {}, { as: 'viewer' });
-  expect(hosts.edges.map((e) => [e.node.hostId, e.node.ipAddress, e.node.sshConfig.port])).toEqual([
+  expect(hosts.edges.map((e) => [e.node.hostId, e.node.ipAddress, e.node.sshConfig?.port])).toEqual([
     ['host_a', 'fd00::15', 22],
     ['host_b', 'fd00::15', 2222],
   ]);

@@ -254,7 +254,7 @@ describe.skipIf(skipReason !== null)('data written by the seed’s own tooling',
     const typedHost = answers['host:svc_typed'];
     expect(typedHost).toMatchObject({ sshConfig: { port: 22, useSudo: false }, metadata: { tags: [] }, createdAt: '2025-10-12T00:00:00.000Z' });
     expect(problemsOf(typedHost).sort()).toEqual(['created_at', 'location', 'metadata.tags', 'ssh_config.port', 'ssh_config.use_sudo']);
-    expect(problemsOf(answers['host:svc_bare']).sort()).toEqual(['environment', 'hostname', 'ip_address', 'region', 'ssh_config', 'ssh_config.user']);
+    expect(problemsOf(answers['host:svc_bare']).sort()).toEqual(['environment', 'hostname', 'ip_address', 'region']);
     const checks = answers['serviceHistory:svc_typed'].edges.map((e: any) => e.node);
     expect(checks).toHaveLength(2);
     expect(checks.find((c: any) => c.hostId === '').problems.map((p: any) => p.field).sort()).toEqual(['hostId', 'status']);

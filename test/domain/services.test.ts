@@ -222,8 +222,8 @@ describe('monitoring rules', () => {
     expect(error.problems).toEqual([{ field: 'monitoring.interval_sec', message: 'must be at least 5, got -5' }]);
   });
 
-  test('the default timeout of 30 s does not fit an interval of 10 s', async () => {
-    await expectInvalid(create({ interval_sec: 10 }), 'monitoring.timeout_sec');
+  test('an interval of 10 s given without a timeout: the default 30 s timeout is kept within it', async () => {
+    expect((await create({ interval_sec: 10 })).monitoring).toMatchObject({ interval_sec: 10, timeout_sec: 10 });
   });
 
   test('a non-numeric interval_sec is reported under its full path', async () => {

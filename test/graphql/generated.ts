@@ -152,7 +152,7 @@ export type HostCreateInput = {
   location?: LocationInput | null | undefined;
   metadata?: HostMetadataInput | null | undefined;
   region: string;
-  sshConfig: SshConfigInput;
+  sshConfig?: SshConfigInput | null | undefined;
   status?: HostStatus | null | undefined;
 };
 
@@ -368,7 +368,7 @@ export type ServiceCreateInput = {
   recovery?: RecoveryInput | null | undefined;
   serviceId: string;
   serviceName: string;
-  serviceType: string;
+  serviceType?: string | null | undefined;
   tags?: Array<string> | null | undefined;
 };
 
@@ -698,14 +698,14 @@ export type ServiceUptimeQueryVariables = Exact<{
 
 export type ServiceUptimeQuery = { serviceUptime: { serviceId: string, from: string, to: string, upMs: number, downMs: number, percentage: number | null } };
 
-export type HostFieldsFragment = { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName | null, region: string, status: HostStatus | null, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null }, metadata: { os: string | null, purpose: string | null, tags: Array<string> } };
+export type HostFieldsFragment = { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName | null, region: string, status: HostStatus | null, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null } | null, metadata: { os: string | null, purpose: string | null, tags: Array<string> } };
 
 export type HostQueryVariables = Exact<{
   hostId: string;
 }>;
 
 
-export type HostQuery = { host: { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName | null, region: string, status: HostStatus | null, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, services: Array<{ serviceId: string, currentStatus: ServiceStatus }>, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null }, metadata: { os: string | null, purpose: string | null, tags: Array<string> } } | null };
+export type HostQuery = { host: { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName | null, region: string, status: HostStatus | null, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, services: Array<{ serviceId: string, currentStatus: ServiceStatus }>, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null } | null, metadata: { os: string | null, purpose: string | null, tags: Array<string> } } | null };
 
 export type HostsQueryVariables = Exact<{
   filter?: HostFilterInput | null | undefined;
@@ -714,7 +714,7 @@ export type HostsQueryVariables = Exact<{
 }>;
 
 
-export type HostsQuery = { hosts: { totalCount: number, edges: Array<{ cursor: string, node: { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName | null, region: string, status: HostStatus | null, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null }, metadata: { os: string | null, purpose: string | null, tags: Array<string> } } }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null } } };
+export type HostsQuery = { hosts: { totalCount: number, edges: Array<{ cursor: string, node: { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName | null, region: string, status: HostStatus | null, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null } | null, metadata: { os: string | null, purpose: string | null, tags: Array<string> } } }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null } } };
 
 export type HostsWithServicesQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -728,7 +728,7 @@ export type CreateHostMutationVariables = Exact<{
 }>;
 
 
-export type CreateHostMutation = { createHost: { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName | null, region: string, status: HostStatus | null, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null }, metadata: { os: string | null, purpose: string | null, tags: Array<string> } } };
+export type CreateHostMutation = { createHost: { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName | null, region: string, status: HostStatus | null, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null } | null, metadata: { os: string | null, purpose: string | null, tags: Array<string> } } };
 
 export type UpdateHostMutationVariables = Exact<{
   hostId: string;
@@ -736,7 +736,7 @@ export type UpdateHostMutationVariables = Exact<{
 }>;
 
 
-export type UpdateHostMutation = { updateHost: { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName | null, region: string, status: HostStatus | null, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, services: Array<{ serviceId: string, environment: EnvironmentName | null, region: string }>, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null }, metadata: { os: string | null, purpose: string | null, tags: Array<string> } } };
+export type UpdateHostMutation = { updateHost: { hostId: string, hostname: string, ipAddress: string, environment: EnvironmentName | null, region: string, status: HostStatus | null, sshKeyConfigured: boolean, lastSeen: string | null, createdAt: string, updatedAt: string, services: Array<{ serviceId: string, environment: EnvironmentName | null, region: string }>, location: { datacenter: string | null, rack: string | null, zone: string | null }, sshConfig: { user: string, port: number, useSudo: boolean, hostKeyFingerprint: string | null } | null, metadata: { os: string | null, purpose: string | null, tags: Array<string> } } };
 
 export type DeleteHostMutationVariables = Exact<{
   hostId: string;

@@ -94,7 +94,7 @@ describe('hosts, environments, history', () => {
     expect(minimal.filled.map((f) => f.field)).toEqual(expect.arrayContaining(['ssh_config.port', 'created_at', 'updated_at']));
     const odd = readHostDocument({ _id: new ObjectId(), host_id: 'h', hostname: 'h', ip_address: '10.0.0.1', environment: 'prod', region: 'lab', ssh_config: 'ubuntu@h' });
     expect(odd.doc.environment).toBeNull();
-    expect(odd.problems.map((p) => p.field)).toEqual(['ssh_config', 'environment', 'ssh_config.user']);
+    expect(odd.problems.map((p) => p.field)).toEqual(['ssh_config', 'environment']);
   });
 
   test('an environment with created_at only reads updated_at as created_at', () => {

@@ -17,6 +17,10 @@ const cases: Record<keyof typeof patterns, { accept: string[]; reject: string[] 
     accept: ['mysql.service', 'postgresql@14-main.service', 'getty@tty1.service', 'dev-sda1.device', 'a:b', x(255)],
     reject: ['', '-rf', '.hidden', '@x', 'a b', 'a;b', 'a|b', 'a&b', '$(x)', '`x`', "it's", 'a\\x2db', 'a/b', 'a\n', x(256)],
   },
+  readableName: {
+    accept: ['Company website', 'API (EU) health', 'shop.example.com/checkout', 'db-01: replica', 'a', x(128)],
+    reject: ['', ' leading', '-rf', 'a;b', 'a|b', 'a&b', '$(x)', '`x`', "it's", 'say "hi"', 'a\\b', 'a\n', 'a<b', x(129)],
+  },
   label: {
     accept: ['asia-pacific', 'us-east-1', 'Seoul-DC1', 'Seoul DC1', 'a_b.c', x(64)],
     reject: ['', ' lead', '-x', 'a/b', 'a;b', 'a\tb', x(65)],

@@ -35,7 +35,7 @@ export class SshChecker implements Checker {
   ) {}
 
   async check(service: Service, host: Host, signal: AbortSignal): Promise<CheckOutcome> {
-    const command = systemctlCommand('show', service.service_name, host.ssh_config.use_sudo);
+    const command = systemctlCommand('show', service.service_name, host.ssh_config?.use_sudo ?? false);
     const result = await this.pool.exec(await this.targets.for(host), command, signal);
     if (result.code !== 0) {
       // systemctl itself failed (sudo refused, no such command): the unit's state is not known, and asking again

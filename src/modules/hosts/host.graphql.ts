@@ -50,7 +50,6 @@ export class HostCreateInput extends HostUpdateInput {
   @Field() declare ipAddress: string;
   @Field(() => EnvironmentEnum) declare environment: EnvironmentName;
   @Field() declare region: string;
-  @Field(() => SshConfigInput) declare sshConfig: SshConfigInput;
 }
 
 @InputType({ description: 'Every given criterion must hold.' })

@@ -8,10 +8,14 @@ export interface HostInput {
   environment: EnvironmentName;
   region: string;
   location?: { datacenter?: string | null; rack?: string | null; zone?: string | null };
-  ssh_config: { user: string; port?: number; key_path?: string | null; use_sudo?: boolean; host_key_fingerprint?: string | null };
+  /** Absent: a host watched without SSH. */
+  ssh_config?: { user: string; port?: number; key_path?: string | null; use_sudo?: boolean; host_key_fingerprint?: string | null };
   metadata?: { os?: string | null; purpose?: string | null; tags?: string[] };
   status?: HostStatus;
 }
+
+/** A host the monitor logs in to (what a config.json target always is). */
+export type SshHostInput = HostInput & { ssh_config: NonNullable<HostInput['ssh_config']> };
 
 /** Every field but the identity; nested objects merge. */
 export type HostPatch = Partial<Omit<HostInput, 'host_id' | 'location' | 'ssh_config' | 'metadata'>> & {

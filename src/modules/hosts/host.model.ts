@@ -63,7 +63,7 @@ export class HostMetadata {
   public tags!: string[];
 }
 
-@ObjectType({ description: 'A machine whose services are monitored over SSH.' })
+@ObjectType({ description: 'A machine whose services are monitored: over SSH (systemd units, custom commands, recovery), or from outside only (http, tcp, database).' })
 @modelOptions({
   schemaOptions: {
     collection: 'hosts',
@@ -117,9 +117,9 @@ export class Host {
   @prop({ type: () => Location, default: () => ({}), _id: false })
   public location!: Location;
 
-  @Field(() => SshConfig, { name: 'sshConfig' })
-  @prop({ type: () => SshConfig, required: true, _id: false })
-  public ssh_config!: SshConfig;
+  @Field(() => SshConfig, { name: 'sshConfig', nullable: true, description: 'How the monitor logs in; null for a host watched without SSH (its services are http, tcp and database checks).' })
+  @prop({ type: () => SshConfig, default: null, _id: false })
+  public ssh_config!: SshConfig | null;
 
   @Field(() => HostMetadata)
   @prop({ type: () => HostMetadata, default: () => ({}), _id: false })

@@ -4,7 +4,7 @@ import { DomainError, InvalidInputError, type FieldProblem } from '../../common/
 import { problemMessage } from '../../db/mongo-errors.js';
 import { patterns, showValue } from '../../common/validation.js';
 import { HostModel, type Host } from '../hosts/host.model.js';
-import type { HostInput } from '../hosts/host.input.js';
+import type { SshHostInput } from '../hosts/host.input.js';
 import type { HostService } from '../hosts/host.service.js';
 import { ServiceModel, type Service } from '../services/service.model.js';
 import type { ServiceInput } from '../services/service.input.js';
@@ -47,7 +47,7 @@ export interface ImportSummary {
 interface AcceptedTarget {
   index: number;
   target: LegacyTarget;
-  host: HostInput;
+  host: SshHostInput;
   service: ServiceInput;
 }
 
@@ -191,7 +191,7 @@ function mergeByField(problems: FieldProblem[]): FieldProblem[] {
 }
 
 /** Two targets on one address and port are one host: they must agree on how to log in. */
-function clashWithEarlier(accepted: AcceptedTarget[], host: HostInput, service: ServiceInput): FieldProblem | null {
+function clashWithEarlier(accepted: AcceptedTarget[], host: SshHostInput, service: ServiceInput): FieldProblem | null {
   for (const earlier of accepted) {
     if (earlier.host.host_id !== host.host_id) continue;
     const at = `target ${earlier.index} on the same host ${host.ip_address}:${host.ssh_config.port}`;

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { canonicalAddress } from '../../common/ip-address.js';
+import { serviceTypeOf } from '../services/service-naming.js';
 import type { CheckMethod, EnvironmentName, RecoverAction } from '../../common/enums.js';
-import type { HostInput } from '../hosts/host.input.js';
+import type { SshHostInput } from '../hosts/host.input.js';
 import type { ServiceInput } from '../services/service.input.js';
 
 /** One entry of the old monitor's config.json `targets[]`. */
@@ -97,11 +98,6 @@ export function serviceIdFor(hostId: string, unit: string): string {
   return boundedId(`svc_${hostId.replace(/^host_/, '')}_${idSafe(unit)}`);
 }
 
-/** `mysql` from `mysql.service`, `postgresql` from `postgresql@14-main.service`. */
-export function serviceTypeOf(unit: string): string {
-  return unit.split(/[.@]/)[0]!.toLowerCase();
-}
-
 // Raw values pass through untyped on purpose: the models' validators judge them and name the field.
 const str = (v: unknown) => v as string;
 const sshOf = (t: LegacyTarget) => (typeof t.ssh === 'object' && t.ssh !== null ? (t.ssh as { user?: unknown; port?: unknown }) : {});
@@ -111,7 +107,7 @@ export function sshPortOf(target: LegacyTarget): number {
   return port === undefined || port === null ? 22 : (port as number);
 }
 
-export function hostInputFrom(target: LegacyTarget, environment: EnvironmentName, region: string): HostInput {
+export function hostInputFrom(target: LegacyTarget, environment: EnvironmentName, region: string): SshHostInput {
   // Canonical before it names the host: `FD00::15` and `fd00::15` are one machine, so one host id.
   const address = canonicalAddress(str(target.host));
   return {

@@ -105,7 +105,7 @@ export class RecoveryService {
   }
 
   private command(service: Service, host: Host, action: RecoverAction): string {
-    if (action !== 'custom_script') return systemctlCommand(action, service.service_name, host.ssh_config.use_sudo);
+    if (action !== 'custom_script') return systemctlCommand(action, service.service_name, host.ssh_config?.use_sudo ?? false);
     const script = service.recovery.custom_script ? this.scripts.get(service.recovery.custom_script) : undefined;
     if (!script) throw new Error(`recovery script ${JSON.stringify(service.recovery.custom_script)} is not in the server's allow-list`);
     return script;

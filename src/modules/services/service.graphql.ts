@@ -80,7 +80,6 @@ export class ServiceCreateInput extends ServiceUpdateInput {
   @Field() serviceId!: string;
   @Field() hostId!: string;
   @Field() declare serviceName: string;
-  @Field() declare serviceType: string;
 }
 
 @InputType({ description: 'Every given criterion must hold.' })

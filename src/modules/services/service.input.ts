@@ -7,7 +7,8 @@ export interface ServiceInput {
   service_id: string;
   host_id: string;
   service_name: string;
-  service_type: string;
+  /** Left out: derived (see defaultServiceType). */
+  service_type?: string;
   display_name?: string | null;
   description?: string | null;
   monitoring?: Partially<MonitoringConfig>;

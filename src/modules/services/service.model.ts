@@ -2,10 +2,11 @@ import { getModelForClass, index, modelOptions, pre, prop, Severity as Typegoose
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { ENVIRONMENTS, SERVICE_STATUSES, type EnvironmentName, type RecoverAction, type ServiceStatus } from '../../common/enums.js';
 import { patterns, TAG_RULE, type DataProblem } from '../../common/validation.js';
-import { everyItem, matches, oneOf, withinBounds, maxLength } from '../../db/validators.js';
+import { everyItem, matches, oneOf, satisfiesInDocument, withinBounds, maxLength } from '../../db/validators.js';
 import { EnvironmentEnum, RecoverActionEnum, ServiceStatusEnum } from '../../graphql/enums.js';
 
 import { AlertingConfig, HealthCheckConfig, MonitoringConfig, RecoveryConfig, serviceLimits } from './service-config.model.js';
+import { SERVICE_NAME_RULE, validServiceName } from './service-naming.js';
 
 export { AlertingConfig, HealthCheckConfig, MonitoringConfig, RecoveryConfig, serviceLimits } from './service-config.model.js';
 
@@ -89,12 +90,12 @@ export class Service {
   @prop({ required: true, validate: matches(patterns.id, 'a host_id') })
   public host_id!: string;
 
-  @Field({ name: 'serviceName', description: 'systemd unit name, e.g. mysql.service.' })
-  /** Reaches `systemctl` over SSH: the strict pattern is what keeps it from being a shell injection. */
-  @prop({ required: true, validate: matches(patterns.systemdUnit, 'a systemd unit name such as mysql.service (letters, digits, : _ . @ -)') })
+  @Field({ name: 'serviceName', description: 'systemd unit name, e.g. mysql.service; a service checked without SSH and not recovered may have a readable name ("Company website").' })
+  /** Reaches `systemctl` over SSH where the service uses SSH: see service-naming.ts. */
+  @prop({ required: true, validate: satisfiesInDocument(validServiceName, SERVICE_NAME_RULE) })
   public service_name!: string;
 
-  @Field({ name: 'serviceType', description: 'Kind of service: mysql, nginx...' })
+  @Field({ name: 'serviceType', description: 'Kind of service: mysql, nginx... (left out: the unit\'s name for an SSH check, else the method: http, tcp...).' })
   @prop({ required: true, validate: matches(patterns.allowListName, 'a service type such as mysql') })
   public service_type!: string;
 

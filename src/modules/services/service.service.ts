@@ -7,7 +7,8 @@ import type { Page, PageRequest } from '../../common/pagination.js';
 import { containsText, pageByUniqueKey } from '../../db/keyset.js';
 import { translateWriteError } from '../../db/mongo-errors.js';
 import { EventBus, type InventoryChangeKind } from '../../events/event-bus.js';
-import { HostModel } from '../hosts/host.model.js';
+import { HostModel, type Host } from '../hosts/host.model.js';
+import { defaultServiceType, usesSsh } from './service-naming.js';
 import { ServiceModel, type Service } from './service.model.js';
 import { CREDENTIAL_FIELDS, creatableServiceFields, writableServiceFields, type CredentialField, type ServiceInput, type ServicePatch } from './service.input.js';
 import { staleAt } from './staleness.js';
@@ -39,6 +40,16 @@ export interface ServiceSettings {
   readonly maxRecoveryAttempts?: number;
 }
 
+/** A service that uses SSH (its check, or recovery) needs a host the monitor can log in to. */
+function ensureReachable(service: Pick<Service, 'monitoring' | 'recovery' | 'host_id'>, host: Pick<Host, 'ssh_config'> | null): void {
+  if (!host || host.ssh_config) return;
+  const why = `host '${service.host_id}' has no sshConfig (it is watched without SSH)`;
+  const problems: FieldProblem[] = [];
+  if (service.monitoring.method === 'ssh' || service.monitoring.method === 'custom') problems.push({ field: 'monitoring.method', message: `${service.monitoring.method} checks run over SSH, and ${why}: use http, tcp or database, or give the host an sshConfig` });
+  if (service.recovery?.recover_on_down) problems.push({ field: 'recovery.recover_on_down', message: `recovery runs over SSH, and ${why}` });
+  if (problems.length > 0) throw new InvalidInputError(problems);
+}
+
 const duplicateService = (key: Record<string, unknown>) => `service '${String(key.service_id)}' already exists`;
 
 type ServiceDocument = DocumentType<Service>;
@@ -54,10 +65,12 @@ export class ServiceService {
   async create(input: ServiceInput, now = new Date()): Promise<Service> {
     const { clear_credentials: _nothingStoredYet, ...given } = input as ServiceInput & Pick<ServicePatch, 'clear_credentials'>;
     const fields = withStoredCredentials(toSetPaths({ ...given }, creatableServiceFields, ServiceModel.schema), null, []);
-    const host = await HostModel.findOne({ host_id: input.host_id }, { environment: 1, region: 1 }).lean();
+    const host = await HostModel.findOne({ host_id: input.host_id }, { environment: 1, region: 1, ssh_config: 1 }).lean();
     if (!host) throw InvalidInputError.single('host_id', `host '${input.host_id}' does not exist`);
     const service = new ServiceModel({ environment: host.environment, region: host.region });
     service.set(fields);
+    if (fields.service_type === undefined || fields.service_type === null) service.service_type = defaultServiceType(service);
+    ensureReachable(service, host);
     this.applyConfiguredDefaults(service, fields);
     await this.checkDependencies(service);
     service.stale_at = service.monitoring.enabled ? staleAt(now, service.monitoring.interval_sec, this.settings.staleAfterIntervals) : null;
@@ -75,14 +88,18 @@ export class ServiceService {
 
   /**
    * The operator's defaults (the seed's DEFAULT_CHECK_INTERVAL and MAX_RECOVERY_ATTEMPTS) for what the caller left
-   * out. A timeout left out as well is kept within a default interval shorter than it, as the legacy import does:
-   * the caller chose neither, so neither may make the service invalid.
+   * out. A timeout left out is kept within the interval (given or default) when that is shorter, as the legacy
+   * import does: the caller did not choose it, so it may not make the service invalid.
    */
   private applyConfiguredDefaults(service: ServiceDocument, given: Record<string, unknown>): void {
     const { defaultCheckInterval, maxRecoveryAttempts } = this.settings;
     if (defaultCheckInterval !== undefined && given['monitoring.interval_sec'] === undefined) {
       service.set('monitoring.interval_sec', defaultCheckInterval);
       if (given['monitoring.timeout_sec'] === undefined) service.set('monitoring.timeout_sec', Math.min(service.monitoring.timeout_sec, defaultCheckInterval));
+    }
+    // An interval given without a timeout: the default timeout, kept within it ("every 10 s" must not be refused for a 30 s timeout nobody chose).
+    if (given['monitoring.interval_sec'] !== undefined && given['monitoring.timeout_sec'] === undefined && service.monitoring.interval_sec > 0) {
+      service.set('monitoring.timeout_sec', Math.min(service.monitoring.timeout_sec, service.monitoring.interval_sec));
     }
     if (maxRecoveryAttempts !== undefined && given['recovery.max_recovery_attempts'] === undefined) {
       service.set('recovery.max_recovery_attempts', maxRecoveryAttempts);
@@ -137,6 +154,9 @@ export class ServiceService {
     const service = await this.load(serviceId);
     const fields = withStoredCredentials(written, service, clear);
     service.set(fields);
+    // A readable name may stay only while the service does not use SSH: judged again when that changes.
+    if (service.isModified('monitoring.method') || service.isModified('recovery.recover_on_down')) service.markModified('service_name');
+    if (usesSsh(service)) ensureReachable(service, await HostModel.findOne({ host_id: service.host_id }, { host_id: 1, ssh_config: 1 }).lean());
     return this.saveChanged(service, now, Object.keys(fields));
   }
 

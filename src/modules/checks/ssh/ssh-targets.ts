@@ -12,15 +12,17 @@ export class SshTargets {
   constructor(private readonly defaultKeyFile: string | undefined) {}
 
   async for(host: Host): Promise<SshTarget> {
-    const own = host.ssh_config.key_path;
+    const ssh = host.ssh_config;
+    if (!ssh) throw new SshMisconfiguredError(`host ${host.host_id} has no sshConfig: it is watched without SSH (give it an sshConfig to check systemd units or recover)`);
+    const own = ssh.key_path;
     const keyFile = own ?? this.defaultKeyFile;
     if (!keyFile) throw new SshMisconfiguredError(`no SSH key for ${host.host_id}: set sshConfig.keyPath or SSH_PRIVATE_KEY_FILE`);
     return {
       host: host.ip_address,
-      port: host.ssh_config.port,
-      username: host.ssh_config.user,
+      port: ssh.port,
+      username: ssh.user,
       privateKey: await this.key(keyFile, own ? 'sshConfig.keyPath' : 'SSH_PRIVATE_KEY_FILE'),
-      hostKeyFingerprint: host.ssh_config.host_key_fingerprint ?? null,
+      hostKeyFingerprint: ssh.host_key_fingerprint ?? null,
     };
   }
 
