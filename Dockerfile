@@ -21,6 +21,10 @@ WORKDIR /app
 # instead of fetching mongod at run time (the image has no JDK for the other embedded engine either).
 ENV NODE_ENV=production \
     MONGOMS_RUNTIME_DOWNLOAD=false
+# ping checks run iputils' ping (its file capability lets the unprivileged node user send ICMP echo).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends iputils-ping=3:20221126-1+deb12u1 \
+ && rm -rf /var/lib/apt/lists/*
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

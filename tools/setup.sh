@@ -28,6 +28,9 @@ fi
 # OpenSSH for the SSH checker tests (our own sshd instance on a loopback port; the system one stays off).
 bash tools/sshd/install.sh
 
+# iputils' ping, which the ping checker runs.
+bash tools/checks/install.sh
+
 # Redis, PostgreSQL and MariaDB servers for the database checker tests (started per test on loopback ports).
 bash tools/databases/install.sh
 

@@ -11,7 +11,7 @@ export type HostStatus = (typeof HOST_STATUSES)[number];
 export const SERVICE_STATUSES = ['running', 'stopped', 'unknown', 'error', 'warning'] as const;
 export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
 
-export const CHECK_METHODS = ['ssh', 'http', 'tcp', 'database', 'custom'] as const;
+export const CHECK_METHODS = ['ssh', 'http', 'tcp', 'database', 'custom', 'ping'] as const;
 export type CheckMethod = (typeof CHECK_METHODS)[number];
 
 export const RECOVER_ACTIONS = ['restart', 'reload', 'stop', 'start', 'custom_script'] as const;

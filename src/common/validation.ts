@@ -58,9 +58,9 @@ export function isHttpUrl(value: string): boolean {
 /** How a tag must look, for error messages. */
 export const TAG_RULE = 'letters, digits and _ . : / - (max 64), starting alphanumeric';
 
-export const CHECK_TARGET_SCHEMES = ['http:', 'https:', 'tcp:', 'postgresql:', 'postgres:', 'mysql:', 'redis:', 'mongodb:'] as const;
+export const CHECK_TARGET_SCHEMES = ['http:', 'https:', 'tcp:', 'postgresql:', 'postgres:', 'mysql:', 'redis:', 'mongodb:', 'ping:'] as const;
 
-/** A URL the http, tcp or database checkers can reach. */
+/** A URL the http, tcp, database or ping checkers can reach. */
 export function isCheckTarget(value: string): boolean {
   try {
     const url = new URL(value);

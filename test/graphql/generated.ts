@@ -72,6 +72,7 @@ export type CheckMethod =
   | 'CUSTOM'
   | 'DATABASE'
   | 'HTTP'
+  | 'PING'
   | 'SSH'
   | 'TCP';
 

@@ -3,6 +3,7 @@ import type { Checker } from './checker.js';
 import { CustomChecker, type CommandAllowList } from './custom.checker.js';
 import { DatabaseChecker } from './database.checker.js';
 import { HttpChecker, type HttpSettings } from './http.checker.js';
+import { PingChecker } from './ping.checker.js';
 import { SshChecker } from './ssh.checker.js';
 import type { SshPool } from './ssh/ssh-pool.js';
 import type { SshTargets } from './ssh/ssh-targets.js';
@@ -18,5 +19,6 @@ export function createCheckers(ssh: SshPool, targets: SshTargets, customCommands
     tcp: new TcpChecker(),
     database: new DatabaseChecker(),
     custom: new CustomChecker(ssh, targets, customCommands),
+    ping: new PingChecker(),
   };
 }

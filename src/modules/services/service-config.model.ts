@@ -58,12 +58,12 @@ export class MonitoringConfig {
   @prop({ required: true, default: 5, validate: withinRange(L.retryDelaySec.min, L.retryDelaySec.max, 'seconds') })
   public retry_delay_sec!: number;
 
-  /** Not in the seed: what the http, tcp and database checks reach. */
+  /** Not in the seed: what the http, tcp, database and ping checks reach (a ping without one pings the host). */
   @Field(() => String, {
     nullable: true,
     description: `For http, tcp and database checks: http(s)://..., tcp://host:port, postgresql://, mysql://, redis:// or mongodb:// URL. ${CREDENTIALS_READ_MASKED}`,
   })
-  @prop({ type: String, default: null, validate: [maxLength(L.targetLength), satisfies(isCheckTarget, 'a URL with scheme http, https, tcp, postgresql, mysql, redis or mongodb', { secret: true })] })
+  @prop({ type: String, default: null, validate: [maxLength(L.targetLength), satisfies(isCheckTarget, 'a URL with scheme http, https, tcp, postgresql, mysql, redis, mongodb or ping', { secret: true })] })
   public target!: string | null;
 
   @Field(() => [Int], { name: 'expectedStatus', description: 'HTTP status codes that count as up; empty: any 2xx or 3xx.' })

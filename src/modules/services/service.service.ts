@@ -45,7 +45,7 @@ function ensureReachable(service: Pick<Service, 'monitoring' | 'recovery' | 'hos
   if (!host || host.ssh_config) return;
   const why = `host '${service.host_id}' has no sshConfig (it is watched without SSH)`;
   const problems: FieldProblem[] = [];
-  if (service.monitoring.method === 'ssh' || service.monitoring.method === 'custom') problems.push({ field: 'monitoring.method', message: `${service.monitoring.method} checks run over SSH, and ${why}: use http, tcp or database, or give the host an sshConfig` });
+  if (service.monitoring.method === 'ssh' || service.monitoring.method === 'custom') problems.push({ field: 'monitoring.method', message: `${service.monitoring.method} checks run over SSH, and ${why}: use http, tcp, database or ping, or give the host an sshConfig` });
   if (service.recovery?.recover_on_down) problems.push({ field: 'recovery.recover_on_down', message: `recovery runs over SSH, and ${why}` });
   if (problems.length > 0) throw new InvalidInputError(problems);
 }
