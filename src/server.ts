@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import mongoose from 'mongoose';
 import { ConfigError, loadConfig, unknownSettings, type Config, type DotEnvRead } from './config/config.js';
-import { createLogger, type Logger } from './common/logger.js';
+import { createLogger, exitAfterLogs, type Logger } from './common/logger.js';
 import { startMetricsServer } from './http/metrics-endpoint.js';
 import { Metrics } from './observability/metrics.js';
 import { tracing } from './observability/tracing-preload.js';
@@ -32,7 +32,7 @@ export async function startProcess(dotEnv: DotEnvRead | null): Promise<void> {
   // The embedded database died and every restart failed: one line, and a non-zero exit for the supervisor.
   const giveUp = (message: string) => {
     logger.error(message);
-    process.exit(69);
+    exitAfterLogs(69);
   };
   const database = await openDatabase(config, logger, giveUp).catch(exitUnavailable(logger));
   const events = new EventBus((event, error) => logger.error('event listener failed', { event, reason: String(error) }));
@@ -136,9 +136,10 @@ function startMetrics(config: Config, events: EventBus, domain: Domain): Metrics
 
 /** A service the process needs (the database, Redis) cannot be reached: say which, and exit EX_UNAVAILABLE. */
 function exitUnavailable(logger: Logger) {
-  return (error: Error): never => {
+  return (error: Error): Promise<never> => {
     logger.error(error.message);
-    process.exit(69);
+    exitAfterLogs(69);
+    return new Promise<never>(() => {}); // nothing goes on while the log is written
   };
 }
 
@@ -174,7 +175,8 @@ async function handOutFirstAdminKey(apiKeys: ApiKeyService, domain: Domain, conf
         file: config.adminKeyFile,
         reason: error instanceof Error ? error.message : String(error),
       });
-      process.exit(73);
+      exitAfterLogs(73);
+      await new Promise<never>(() => {}); // nothing goes on while the log is written
     }
   }
   domain.audit.record({
@@ -224,7 +226,7 @@ function handleSignals(phases: Stop[][], logger: Logger): void {
     }
     logger.info('stopped');
     // Agenda leaves lock-renewal timers behind after stop(); the process has nothing left to do.
-    process.exit(failed ? 1 : 0);
+    exitAfterLogs(failed ? 1 : 0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -68,13 +68,20 @@ export function createLogger(level: LogLevel = 'info', write?: (line: string) =>
   return wrap(base);
 }
 
-const unflushed = new Set<{ flushSync(): void }>();
+interface AsyncDestination extends DestinationStream {
+  readonly destroyed?: boolean;
+  flushSync(): void;
+  end(): void;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+const unflushed = new Set<AsyncDestination>();
 
 /**
- * An asynchronous destination's buffer is written out when the process exits, whatever makes it exit: the line
- * said just before a `process.exit(69)` ("could not be restarted") is the one the operator needs.
+ * An asynchronous destination's buffer is written out when the process exits, whatever makes it exit. A line
+ * still being written then can land after the ones flushed, so a deliberate exit goes through `exitAfterLogs`.
  */
-function flushedAtExit<T extends { flushSync(): void }>(destination: T): T {
+function flushedAtExit(destination: AsyncDestination): DestinationStream {
   if (unflushed.size === 0) {
     process.on('exit', () => {
       for (const each of unflushed) {
@@ -87,7 +94,29 @@ function flushedAtExit<T extends { flushSync(): void }>(destination: T): T {
     });
   }
   unflushed.add(destination);
-  return destination;
+  // A line logged in the instant between the end of the stream and the exit is dropped, not thrown at its caller.
+  return { write: (line: string) => void (destination.destroyed || destination.write(line)) };
+}
+
+/**
+ * Exits once every line logged so far is written, in order: the line said right before a `process.exit(69)`
+ * ("could not be restarted") is the one the operator needs, and it must be the last one. Waits at most `waitMs`.
+ */
+export function exitAfterLogs(code: number, waitMs = 2_000): void {
+  const ending = [...unflushed].map(
+    (destination) =>
+      new Promise<void>((resolve) => {
+        destination.once('close', resolve);
+        try {
+          destination.end();
+        } catch {
+          resolve(); // already closed
+        }
+      }),
+  );
+  unflushed.clear();
+  setTimeout(() => process.exit(code), waitMs).unref();
+  void Promise.all(ending).then(() => process.exit(code));
 }
 
 function wrap(logger: PinoLogger): Logger {
