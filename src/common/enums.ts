@@ -11,8 +11,12 @@ export type HostStatus = (typeof HOST_STATUSES)[number];
 export const SERVICE_STATUSES = ['running', 'stopped', 'unknown', 'error', 'warning'] as const;
 export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
 
-export const CHECK_METHODS = ['ssh', 'http', 'tcp', 'database', 'custom', 'ping'] as const;
+export const CHECK_METHODS = ['ssh', 'http', 'tcp', 'database', 'custom', 'ping', 'dns'] as const;
 export type CheckMethod = (typeof CHECK_METHODS)[number];
+/** Checks that log in to the host: they need its sshConfig. */
+export const SSH_CHECK_METHODS: readonly CheckMethod[] = ['ssh', 'custom'];
+/** Checks that cannot run without `monitoring.target`. */
+export const TARGETED_CHECK_METHODS: readonly CheckMethod[] = ['http', 'tcp', 'database', 'dns'];
 
 export const RECOVER_ACTIONS = ['restart', 'reload', 'stop', 'start', 'custom_script'] as const;
 export type RecoverAction = (typeof RECOVER_ACTIONS)[number];

@@ -58,12 +58,13 @@ export function isHttpUrl(value: string): boolean {
 /** How a tag must look, for error messages. */
 export const TAG_RULE = 'letters, digits and _ . : / - (max 64), starting alphanumeric';
 
-export const CHECK_TARGET_SCHEMES = ['http:', 'https:', 'tcp:', 'postgresql:', 'postgres:', 'mysql:', 'redis:', 'mongodb:', 'ping:'] as const;
+export const CHECK_TARGET_SCHEMES = ['http:', 'https:', 'tcp:', 'postgresql:', 'postgres:', 'mysql:', 'redis:', 'mongodb:', 'ping:', 'dns:'] as const;
 
-/** A URL the http, tcp, database or ping checkers can reach. */
+/** A URL the http, tcp, database, ping or dns checkers can reach (a dns: URL's own rules: common/dns-target.ts). */
 export function isCheckTarget(value: string): boolean {
   try {
     const url = new URL(value);
+    if (url.protocol === 'dns:') return true;
     return (CHECK_TARGET_SCHEMES as readonly string[]).includes(url.protocol) && url.hostname !== '';
   } catch {
     return false;

@@ -71,6 +71,7 @@ export type AuditOutcome =
 export type CheckMethod =
   | 'CUSTOM'
   | 'DATABASE'
+  | 'DNS'
   | 'HTTP'
   | 'PING'
   | 'SSH'

@@ -2,6 +2,7 @@ import type { CheckMethod } from '../../common/enums.js';
 import type { Checker } from './checker.js';
 import { CustomChecker, type CommandAllowList } from './custom.checker.js';
 import { DatabaseChecker } from './database.checker.js';
+import { DnsChecker } from './dns.checker.js';
 import { HttpChecker, type HttpSettings } from './http.checker.js';
 import { PingChecker } from './ping.checker.js';
 import { SshChecker } from './ssh.checker.js';
@@ -20,5 +21,6 @@ export function createCheckers(ssh: SshPool, targets: SshTargets, customCommands
     database: new DatabaseChecker(),
     custom: new CustomChecker(ssh, targets, customCommands),
     ping: new PingChecker(),
+    dns: new DnsChecker(),
   };
 }

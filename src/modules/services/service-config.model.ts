@@ -11,6 +11,7 @@ import {
   type RecoverAction,
   type Severity,
 } from '../../common/enums.js';
+import { dnsTargetRules } from '../../common/dns-target.js';
 import { isCheckTarget, isHttpUrl, patterns } from '../../common/validation.js';
 import { everyInRange, everyOneOf, matches, oneOf, satisfies, withinRange, maxLength } from '../../db/validators.js';
 import { AlertChannelEnum, CheckMethodEnum, RecoverActionEnum, SeverityEnum } from '../../graphql/enums.js';
@@ -61,9 +62,13 @@ export class MonitoringConfig {
   /** Not in the seed: what the http, tcp, database and ping checks reach (a ping without one pings the host). */
   @Field(() => String, {
     nullable: true,
-    description: `For http, tcp and database checks: http(s)://..., tcp://host:port, postgresql://, mysql://, redis:// or mongodb:// URL. ${CREDENTIALS_READ_MASKED}`,
+    description: `For http, tcp, database, ping and dns checks: http(s)://..., tcp://host:port, postgresql://, mysql://, redis:// or mongodb:// URL, ping://name-or-address, or a DNS URI (dns://192.0.2.53/example.org?type=MX&expect=mail.example.org; dns:example.org asks the system resolver). ${CREDENTIALS_READ_MASKED}`,
   })
-  @prop({ type: String, default: null, validate: [maxLength(L.targetLength), satisfies(isCheckTarget, 'a URL with scheme http, https, tcp, postgresql, mysql, redis, mongodb or ping', { secret: true })] })
+  @prop({
+    type: String,
+    default: null,
+    validate: [maxLength(L.targetLength), satisfies(isCheckTarget, 'a URL with scheme http, https, tcp, postgresql, mysql, redis, mongodb, ping or dns', { secret: true }), dnsTargetRules],
+  })
   public target!: string | null;
 
   @Field(() => [Int], { name: 'expectedStatus', description: 'HTTP status codes that count as up; empty: any 2xx or 3xx.' })

@@ -6,7 +6,8 @@
  * fields are filled in, and what cannot be used is reported on the service
  * (`problems`) instead of failing the list it is in.
  */
-import { ALERT_CHANNELS, CHECK_METHODS, ENVIRONMENTS, RECOVER_ACTIONS, SERVICE_STATUSES, SEVERITIES } from '../../common/enums.js';
+import { ALERT_CHANNELS, CHECK_METHODS, TARGETED_CHECK_METHODS, ENVIRONMENTS, RECOVER_ACTIONS, SERVICE_STATUSES, SEVERITIES } from '../../common/enums.js';
+import { DNS_TARGET_NEEDED } from '../../common/dns-target.js';
 import { fillTimestamps, readStored, storedShape, type DataProblem, type StoredRead, type StoredShape } from '../../common/validation.js';
 import { ServiceModel, type Service } from './service.model.js';
 import { staleAt } from './staleness.js';
@@ -39,8 +40,6 @@ export interface ServiceReadSettings {
   readonly maxRecoveryAttempts?: number;
 }
 
-/** Methods that reach `monitoring.target`. */
-const TARGETED_METHODS = ['http', 'tcp', 'database'];
 
 /** A stored service (lean document) as the API serves it, with what was filled in and what is wrong with it. */
 export function readServiceDocument(raw: unknown, settings: ServiceReadSettings, now = new Date()): StoredRead<Service> {
@@ -95,8 +94,11 @@ function crossFieldProblems(service: Service): DataProblem[] {
   if (monitoring.timeout_sec > monitoring.interval_sec) {
     problems.push({ field: 'monitoring.timeout_sec', message: `must not exceed the check interval (${monitoring.interval_sec} seconds), got ${monitoring.timeout_sec}` });
   }
-  if (monitoring.method && TARGETED_METHODS.includes(monitoring.method) && !monitoring.target) {
+  if (monitoring.method && TARGETED_CHECK_METHODS.includes(monitoring.method) && !monitoring.target) {
     problems.push({ field: 'monitoring.target', message: `is required for ${monitoring.method} checks: the check cannot run without it` });
+  }
+  if (monitoring.method === 'dns' && monitoring.target && !/^dns:/i.test(monitoring.target)) {
+    problems.push({ field: 'monitoring.target', message: DNS_TARGET_NEEDED });
   }
   if (monitoring.method === 'custom' && !service.health_check?.custom_check) {
     problems.push({ field: 'health_check.custom_check', message: 'is required for custom checks: the name of an allow-listed command' });

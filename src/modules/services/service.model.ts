@@ -1,6 +1,7 @@
 import { getModelForClass, index, modelOptions, pre, prop, Severity as TypegooseSeverity } from '@typegoose/typegoose';
 import { Field, Float, Int, ObjectType } from 'type-graphql';
-import { ENVIRONMENTS, SERVICE_STATUSES, type EnvironmentName, type RecoverAction, type ServiceStatus } from '../../common/enums.js';
+import { ENVIRONMENTS, SERVICE_STATUSES, TARGETED_CHECK_METHODS, type EnvironmentName, type RecoverAction, type ServiceStatus } from '../../common/enums.js';
+import { DNS_TARGET_NEEDED } from '../../common/dns-target.js';
 import { patterns, TAG_RULE, type DataProblem } from '../../common/validation.js';
 import { everyItem, matches, oneOf, satisfiesInDocument, withinBounds, maxLength } from '../../db/validators.js';
 import { EnvironmentEnum, RecoverActionEnum, ServiceStatusEnum } from '../../graphql/enums.js';
@@ -47,8 +48,11 @@ export class RecoveryApproval {
       this.invalidate('monitoring.timeout_sec', `must not exceed the check interval (${this.monitoring.interval_sec} seconds), got ${this.monitoring.timeout_sec}`);
     }
   }
-  if (this.monitoring && ['http', 'tcp', 'database'].includes(this.monitoring.method) && !this.monitoring.target) {
+  if (this.monitoring && TARGETED_CHECK_METHODS.includes(this.monitoring.method) && !this.monitoring.target) {
     this.invalidate('monitoring.target', `is required for ${this.monitoring.method} checks`);
+  }
+  if (this.monitoring?.method === 'dns' && this.monitoring.target && !/^dns:/i.test(this.monitoring.target)) {
+    this.invalidate('monitoring.target', DNS_TARGET_NEEDED);
   }
   if (this.monitoring?.method === 'custom' && !this.health_check?.custom_check) {
     this.invalidate('health_check.custom_check', 'is required for custom checks: the name of an allow-listed command');

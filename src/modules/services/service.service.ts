@@ -1,5 +1,5 @@
 import type { DocumentType } from '@typegoose/typegoose';
-import { SERVICE_STATUSES, type EnvironmentName, type ServiceStatus, type Severity } from '../../common/enums.js';
+import { CHECK_METHODS, SERVICE_STATUSES, SSH_CHECK_METHODS, type EnvironmentName, type ServiceStatus, type Severity } from '../../common/enums.js';
 import { InvalidInputError, NotFoundError, type FieldProblem } from '../../common/errors.js';
 import { keepStoredSecrets, MaskWithoutSecretError, withoutCredentials } from '../../common/secrets.js';
 import { toSetPaths } from '../../common/patch.js';
@@ -45,7 +45,10 @@ function ensureReachable(service: Pick<Service, 'monitoring' | 'recovery' | 'hos
   if (!host || host.ssh_config) return;
   const why = `host '${service.host_id}' has no sshConfig (it is watched without SSH)`;
   const problems: FieldProblem[] = [];
-  if (service.monitoring.method === 'ssh' || service.monitoring.method === 'custom') problems.push({ field: 'monitoring.method', message: `${service.monitoring.method} checks run over SSH, and ${why}: use http, tcp, database or ping, or give the host an sshConfig` });
+  if (SSH_CHECK_METHODS.includes(service.monitoring.method)) {
+    const withoutSsh = CHECK_METHODS.filter((method) => !SSH_CHECK_METHODS.includes(method)).join(', ');
+    problems.push({ field: 'monitoring.method', message: `${service.monitoring.method} checks run over SSH, and ${why}: use ${withoutSsh}, or give the host an sshConfig` });
+  }
   if (service.recovery?.recover_on_down) problems.push({ field: 'recovery.recover_on_down', message: `recovery runs over SSH, and ${why}` });
   if (problems.length > 0) throw new InvalidInputError(problems);
 }
