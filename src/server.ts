@@ -108,6 +108,7 @@ export async function startProcess(dotEnv: DotEnvRead | null): Promise<void> {
       live: { services: live, keepAliveMs: config.liveKeepAliveSec * 1000, maxQueuedEvents: config.liveMaxQueuedEvents },
       metrics: { metrics, token: config.metricsToken ?? null },
       ide: config.graphqlIde,
+      publicUrl: config.publicUrl,
     });
     if (api.sockets) metrics.watchLive(api.sockets);
     taking.push({ name: 'HTTP server', stop: () => api.stop() });

@@ -11,7 +11,7 @@ export type HostStatus = (typeof HOST_STATUSES)[number];
 export const SERVICE_STATUSES = ['running', 'stopped', 'unknown', 'error', 'warning'] as const;
 export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
 
-export const CHECK_METHODS = ['ssh', 'http', 'tcp', 'database', 'custom', 'ping', 'dns'] as const;
+export const CHECK_METHODS = ['ssh', 'http', 'tcp', 'database', 'custom', 'ping', 'dns', 'heartbeat'] as const;
 export type CheckMethod = (typeof CHECK_METHODS)[number];
 /** Checks that log in to the host: they need its sshConfig. */
 export const SSH_CHECK_METHODS: readonly CheckMethod[] = ['ssh', 'custom'];

@@ -46,6 +46,17 @@ const text = (raw: string): string => {
   return raw;
 };
 
+const publicUrl = (raw: string): string => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new SettingError(`must be an http(s) URL such as https://monitor.example.com, got '${raw}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SettingError(`must be an http(s) URL such as https://monitor.example.com, got '${raw}'`);
+  return raw.replace(/\/+$/, '');
+};
+
 const mongoUri = (raw: string): string => {
   if (!/^mongodb(\+srv)?:\/\/\S+$/.test(raw)) throw new SettingError(`must start with mongodb:// or mongodb+srv://`);
   return raw;
@@ -80,6 +91,7 @@ export const settings = {
     oneOf<ProcessMode>('all', 'api', 'worker'),
   ),
   port: setting('PORT', '4000', 'HTTP port of the API (/graphql, /healthz, /readyz).', integer(0, 65535)),
+  publicUrl: setting('PUBLIC_URL', undefined, 'The address jobs and people reach this server at (behind a proxy), for the heartbeat ping URLs it hands out; unset: the address the request came to.', publicUrl),
   graphqlMaxDepth: setting('GRAPHQL_MAX_DEPTH', '10', 'Deepest selection a GraphQL operation may nest.', integer(2, 100)),
   graphqlMaxComplexity: setting(
     'GRAPHQL_MAX_COMPLEXITY',

@@ -9,10 +9,11 @@ import { ApiKeyModel } from '../modules/auth/api-key.model.js';
 import { EnvironmentModel } from '../modules/environments/environment.model.js';
 import { MonitoringCheckModel } from '../modules/history/history.model.js';
 import { UptimeRollupModel } from '../modules/history/uptime-rollup.model.js';
+import { HeartbeatModel } from '../modules/heartbeats/heartbeat.model.js';
 import { HostModel } from '../modules/hosts/host.model.js';
 import { ServiceModel } from '../modules/services/service.model.js';
 
-export const models: readonly Model<any>[] = [HostModel, ServiceModel, MonitoringCheckModel, EnvironmentModel, UptimeRollupModel, ApiKeyModel, AuditRecordModel, IncidentModel, NotificationModel, NotificationChannelModel, EscalationPolicyModel];
+export const models: readonly Model<any>[] = [HostModel, ServiceModel, MonitoringCheckModel, EnvironmentModel, UptimeRollupModel, ApiKeyModel, AuditRecordModel, IncidentModel, NotificationModel, NotificationChannelModel, EscalationPolicyModel, HeartbeatModel];
 
 const NAMESPACE_EXISTS = 48;
 /** The same keys exist under another name: the index is there, whoever named it. */

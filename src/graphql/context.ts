@@ -16,4 +16,6 @@ export interface GraphQLContext {
   live?: LiveConnection;
   /** When this operation (over the socket: this event's execution) must be done by; see enforceDeadlines. */
   deadline?: Deadline;
+  /** Over HTTP: PUBLIC_URL, else the address the request came to (for URLs handed out, such as ping URLs). */
+  origin?: string;
 }

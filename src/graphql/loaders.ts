@@ -3,6 +3,7 @@ import type { Page, PageRequest } from '../common/pagination.js';
 import type { NotificationChannel } from '../modules/alerting/channel.model.js';
 import type { Notification } from '../modules/alerting/outbox.model.js';
 import type { Domain } from '../modules/domain.js';
+import type { Heartbeat } from '../modules/heartbeats/heartbeat.model.js';
 import type { MonitoringCheck } from '../modules/history/history.model.js';
 import type { UptimeReport } from '../modules/history/uptime.service.js';
 import type { Host } from '../modules/hosts/host.model.js';
@@ -49,6 +50,10 @@ export function createLoaders(domain: Domain) {
         for (const id of n.incident_ids!) byIncident.set(id, [...(byIncident.get(id) ?? []), n]);
       }
       return incidentIds.map((id) => byIncident.get(id) ?? []);
+    }),
+    heartbeatByServiceId: new DataLoader<string, Heartbeat | null>(async (ids) => {
+      const heartbeats = await domain.heartbeats.ofServices(ids);
+      return ids.map((id) => heartbeats.get(id) ?? null);
     }),
     channelById: new DataLoader<string, NotificationChannel | null>(async (ids) => {
       const channels = await domain.alerting.channels.byIds(ids);

@@ -12,6 +12,7 @@ import { EnvironmentResolver } from '../modules/environments/environment.resolve
 import { HistoryResolver } from '../modules/history/history.resolver.js';
 import { HostResolver } from '../modules/hosts/host.resolver.js';
 import { liveResolvers } from '../modules/live/live.resolver.js';
+import { HeartbeatResolver } from '../modules/heartbeats/heartbeat.resolver.js';
 import { ImportResolver } from '../modules/migration/import.resolver.js';
 import { HealthCheckConfigResolver, MonitoringConfigResolver, ServiceResolver } from '../modules/services/service.resolver.js';
 import { authChecker } from './auth-checker.js';
@@ -32,6 +33,7 @@ export const resolvers = [
   ApiKeyResolver,
   AuditResolver,
   CheckResolver,
+  HeartbeatResolver,
   ...liveResolvers,
 ] as const;
 

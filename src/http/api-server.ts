@@ -19,6 +19,7 @@ import { buildApiSchema } from '../graphql/schema.js';
 import { noSubscriptionsOverHttp } from '../graphql/subscriptions-over-http.js';
 import { observeGraphqlRequests, operationNameOf } from '../observability/graphql-requests.js';
 import type { Metrics } from '../observability/metrics.js';
+import { pingRoutes } from '../modules/heartbeats/ping-route.js';
 import { serveGraphqlIde } from './graphql-ide.js';
 import { KeyLimiter, type KeyLimits } from './key-limiter.js';
 import { answerMetrics } from './metrics-endpoint.js';
@@ -54,6 +55,8 @@ export interface ApiServerOptions {
   metrics?: { metrics: Metrics; token: string | null };
   /** GET /graphql from a browser serves GraphiQL (GRAPHQL_IDE). */
   ide?: boolean;
+  /** PUBLIC_URL: where this server is reached, for the URLs it hands out; else the address a request came to. */
+  publicUrl?: string;
 }
 
 export interface ApiServer {
@@ -145,6 +148,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     });
   }
   if (options.ide) serveGraphqlIde(app);
+  app.use(pingRoutes(options.domain.heartbeats, options.engine, options.logger.child({ component: 'heartbeat' })));
   app.use(
     '/graphql',
     countRefusedRequests(metrics?.metrics ?? null),
@@ -278,6 +282,7 @@ async function contextFor(
     caller,
     loaders: createLoaders(options.domain),
     deadline: deadlineIn(limits.timeoutMs),
+    origin: options.publicUrl ?? originOf(res.req),
   };
   releaseOf.set(context, release);
   return context;
@@ -295,6 +300,13 @@ function releaseKeyWhenAnswered(): ApolloServerPlugin<GraphQLContext> {
       };
     },
   };
+}
+
+/** The address a request came to, as its client wrote it (the Host header; https when the socket is TLS). */
+function originOf(req: IncomingMessage): string | undefined {
+  const host = req.headers.host;
+  if (!host || !/^[A-Za-z0-9.:[\]-]{1,300}$/.test(host)) return undefined;
+  return `${'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http'}://${host}`;
 }
 
 function definedOnly<T extends object>(values: Partial<T> | undefined): Partial<T> {

@@ -8,6 +8,7 @@ import { EnvironmentService } from './environments/environment.service.js';
 import { CheckRecorder } from './history/check-recorder.js';
 import { HistoryService } from './history/history.service.js';
 import { UptimeService } from './history/uptime.service.js';
+import { HeartbeatService } from './heartbeats/heartbeat.service.js';
 import { HostService } from './hosts/host.service.js';
 import { ConfigImporter } from './migration/config-import.js';
 import { ServiceService } from './services/service.service.js';
@@ -28,6 +29,7 @@ export interface Domain {
   importer: ConfigImporter;
   audit: AuditService;
   alerting: Alerting;
+  heartbeats: HeartbeatService;
 }
 
 /**
@@ -52,6 +54,7 @@ export function createDomain(settings: DomainSettings, events = new EventBus(), 
     importer: new ConfigImporter(hosts, services),
     audit,
     alerting: new Alerting(alertingSettings(settings), logger, events),
+    heartbeats: new HeartbeatService(events),
   };
 }
 

@@ -61,7 +61,7 @@ describe('services', () => {
     expect(doc.current_status).toBe('unknown');
     expect(doc.alerting.channels).toEqual(['email']);
     expect(problems.map((p) => p.field).sort()).toEqual(['alerting.channels', 'current_status', 'monitoring.method']);
-    expect(problems.find((p) => p.field === 'monitoring.method')!.message).toBe('unknown value "teleport"; known: ssh, http, tcp, database, custom, ping, dns');
+    expect(problems.find((p) => p.field === 'monitoring.method')!.message).toBe('unknown value "teleport"; known: ssh, http, tcp, database, custom, ping, dns, heartbeat');
   });
 
   test('wrong types are replaced by the default and reported; rule breaks that can be served are kept and reported', () => {

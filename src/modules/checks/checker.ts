@@ -19,6 +19,8 @@ export interface CheckOutcome {
    * key configured, an unexpected 4xx, a unit inactive or failed) is recorded at once. False on success.
    */
   transient: boolean;
+  /** When the check must look again, for a checker that knows (a heartbeat's deadline); else its interval decides. */
+  next_due_at?: Date;
 }
 
 /** One check protocol. Registered once in registry.ts; must honour the abort signal (the check's timeout). */

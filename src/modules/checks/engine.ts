@@ -167,6 +167,15 @@ export class CheckEngine {
   }
 
   /**
+   * A fresh check now, after whatever check of the service is under way (whose result may predate what this one
+   * must see: a heartbeat's ping). Across processes it waits for the lease to clear, then claims it.
+   */
+  async checkAfterSignal(serviceId: string): Promise<CheckRun> {
+    await this.inFlight.get(serviceId)?.catch(() => null);
+    return this.track(serviceId, this.holding(serviceId, (service) => this.operatorRun(service)));
+  }
+
+  /**
    * An operator's recovery now, whatever the service's recovery settings say; subject to the same limits.
    * The check and the recovery run under one lease, so no other process checks or recovers it meanwhile;
    * a check under way is waited for first (as runNow does), then a fresh one runs.
@@ -335,7 +344,7 @@ export class CheckEngine {
         this.running--;
         this.finishing++;
       });
-      next = nextDue(service, check.finished_at, +check.timestamp);
+      next = check.next_due_at ?? nextDue(service, check.finished_at, +check.timestamp);
       const recover = mayRecover(service, host, check.status);
       const entry = await this.writer.write(resultOf(check), { token, next_check_at: next, release: !recover }, check.finished_at);
       held = recover;
@@ -360,6 +369,8 @@ export class CheckEngine {
     const check = await this.check(service, readHost(host));
     const entry = await this.writer.write(resultOf(check), undefined, check.finished_at);
     if (!entry) throw new NotFoundError('service', service.service_id);
+    // Held under this claim, so no scheduled run moves it meanwhile.
+    if (check.next_due_at) await ServiceModel.updateOne({ service_id: service.service_id }, { $set: { next_check_at: check.next_due_at } }, { timestamps: false });
     this.announce(entry, service, null);
     return { result: check, recorded: entry, recovery: await this.afterWrite(service, host, entry) };
   }

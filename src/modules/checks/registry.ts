@@ -3,6 +3,7 @@ import type { Checker } from './checker.js';
 import { CustomChecker, type CommandAllowList } from './custom.checker.js';
 import { DatabaseChecker } from './database.checker.js';
 import { DnsChecker } from './dns.checker.js';
+import { HeartbeatChecker } from './heartbeat.checker.js';
 import { HttpChecker, type HttpSettings } from './http.checker.js';
 import { PingChecker } from './ping.checker.js';
 import { SshChecker } from './ssh.checker.js';
@@ -22,5 +23,6 @@ export function createCheckers(ssh: SshPool, targets: SshTargets, customCommands
     custom: new CustomChecker(ssh, targets, customCommands),
     ping: new PingChecker(),
     dns: new DnsChecker(),
+    heartbeat: new HeartbeatChecker(),
   };
 }

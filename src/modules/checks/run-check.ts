@@ -27,6 +27,8 @@ export function checkBudgetMs(service: Pick<Service, 'monitoring'>): number {
 export interface FinishedCheck extends CheckResult {
   /** Not stored: when the last attempt ended (epoch ms). */
   finished_at: number;
+  /** Not stored: when the checker asked to look again (CheckOutcome.next_due_at). */
+  next_due_at?: Date;
 }
 
 /**
@@ -77,6 +79,7 @@ async function checkWithRetries(checker: Checker | undefined, service: Service, 
     ...scrubbedErrors(outcome, service, host),
     host_contacted: outcome.host_contacted,
     finished_at: Date.now(),
+    ...(outcome.next_due_at ? { next_due_at: outcome.next_due_at } : {}),
   };
 }
 
@@ -100,7 +103,7 @@ function scrubbedErrors(outcome: CheckOutcome, service: Service, host: Host): Pi
 
 /** The stored part of a finished check. */
 export function resultOf(check: FinishedCheck): CheckResult {
-  const { finished_at: _finishedAt, ...result } = check;
+  const { finished_at: _finishedAt, next_due_at: _nextDueAt, ...result } = check;
   return result;
 }
 

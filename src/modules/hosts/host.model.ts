@@ -63,7 +63,7 @@ export class HostMetadata {
   public tags!: string[];
 }
 
-@ObjectType({ description: 'A machine whose services are monitored: over SSH (systemd units, custom commands, recovery), or from outside only (http, tcp, database, ping, dns).' })
+@ObjectType({ description: 'A machine whose services are monitored: over SSH (systemd units, custom commands, recovery), or from outside only (http, tcp, database, ping, dns, heartbeat).' })
 @modelOptions({
   schemaOptions: {
     collection: 'hosts',
@@ -117,7 +117,7 @@ export class Host {
   @prop({ type: () => Location, default: () => ({}), _id: false })
   public location!: Location;
 
-  @Field(() => SshConfig, { name: 'sshConfig', nullable: true, description: 'How the monitor logs in; null for a host watched without SSH (its services are http, tcp, database, ping and dns checks).' })
+  @Field(() => SshConfig, { name: 'sshConfig', nullable: true, description: 'How the monitor logs in; null for a host watched without SSH (its services are http, tcp, database, ping, dns and heartbeat checks).' })
   @prop({ type: () => SshConfig, default: null, _id: false })
   public ssh_config!: SshConfig | null;
 

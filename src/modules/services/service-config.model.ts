@@ -23,6 +23,7 @@ export const serviceLimits = {
   retryDelaySec: { min: 0, max: 600 },
   maxRecoveryAttempts: { min: 0, max: 100 },
   recoveryCooldownSec: { min: 0, max: 604_800 },
+  graceSec: { min: 0, max: 604_800 },
   /** Characters of a check target or health endpoint. */
   targetLength: 2048,
 } as const;
@@ -86,6 +87,10 @@ export class MonitoringConfig {
   @Field(() => String, { name: 'jsonValue', nullable: true })
   @prop({ type: String, default: null, validate: maxLength(1024) })
   public json_value!: string | null;
+
+  @Field(() => Int, { name: 'graceSec', description: 'Heartbeat: how late a ping, or the end of a run begun with /start, may be before the service is down.' })
+  @prop({ required: true, default: 60, validate: withinRange(L.graceSec.min, L.graceSec.max, 'seconds') })
+  public grace_sec!: number;
 
   @Field(() => Int, { name: 'tlsExpiryWarningDays', description: 'HTTPS: a certificate expiring within this many days makes the check a warning.' })
   @prop({ required: true, default: 14, validate: withinRange(0, 3650, 'days') })

@@ -29,6 +29,7 @@ export class MonitoringInput {
   @Field(() => String, { nullable: true }) jsonField?: string | null;
   @Field(() => String, { nullable: true }) jsonValue?: string | null;
   @Field(() => Int, { nullable: true }) tlsExpiryWarningDays?: number;
+  @Field(() => Int, { nullable: true }) graceSec?: number;
 }
 
 @InputType()
@@ -132,6 +133,7 @@ export function toServicePatch(input: ServiceUpdateInput): ServicePatch {
       json_field: m.jsonField,
       json_value: m.jsonValue,
       tls_expiry_warning_days: m.tlsExpiryWarningDays,
+      grace_sec: m.graceSec,
     },
     recovery: r && {
       recover_on_down: r.recoverOnDown,
