@@ -515,7 +515,7 @@ describe('racing requests (no transactions): the invariants hold whichever write
   const codeOf = (outcome: PromiseSettledResult<unknown>) => (outcome.status === 'fulfilled' ? 'ok' : (outcome.reason as { code?: string }).code ?? String(outcome.reason));
 
   test('a service created while its host is deleted is never left without its host', async () => {
-    for (let round = 0; round < 15; round++) {
+    for (let round = 0; round < 40; round++) {
       await hosts.create(hostInput({ host_id: 'host_race', hostname: `race-${round}` }));
       const [created] = await settled(services.create(serviceInput({ service_id: `svc_race_${round}`, host_id: 'host_race' })), hosts.delete('host_race'));
       expect(['ok', 'BAD_USER_INPUT']).toContain(codeOf(created!));

@@ -6,7 +6,7 @@ import type { Page, PageRequest } from '../../common/pagination.js';
 import { containsText, pageByUniqueKey } from '../../db/keyset.js';
 import { isDuplicateKeyError, translateWriteError } from '../../db/mongo-errors.js';
 import { EventBus, type InventoryChangeKind } from '../../events/event-bus.js';
-import { ServiceModel } from '../services/service.model.js';
+import { ServiceModel, type Service } from '../services/service.model.js';
 import { announceServiceChanges, forgetDependencies } from '../services/service.service.js';
 import { HostModel, sshEndpoint, type Host } from './host.model.js';
 import { readHost } from './host-read.js';
@@ -148,15 +148,24 @@ export class HostService {
   async delete(hostId: string): Promise<{ deletedServiceIds: string[] }> {
     const host = await HostModel.exists({ host_id: hostId });
     if (!host) throw new NotFoundError('host', hostId);
-    const services = await ServiceModel.find({ host_id: hostId }, { service_id: 1, host_id: 1 }).lean();
-    const deletedServiceIds = services.map((s) => s.service_id);
-    await ServiceModel.deleteMany({ host_id: hostId });
-    const dependents = await forgetDependencies(deletedServiceIds);
+    const before = await this.deleteServicesOf(hostId);
     await HostModel.deleteOne({ host_id: hostId });
+    // A service saved between the first sweep and the host's deletion read the host as still there (a create checks
+    // it after its own write): swept now. One saved after this sweep finds the host gone and deletes itself.
+    const late = await this.deleteServicesOf(hostId);
+    const services = [...before, ...late];
+    const deletedServiceIds = services.map((s) => s.service_id);
+    const dependents = await forgetDependencies(deletedServiceIds);
     announceServiceChanges(this.events, services, 'deleted');
     announceServiceChanges(this.events, dependents, 'updated');
     this.announce(hostId, 'deleted');
     return { deletedServiceIds };
+  }
+
+  private async deleteServicesOf(hostId: string): Promise<Pick<Service, 'service_id' | 'host_id'>[]> {
+    const services = await ServiceModel.find({ host_id: hostId }, { service_id: 1, host_id: 1 }).lean<Pick<Service, 'service_id' | 'host_id'>[]>();
+    if (services.length > 0) await ServiceModel.deleteMany({ host_id: hostId, service_id: { $in: services.map((s) => s.service_id) } });
+    return services;
   }
 
   /** Records a successful contact; never moves last_seen backwards. */
