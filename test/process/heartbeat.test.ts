@@ -1,8 +1,10 @@
 /**
  * Heartbeats across real processes on one database: a ping URL issued by one API process works on another
  * (PROCESS_MODE=api, no scheduler), which records the ping at once; a worker finds the missed ping; a ping
- * acknowledged by a process killed with SIGKILL right after is not lost.
+ * acknowledged by a process killed with SIGKILL right after is not lost; with the database paused (SIGSTOP) a ping
+ * is answered 503 in bounded time instead of hanging.
  */
+import { execSync } from 'node:child_process';
 import { expect, test } from 'vitest';
 import { freePort } from '../../src/db/local-server.js';
 import { readUntil, useProcesses } from '../helpers/processes.js';
@@ -44,6 +46,18 @@ test('one process issues the URL, another takes the pings, a worker finds the si
   const after = await readUntil(service, (s) => s.currentStatus === 'RUNNING', 15_000);
   expect(after.currentStatus, 'the acknowledged ping survived its process').toBe('RUNNING');
   expect(after.heartbeat.lastPingAt).not.toBeNull();
+
+  // The embedded database is apiA's child; paused, a ping is told so within PING_STORE_TIMEOUT_MS (10 s).
+  const javaPid = Number(execSync(`pgrep -P ${apiA.child.pid} java`).toString().trim().split('\n')[0]);
+  process.kill(javaPid, 'SIGSTOP');
+  try {
+    const started = Date.now();
+    const paused = await fetch(`http://127.0.0.1:${portA}${pingPath}`, { signal: AbortSignal.timeout(20_000) });
+    expect([paused.status, paused.headers.get('retry-after'), await paused.text()]).toEqual([503, '30', 'the ping could not be stored in time (database unavailable); try again\n']);
+    expect(Date.now() - started).toBeLessThan(12_000);
+  } finally {
+    process.kill(javaPid, 'SIGCONT');
+  }
 
   for (const process of [worker, apiA]) process.child.kill('SIGTERM');
   await Promise.all([worker.child, apiA.child].map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(null) : c.once('exit', resolve)))));

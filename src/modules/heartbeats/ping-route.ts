@@ -7,6 +7,11 @@ import { tokenHash, type HeartbeatService, type PingSignal } from './heartbeat.s
 
 /** Pings one URL may send a minute (per process): a job pings once or twice a run. */
 export const PINGS_PER_MINUTE = 60;
+/**
+ * A ping not stored within this long is answered 503 (a paused or unreachable database held it 40 s and more):
+ * the job's own timeout would otherwise end it with no word. It may still be stored; a repeated ping is harmless.
+ */
+export const PING_STORE_TIMEOUT_MS = 10_000;
 /** A ping's body (the job's output) may be this large; more is refused with 413. */
 const PING_BODY_LIMIT = '100kb';
 
@@ -34,7 +39,8 @@ export function pingRoutes(heartbeats: HeartbeatService, engine: CheckEngine, lo
       if (!(refusal instanceof RateLimiterRes)) throw refusal;
       return void res.status(429).set('retry-after', String(Math.ceil(refusal.msBeforeNext / 1000))).send(`too many pings: at most ${PINGS_PER_MINUTE} a minute\n`);
     }
-    const serviceId = await heartbeats.record(token, signal);
+    const serviceId = await withinMs(heartbeats.record(token, signal), PING_STORE_TIMEOUT_MS);
+    if (serviceId === TIMED_OUT) return void res.status(503).set('retry-after', '30').send('the ping could not be stored in time (database unavailable); try again\n');
     if (!serviceId) return void res.status(404).send('not found: no heartbeat service has this ping URL\n');
     res.send('OK\n');
     engine.checkAfterSignal(serviceId).catch((error: unknown) => {
@@ -43,6 +49,14 @@ export function pingRoutes(heartbeats: HeartbeatService, engine: CheckEngine, lo
     });
   });
   return router;
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+function withinMs<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), ms)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 /** What the path and body say; null for a path that is not a ping. */
