@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { ConflictError, InvalidInputError, type FieldProblem } from '../common/errors.js';
+import { ConflictError, DomainError, InvalidInputError, type FieldProblem } from '../common/errors.js';
 import { showValue } from '../common/validation.js';
 
 const DUPLICATE_KEY = 11000;
@@ -48,6 +48,16 @@ export function translateWriteError(
     throw new ConflictError(describeDuplicate(error.keyValue ?? keyValueFromMessage(error)));
   }
   throw error;
+}
+
+/** The domain error `translateWriteError` makes of a refusal, returned (for one item of many); a real fault is thrown. */
+export function writeErrorOf(error: unknown, describeDuplicate: (keyValue: Record<string, unknown>) => string, setPaths: readonly string[] = []): DomainError {
+  try {
+    translateWriteError(error, describeDuplicate, setPaths);
+  } catch (translated) {
+    if (translated instanceof DomainError) return translated;
+    throw translated;
+  }
 }
 
 /** Servers that omit `keyValue` (mongo-java-server) still name the key in the message: `dup key: { host_id: "h1" }`. */

@@ -1,10 +1,11 @@
 import type { EnvironmentName } from '../../common/enums.js';
-import { ConflictError, InvalidInputError, NotFoundError } from '../../common/errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, type DomainError } from '../../common/errors.js';
 import { MASK } from '../../common/secrets.js';
 import { toSetPaths } from '../../common/patch.js';
 import type { Page, PageRequest } from '../../common/pagination.js';
 import { containsText, pageByUniqueKey } from '../../db/keyset.js';
-import { isDuplicateKeyError, translateWriteError } from '../../db/mongo-errors.js';
+import { insertEach } from '../../db/bulk-insert.js';
+import { isDuplicateKeyError, translateWriteError, writeErrorOf } from '../../db/mongo-errors.js';
 import { EventBus, type InventoryChangeKind } from '../../events/event-bus.js';
 import { ServiceModel, type Service } from '../services/service.model.js';
 import { announceServiceChanges, forgetDependencies } from '../services/service.service.js';
@@ -62,6 +63,38 @@ export class HostService {
     }
     this.announce(host.host_id, 'created');
     return readHost(host.toObject());
+  }
+
+  /**
+   * Many new hosts in a few round trips (an import): each validated as `create` does, then inserted unordered in
+   * batches; the unique keys refuse a taken id or machine (a CONFLICT saying which, as `create` does). What each
+   * input came to, by its index: the host, or the error that kept it out.
+   */
+  async createMany(inputs: readonly HostInput[], now = new Date()): Promise<(Host | DomainError)[]> {
+    const outcomes: (Host | DomainError)[] = new Array(inputs.length);
+    const prepared: { index: number; doc: Record<string, unknown> }[] = [];
+    for (const [index, input] of inputs.entries()) {
+      const fields = toSetPaths({ ...input }, creatableHostFields, HostModel.schema);
+      const host = new HostModel({});
+      host.set(fields);
+      try {
+        await host.validate();
+        prepared.push({ index, doc: { ...host.toObject(), created_at: now, updated_at: now } });
+      } catch (error) {
+        outcomes[index] = writeErrorOf(error, duplicateHost, Object.keys(fields));
+      }
+    }
+    const refused = await insertEach(HostModel.collection, prepared.map((p) => p.doc));
+    for (const [position, { index, doc }] of prepared.entries()) {
+      const refusal = refused.get(position);
+      if (refusal === undefined) {
+        outcomes[index] = readHost(doc);
+        this.announce(String(doc.host_id), 'created');
+      } else {
+        outcomes[index] = writeErrorOf(refusal, duplicateHost);
+      }
+    }
+    return outcomes;
   }
 
   async get(hostId: string): Promise<Host | null> {

@@ -1,6 +1,7 @@
 import mongoose from 'mongoose';
 import { ENVIRONMENTS, type EnvironmentName } from '../../common/enums.js';
 import { DomainError, InvalidInputError, type FieldProblem } from '../../common/errors.js';
+import { INSERT_BATCH } from '../../db/bulk-insert.js';
 import { problemMessage } from '../../db/mongo-errors.js';
 import { patterns, showValue } from '../../common/validation.js';
 import { HostModel, type Host } from '../hosts/host.model.js';
@@ -16,7 +17,20 @@ export interface ImportOptions {
   environment?: EnvironmentName | null;
   region: string;
   dryRun?: boolean;
+  /** Told how far the import is, every few hundred targets and after each batch written. */
+  onProgress?: ProgressListener;
 }
+
+export interface ImportProgress {
+  phase: 'validating' | 'hosts' | 'services';
+  done: number;
+  total: number;
+}
+
+export type ProgressListener = (progress: ImportProgress) => void;
+
+/** Targets validated between two progress reports. */
+const PROGRESS_EVERY = 500;
 
 /** One target and everything to say about it: every problem, each named by its config.json field. */
 export interface TargetReport {
@@ -76,22 +90,22 @@ export class ConfigImporter {
       rejected: [],
       warnings: [],
     };
-    const accepted = await this.acceptTargets(targets, { ...options, environment }, summary);
-    for (const group of groupByHost(accepted).values()) {
-      const hostId = await this.importHost(group, summary).catch((error) => rejectAll(group, error, summary.rejected));
-      if (hostId === null) continue;
-      for (const item of group) {
-        await this.importService({ ...item.service, host_id: hostId }, summary).catch((error) => rejectAll([item], error, summary.rejected));
-      }
-    }
+    const progress = options.onProgress ?? (() => {});
+    const accepted = await this.acceptTargets(targets, { ...options, environment }, summary, progress);
+    const groups = [...groupByHost(accepted).values()];
+    const hostIds = await this.importHosts(groups, summary, progress);
+    const services = groups.flatMap((group, g) => (hostIds[g] === null ? [] : group.map((item) => ({ item, wanted: { ...item.service, host_id: hostIds[g]! } }))));
+    await this.importServices(services, summary, progress);
     summary.rejected.sort((a, b) => a.index - b.index);
     return summary;
   }
 
   /** Validates each target against the models' own rules, and each against the targets before it. */
-  private async acceptTargets(targets: unknown[], options: ImportOptions & { environment: EnvironmentName }, summary: ImportSummary): Promise<AcceptedTarget[]> {
+  private async acceptTargets(targets: unknown[], options: ImportOptions & { environment: EnvironmentName }, summary: ImportSummary, progress: ProgressListener): Promise<AcceptedTarget[]> {
     const accepted: AcceptedTarget[] = [];
+    const earlierOnHost = new Map<string, AcceptedTarget[]>();
     for (const [index, raw] of targets.entries()) {
+      if (index % PROGRESS_EVERY === 0) progress({ phase: 'validating', done: index, total: targets.length });
       const target = (typeof raw === 'object' && raw !== null ? raw : {}) as LegacyTarget;
       const report = (problems: FieldProblem[]): TargetReport => ({ index, name: nameOf(target), problems });
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -106,50 +120,125 @@ export class ConfigImporter {
         ...(await modelProblems(new HostModel(host))),
         ...(await modelProblems(new ServiceModel({ ...service, environment: options.environment, region: options.region }))),
       ]);
-      const clash = problems.length === 0 ? clashWithEarlier(accepted, host, service) : null;
+      const clash = problems.length === 0 ? clashWithEarlier(earlierOnHost.get(host.host_id) ?? [], host, service) : null;
       if (clash) problems.push(clash);
-      if (problems.length > 0) summary.rejected.push(report(problems));
-      else accepted.push({ index, target, host, service });
+      if (problems.length > 0) {
+        summary.rejected.push(report(problems));
+        continue;
+      }
+      const item = { index, target, host, service };
+      accepted.push(item);
+      earlierOnHost.set(host.host_id, [...(earlierOnHost.get(host.host_id) ?? []), item]);
     }
+    progress({ phase: 'validating', done: targets.length, total: targets.length });
     return accepted;
   }
 
-  /** Creates or updates the host of a group of targets; returns its host_id (an existing host at that address keeps its id). */
-  private async importHost(group: AcceptedTarget[], summary: ImportSummary): Promise<string> {
-    const wanted = group[0]!.host;
-    const existing = await HostModel.findOne({
-      $or: [{ host_id: wanted.host_id }, { ip_address: wanted.ip_address, 'ssh_config.port': wanted.ssh_config.port }],
-    }).lean<Host>();
-    const hostId = existing?.host_id ?? wanted.host_id;
-    if (!existing) {
-      if (!summary.dryRun) await this.hosts.create(wanted);
-      summary.hosts.created++;
-    } else if (differs(existing, wanted, HOST_FIELDS)) {
-      if (!summary.dryRun) await this.hosts.update(hostId, pick(wanted, HOST_FIELDS));
-      summary.hosts.updated++;
-    } else {
-      summary.hosts.unchanged++;
+  /**
+   * Creates or updates the host of each group of targets, reading what exists in a few queries and creating the new
+   * ones in batches; each group's host_id (an existing host at that address keeps its id), or null when refused.
+   */
+  private async importHosts(groups: AcceptedTarget[][], summary: ImportSummary, progress: ProgressListener): Promise<(string | null)[]> {
+    const wanted = groups.map((group) => group[0]!.host);
+    const existing = await existingHosts(wanted);
+    const hostIds: (string | null)[] = [];
+    const toCreate: number[] = [];
+    for (const [g, host] of wanted.entries()) {
+      const found = existing.byId.get(host.host_id) ?? existing.byEndpoint.get(endpointKey(host.ip_address, host.ssh_config.port ?? 22));
+      hostIds.push(found?.host_id ?? host.host_id);
+      if (!found) {
+        toCreate.push(g);
+        summary.hosts.created++;
+      } else if (differs(found, host, HOST_FIELDS)) {
+        const updated = summary.dryRun || (await this.hosts.update(found.host_id, pick(host, HOST_FIELDS)).then(() => true, (error) => (hostIds[g] = rejectAll(groups[g]!, error, summary.rejected)) ?? false));
+        if (updated) summary.hosts.updated++;
+      } else {
+        summary.hosts.unchanged++;
+      }
     }
-    summary.hosts.ids.push(hostId);
-    return hostId;
+    if (!summary.dryRun) {
+      for (let start = 0; start < toCreate.length; start += INSERT_BATCH) {
+        const batch = toCreate.slice(start, start + INSERT_BATCH);
+        const outcomes = await this.hosts.createMany(batch.map((g) => wanted[g]!));
+        for (const [i, outcome] of outcomes.entries()) {
+          if (outcome instanceof DomainError) {
+            hostIds[batch[i]!] = rejectAll(groups[batch[i]!]!, outcome, summary.rejected);
+            summary.hosts.created--;
+          }
+        }
+        progress({ phase: 'hosts', done: start + batch.length, total: toCreate.length });
+      }
+    }
+    for (const id of hostIds) if (id !== null) summary.hosts.ids.push(id);
+    return hostIds;
   }
 
-  private async importService(wanted: ServiceInput, summary: ImportSummary): Promise<void> {
-    const existing = await ServiceModel.findOne({
-      $or: [{ service_id: wanted.service_id }, { host_id: wanted.host_id, service_name: wanted.service_name }],
-    }).lean<Service>();
-    if (!existing) {
-      if (!summary.dryRun) await this.services.create(wanted);
-      summary.services.created++;
-    } else if (differs(existing, wanted, SERVICE_FIELDS)) {
-      if (!summary.dryRun) await this.services.update(existing.service_id, pick(wanted, SERVICE_FIELDS));
-      summary.services.updated++;
-    } else {
-      summary.services.unchanged++;
+  /** Creates or updates each target's service, reading what exists in a few queries and creating the new ones in batches. */
+  private async importServices(services: { item: AcceptedTarget; wanted: ServiceInput }[], summary: ImportSummary, progress: ProgressListener): Promise<void> {
+    const existing = await existingServices(services.map((s) => s.wanted));
+    const toCreate: number[] = [];
+    const ids: (string | null)[] = [];
+    for (const [i, { item, wanted }] of services.entries()) {
+      const found = existing.byId.get(wanted.service_id) ?? existing.byHostAndName.get(`${wanted.host_id}\u0000${wanted.service_name}`);
+      ids.push(found?.service_id ?? wanted.service_id);
+      if (!found) {
+        toCreate.push(i);
+        summary.services.created++;
+      } else if (differs(found, wanted, SERVICE_FIELDS)) {
+        const updated = summary.dryRun || (await this.services.update(found.service_id, pick(wanted, SERVICE_FIELDS)).then(() => true, (error) => (ids[i] = rejectAll([item], error, summary.rejected)) ?? false));
+        if (updated) summary.services.updated++;
+      } else {
+        summary.services.unchanged++;
+      }
     }
-    summary.services.ids.push(existing?.service_id ?? wanted.service_id);
+    if (!summary.dryRun) {
+      for (let start = 0; start < toCreate.length; start += INSERT_BATCH) {
+        const batch = toCreate.slice(start, start + INSERT_BATCH);
+        const outcomes = await this.services.createMany(batch.map((i) => services[i]!.wanted));
+        for (const [j, outcome] of outcomes.entries()) {
+          if (outcome instanceof DomainError) {
+            ids[batch[j]!] = rejectAll([services[batch[j]!]!.item], outcome, summary.rejected);
+            summary.services.created--;
+          }
+        }
+        progress({ phase: 'services', done: start + batch.length, total: toCreate.length });
+      }
+    }
+    for (const id of ids) if (id !== null) summary.services.ids.push(id);
   }
 }
+
+/** Stored hosts any of the wanted ones may be: by id, or by address and SSH port. */
+async function existingHosts(wanted: readonly SshHostInput[]): Promise<{ byId: Map<string, Host>; byEndpoint: Map<string, Host> }> {
+  const byId = new Map<string, Host>();
+  const byEndpoint = new Map<string, Host>();
+  for (let start = 0; start < wanted.length; start += INSERT_BATCH) {
+    const batch = wanted.slice(start, start + INSERT_BATCH);
+    const found = await HostModel.find({ $or: [{ host_id: { $in: batch.map((h) => h.host_id) } }, { ip_address: { $in: [...new Set(batch.map((h) => h.ip_address))] } }] }).lean<Host[]>();
+    for (const host of found) {
+      byId.set(host.host_id, host);
+      if (host.ssh_config?.port !== undefined) byEndpoint.set(endpointKey(host.ip_address, host.ssh_config.port), host);
+    }
+  }
+  return { byId, byEndpoint };
+}
+
+/** Stored services any of the wanted ones may be: by id, or by host and unit name. */
+async function existingServices(wanted: readonly ServiceInput[]): Promise<{ byId: Map<string, Service>; byHostAndName: Map<string, Service> }> {
+  const byId = new Map<string, Service>();
+  const byHostAndName = new Map<string, Service>();
+  for (let start = 0; start < wanted.length; start += INSERT_BATCH) {
+    const batch = wanted.slice(start, start + INSERT_BATCH);
+    const found = await ServiceModel.find({ $or: [{ service_id: { $in: batch.map((s) => s.service_id) } }, { host_id: { $in: [...new Set(batch.map((s) => s.host_id))] } }] }).lean<Service[]>();
+    for (const service of found) {
+      byId.set(service.service_id, service);
+      byHostAndName.set(`${service.host_id}\u0000${service.service_name}`, service);
+    }
+  }
+  return { byId, byHostAndName };
+}
+
+const endpointKey = (address: string, port: number) => `${address}|${port}`;
 
 /** The environment every target goes to and the targets, once the whole input is known to be usable: every problem at once. */
 function checkInput(config: unknown, options: ImportOptions): { environment: EnvironmentName; targets: unknown[] } {
@@ -191,9 +280,8 @@ function mergeByField(problems: FieldProblem[]): FieldProblem[] {
 }
 
 /** Two targets on one address and port are one host: they must agree on how to log in. */
-function clashWithEarlier(accepted: AcceptedTarget[], host: SshHostInput, service: ServiceInput): FieldProblem | null {
-  for (const earlier of accepted) {
-    if (earlier.host.host_id !== host.host_id) continue;
+function clashWithEarlier(earlierOnHost: AcceptedTarget[], host: SshHostInput, service: ServiceInput): FieldProblem | null {
+  for (const earlier of earlierOnHost) {
     const at = `target ${earlier.index} on the same host ${host.ip_address}:${host.ssh_config.port}`;
     if (earlier.host.ssh_config.user !== host.ssh_config.user) return { field: 'ssh.user', message: `differs from ${at} ('${earlier.host.ssh_config.user}')` };
     if (earlier.host.ssh_config.use_sudo !== host.ssh_config.use_sudo) return { field: 'use_sudo', message: `differs from ${at}` };
@@ -204,7 +292,11 @@ function clashWithEarlier(accepted: AcceptedTarget[], host: SshHostInput, servic
 
 function groupByHost(accepted: AcceptedTarget[]): Map<string, AcceptedTarget[]> {
   const groups = new Map<string, AcceptedTarget[]>();
-  for (const item of accepted) groups.set(item.host.host_id, [...(groups.get(item.host.host_id) ?? []), item]);
+  for (const item of accepted) {
+    const group = groups.get(item.host.host_id);
+    if (group) group.push(item);
+    else groups.set(item.host.host_id, [item]);
+  }
   return groups;
 }
 

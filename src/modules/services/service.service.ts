@@ -1,11 +1,12 @@
 import type { DocumentType } from '@typegoose/typegoose';
 import { CHECK_METHODS, SERVICE_STATUSES, SSH_CHECK_METHODS, type EnvironmentName, type ServiceStatus, type Severity } from '../../common/enums.js';
-import { InvalidInputError, NotFoundError, type FieldProblem } from '../../common/errors.js';
+import { DomainError, InvalidInputError, NotFoundError, type FieldProblem } from '../../common/errors.js';
 import { keepStoredSecrets, MaskWithoutSecretError, withoutCredentials } from '../../common/secrets.js';
 import { toSetPaths } from '../../common/patch.js';
 import type { Page, PageRequest } from '../../common/pagination.js';
 import { containsText, pageByUniqueKey } from '../../db/keyset.js';
-import { translateWriteError } from '../../db/mongo-errors.js';
+import { INSERT_BATCH, insertEach } from '../../db/bulk-insert.js';
+import { translateWriteError, writeErrorOf } from '../../db/mongo-errors.js';
 import { EventBus, type InventoryChangeKind } from '../../events/event-bus.js';
 import { HostModel, type Host } from '../hosts/host.model.js';
 import { defaultServiceType, usesSsh } from './service-naming.js';
@@ -53,6 +54,10 @@ function ensureReachable(service: Pick<Service, 'monitoring' | 'recovery' | 'hos
   if (problems.length > 0) throw new InvalidInputError(problems);
 }
 
+/** What a service copies from its host, and what decides whether it may use SSH there. */
+const HOST_FIELDS_COPIED = { environment: 1, region: 1, ssh_config: 1 } as const;
+type CopiedHost = Pick<Host, 'environment' | 'region' | 'ssh_config'>;
+
 const duplicateService = (key: Record<string, unknown>) => `service '${String(key.service_id)}' already exists`;
 
 type ServiceDocument = DocumentType<Service>;
@@ -66,19 +71,9 @@ export class ServiceService {
 
   /** Adds a service to an existing host, copying the host's environment and region. */
   async create(input: ServiceInput, now = new Date()): Promise<Service> {
-    const { clear_credentials: _nothingStoredYet, ...given } = input as ServiceInput & Pick<ServicePatch, 'clear_credentials'>;
-    const fields = withStoredCredentials(toSetPaths({ ...given }, creatableServiceFields, ServiceModel.schema), null, []);
-    const host = await HostModel.findOne({ host_id: input.host_id }, { environment: 1, region: 1, ssh_config: 1 }).lean();
-    if (!host) throw InvalidInputError.single('host_id', `host '${input.host_id}' does not exist`);
-    const service = new ServiceModel({ environment: host.environment, region: host.region });
-    service.set(fields);
-    if (fields.service_type === undefined || fields.service_type === null) service.service_type = defaultServiceType(service);
-    ensureReachable(service, host);
-    this.applyConfiguredDefaults(service, fields);
+    const host = await HostModel.findOne({ host_id: input.host_id }, HOST_FIELDS_COPIED).lean<CopiedHost>();
+    const { service, fields } = this.prepare(input, host, now);
     await this.checkDependencies(service);
-    service.stale_at = service.monitoring.enabled ? staleAt(now, service.monitoring.interval_sec, this.settings.staleAfterIntervals) : null;
-    // First check soon after creation.
-    service.next_check_at = service.monitoring.enabled ? now : null;
     try {
       await service.save();
     } catch (error) {
@@ -87,6 +82,86 @@ export class ServiceService {
     await this.followHost(service);
     this.announce(service, 'created');
     return this.read(service.toObject());
+  }
+
+  /**
+   * Many new services in a few round trips (an import): each prepared and validated as `create` does, inserted
+   * unordered in batches, then each host read again (a service whose host was deleted meanwhile goes, as in
+   * `create`). Dependencies are not taken here (an import has none). What each input came to, by its index.
+   */
+  async createMany(inputs: readonly ServiceInput[], now = new Date()): Promise<(Service | DomainError)[]> {
+    const outcomes: (Service | DomainError)[] = new Array(inputs.length);
+    const hosts = await this.hostsById(inputs.map((input) => input.host_id));
+    const prepared: { index: number; doc: Record<string, unknown> }[] = [];
+    for (const [index, input] of inputs.entries()) {
+      try {
+        if (input.dependencies?.length) throw InvalidInputError.single('dependencies', 'are not taken by a bulk create');
+        const { service, fields } = this.prepare(input, hosts.get(input.host_id) ?? null, now);
+        await service.validate().catch((error: unknown) => translateWriteError(error, duplicateService, Object.keys(fields)));
+        prepared.push({ index, doc: { ...service.toObject(), created_at: now, updated_at: now } });
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        outcomes[index] = error;
+      }
+    }
+    const refused = await insertEach(ServiceModel.collection, prepared.map((p) => p.doc));
+    const inserted = prepared.filter((_, position) => !refused.has(position));
+    for (const [position, refusal] of refused) outcomes[prepared[position]!.index] = writeErrorOf(refusal, duplicateService);
+    const orphaned = await this.followHosts(inserted.map((p) => p.doc as unknown as Service));
+    for (const { index, doc } of inserted) {
+      const service = doc as unknown as Service;
+      if (orphaned.has(service.service_id)) {
+        outcomes[index] = InvalidInputError.single('host_id', `host '${service.host_id}' does not exist`);
+        continue;
+      }
+      outcomes[index] = this.read(doc);
+      this.announce(service, 'created');
+    }
+    return outcomes;
+  }
+
+  /** A new service as `create` would store it, not yet validated: the host's labels, defaults, its schedule. */
+  private prepare(input: ServiceInput, host: CopiedHost | null, now: Date): { service: ServiceDocument; fields: Record<string, unknown> } {
+    const { clear_credentials: _nothingStoredYet, ...given } = input as ServiceInput & Pick<ServicePatch, 'clear_credentials'>;
+    const fields = withStoredCredentials(toSetPaths({ ...given }, creatableServiceFields, ServiceModel.schema), null, []);
+    if (!host) throw InvalidInputError.single('host_id', `host '${input.host_id}' does not exist`);
+    const service = new ServiceModel({ environment: host.environment, region: host.region });
+    service.set(fields);
+    if (fields.service_type === undefined || fields.service_type === null) service.service_type = defaultServiceType(service);
+    ensureReachable(service, host);
+    this.applyConfiguredDefaults(service, fields);
+    service.stale_at = service.monitoring.enabled ? staleAt(now, service.monitoring.interval_sec, this.settings.staleAfterIntervals) : null;
+    // First check soon after creation.
+    service.next_check_at = service.monitoring.enabled ? now : null;
+    return { service, fields };
+  }
+
+  private async hostsById(hostIds: readonly string[]): Promise<Map<string, CopiedHost>> {
+    const unique = [...new Set(hostIds)];
+    const hosts = new Map<string, CopiedHost>();
+    for (let start = 0; start < unique.length; start += INSERT_BATCH) {
+      const found = await HostModel.find({ host_id: { $in: unique.slice(start, start + INSERT_BATCH) } }, { host_id: 1, ...HOST_FIELDS_COPIED }).lean<(CopiedHost & { host_id: string })[]>();
+      for (const host of found) hosts.set(host.host_id, host);
+    }
+    return hosts;
+  }
+
+  /** `followHost` for many new services: the ones whose host is gone are deleted (returned); labels follow a moved host. */
+  private async followHosts(services: readonly Service[]): Promise<Set<string>> {
+    const hosts = await this.hostsById(services.map((s) => s.host_id));
+    const orphaned = new Set(services.filter((s) => !hosts.has(s.host_id)).map((s) => s.service_id));
+    if (orphaned.size > 0) await ServiceModel.deleteMany({ service_id: { $in: [...orphaned] } });
+    const moved = services.filter((s) => {
+      const host = hosts.get(s.host_id);
+      return host && (host.environment !== s.environment || host.region !== s.region);
+    });
+    for (const service of moved) {
+      const host = hosts.get(service.host_id)!;
+      await ServiceModel.updateOne({ service_id: service.service_id }, { $set: { environment: host.environment, region: host.region } });
+      service.environment = host.environment;
+      service.region = host.region;
+    }
+    return orphaned;
   }
 
   /**
