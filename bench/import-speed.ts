@@ -31,10 +31,11 @@ for (const key of Object.keys(env)) if (key.startsWith('MONGODB_')) delete env[k
 
 function run(label: string, extra: string[]): { seconds: number; code: number | null; summary: string } {
   const started = performance.now();
-  const result = spawnSync(process.execPath, [cli, file, '--environment', 'production', '--region', 'eu-west', ...extra], { env, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  const result = spawnSync(process.execPath, [cli, file, '--environment', 'production', '--region', 'eu-west', '--own-database', ...extra], { env, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
   const seconds = Math.round((performance.now() - started) / 100) / 10;
   const summary = result.stdout.split('\n').filter((line) => /hosts|services|rejected/i.test(line)).slice(0, 3).join(' | ');
   console.log(`${label}: ${seconds} s (exit ${result.status}) ${summary}`);
+  for (const line of result.stderr.split('\n').filter((l) => /, done|writing to|reading/.test(l))) console.log(`  ${line}`);
   if (result.status !== 0) console.log(result.stderr.slice(-2000));
   return { seconds, code: result.status, summary };
 }

@@ -13,7 +13,7 @@ export interface CliDatabase {
  * keeps stdout for the tool's own output, and the database. A bad setting or an unreachable database is the
  * one line `problem` for the tool to print; anything else is a fault and is thrown.
  */
-export async function openCliDatabase(env: NodeJS.ProcessEnv): Promise<CliDatabase | { problem: string }> {
+export async function openCliDatabase(env: NodeJS.ProcessEnv, options: { startEmbedded?: boolean } = {}): Promise<CliDatabase | { problem: string }> {
   let config: Config;
   try {
     config = loadConfig(env);
@@ -23,7 +23,7 @@ export async function openCliDatabase(env: NodeJS.ProcessEnv): Promise<CliDataba
   }
   const logger = createLogger(config.logLevel === 'debug' ? 'debug' : 'warn');
   try {
-    return { config, logger, database: await openDatabase(config, logger) };
+    return { config, logger, database: await openDatabase(config, logger, undefined, options.startEmbedded ?? true) };
   } catch (error) {
     return { problem: (error as Error).message };
   }

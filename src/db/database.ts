@@ -28,9 +28,21 @@ export interface OpenDatabase {
   readonly capabilities: DatabaseCapabilities;
   /** Which server: `external` when MONGODB_URI named one. */
   readonly server: string;
+  /** Where it is, for people: the URI without credentials, the database, and whose server it is. */
+  readonly where: string;
   /** What is wrong with the embedded database this process runs, if anything (it died and is being restarted). */
   embeddedProblem(): string | null;
   close(): Promise<void>;
+}
+
+/** No MONGODB_URI, no embedded database running, and the caller would rather not start one (a CLI writing data). */
+export class NoDatabaseError extends Error {
+  constructor(port: number, dataDir: string) {
+    super(
+      `no database to use: MONGODB_URI is not set and no server's embedded database answers on 127.0.0.1:${port} (EMBEDDED_DB_PORT). ` +
+        `Start the server first (npm start), set MONGODB_URI, or pass --own-database to start an embedded database with its data in ${dataDir}.`,
+    );
+  }
 }
 
 /** Connects to MONGODB_URI, or starts the embedded database; then creates indexes and learns what the server can do. */
@@ -39,10 +51,13 @@ export async function openDatabase(
   logger: Logger,
   /** Called when the embedded database died and could not be restarted: the process should exit non-zero. */
   giveUp: (message: string) => void = () => {},
+  /** false: when no MONGODB_URI is set and no other process runs the embedded database, fail instead of starting one. */
+  startEmbedded = true,
 ): Promise<OpenDatabase> {
   let embedded: EmbeddedDatabase | undefined;
   let uri = settings.mongodbUri ?? (await findRunningEmbeddedDatabase(settings.embeddedDatabasePort));
   if (!settings.mongodbUri && uri) logger.info('using the embedded database another process runs', { uri });
+  if (!uri && !startEmbedded) throw new NoDatabaseError(settings.embeddedDatabasePort, settings.dataDir);
   if (!uri) {
     embedded = await startEmbeddedDatabase({
       engine: settings.embeddedDatabase,
@@ -66,6 +81,7 @@ export async function openDatabase(
     return {
       capabilities,
       server: embedded?.engine ?? (settings.mongodbUri ? 'external' : 'embedded (shared)'),
+      where: `${redactUri(uri)} (${embedded ? `an embedded ${embedded.engine} started here, data in ${settings.dataDir}` : settings.mongodbUri ? 'MONGODB_URI' : "the server's embedded database"}), database ${settings.mongodbDatabase}`,
       embeddedProblem: () => embedded?.problem() ?? null,
       close: async () => {
         await disconnectDatabase();

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, test } from 'vitest';
+import { freePort } from '../../src/db/local-server.js';
 import { createDomain } from '../../src/modules/domain.js';
 import { HostModel } from '../../src/modules/hosts/host.model.js';
 import { ServiceModel } from '../../src/modules/services/service.model.js';
@@ -148,6 +149,21 @@ describe('importing config.json', () => {
     expect(JSON.stringify(await HostModel.find().lean())).not.toContain('hunter2');
   });
 
+  test('without MONGODB_URI or a server running the embedded database it refuses, unless told to start its own', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'migrate-own-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, EMBEDDED_DB: 'mongo-java-server', EMBEDDED_DB_PORT: String(await freePort()), LOG_LEVEL: 'warn' };
+    for (const key of Object.keys(env)) if (key.startsWith('MONGODB_')) delete env[key];
+    const run = (...args: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'dist', 'src', 'bin', 'service-monitor-migrate.js'), join(import.meta.dirname, '..', 'fixtures', 'config.json'), '--environment', 'dev', ...args], { encoding: 'utf8', env, timeout: 60_000 });
+    const refused = run();
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/^service-monitor-migrate: no database to use: MONGODB_URI is not set and no server's embedded database answers on 127\.0\.0\.1:\d+ \(EMBEDDED_DB_PORT\)\. Start the server first \(npm start\), set MONGODB_URI, or pass --own-database/);
+    const own = run('--own-database');
+    expect(own.status).toBe(0);
+    expect(own.stderr.split('\n')[0]).toMatch(new RegExp(`^service-monitor-migrate: writing to mongodb://127\\.0\\.0\\.1:\\d+/ \\(an embedded mongo-java-server started here, data in ${dataDir.replace(/[.]/g, '\\.')}\\), database service_monitor$`));
+    expect(own.stdout).toContain('services: 4 created');
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 90_000);
+
   test('has no default environment: left out, the import is refused naming `environment`', async () => {
     for (const environment of [undefined, null]) {
       const error = await expectDomainError<InvalidInputError>(domain.importer.import(fixture('config.json'), { region: 'r', environment }), 'BAD_USER_INPUT');
@@ -175,7 +191,11 @@ describe('the service-monitor-migrate command', () => {
 
   test('imports, prints a summary, and exits 0; a second run reports everything unchanged', async () => {
     const first = cli(fixturePath('config.json'), '--environment', 'staging', '--region', 'us-east-1');
-    expect(first.stderr).toBe('');
+    // Where it writes, then each phase's end (stderr is not a terminal here: lines, not a bar).
+    expect(first.stderr.split('\n')[0]).toBe(`service-monitor-migrate: writing to ${database.uri.replace(/\/$/, '')}/ (MONGODB_URI), database ${database.name}`);
+    expect(first.stderr).toMatch(/\nservice-monitor-migrate: checking targets: 4 of 4, done \(\d+\.\d s\)\n/);
+    expect(first.stderr).toMatch(/\nservice-monitor-migrate: writing services: 4 of 4, done/);
+    expect(first.stderr).not.toMatch(/error|warn/i);
     expect(first.status).toBe(0);
     expect(first.stdout).toContain('hosts:    3 created, 0 updated, 0 unchanged');
     expect(first.stdout).toContain('services: 4 created, 0 updated, 0 unchanged');
@@ -231,7 +251,7 @@ describe('the service-monitor-migrate command', () => {
     const dir = mkdtempSync(join(tmpdir(), 'migrate-'));
     writeFileSync(join(dir, 'config.json'), `\uFEFF${readFileSync(fixturePath('config.json'), 'utf8')}`);
     const run = cli(join(dir, 'config.json'), '--environment', 'staging', '--dry-run', '--json');
-    expect(run.stderr).toBe('');
+    expect(run.stderr).toMatch(/^service-monitor-migrate: reading \(dry run, nothing written\) mongodb:\/\//);
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ targets: 4, hosts: { created: 3 }, services: { created: 4 }, rejected: [] });
   });

@@ -79,7 +79,9 @@ test('--json piped into a slow reader arrives whole: a 10,000-target summary par
 
   const run = await migrateIntoSlowReader([path, '--environment', 'staging', '--dry-run', '--json']);
 
-  expect(run.stderr).toBe('');
+  // stderr says where it reads and how far it got; nothing else.
+  expect(run.stderr).toMatch(/^service-monitor-migrate: reading \(dry run, nothing written\) mongodb:\/\//);
+  expect(run.stderr.split('\n').filter(Boolean).every((line) => line.startsWith('service-monitor-migrate: '))).toBe(true);
   expect(run.cliCode, 'some targets are rejected').toBe(1);
   expect(run.received.length, 'big enough to overflow a pipe several times').toBeGreaterThan(3 * 131_072);
   const summary = JSON.parse(run.received);

@@ -208,34 +208,40 @@ export class ConfigImporter {
   }
 }
 
-/** Stored hosts any of the wanted ones may be: by id, or by address and SSH port. */
+/** Stored hosts any of the wanted ones may be: by id, else by address and SSH port (each query on its own index). */
 async function existingHosts(wanted: readonly SshHostInput[]): Promise<{ byId: Map<string, Host>; byEndpoint: Map<string, Host> }> {
   const byId = new Map<string, Host>();
   const byEndpoint = new Map<string, Host>();
-  for (let start = 0; start < wanted.length; start += INSERT_BATCH) {
-    const batch = wanted.slice(start, start + INSERT_BATCH);
-    const found = await HostModel.find({ $or: [{ host_id: { $in: batch.map((h) => h.host_id) } }, { ip_address: { $in: [...new Set(batch.map((h) => h.ip_address))] } }] }).lean<Host[]>();
-    for (const host of found) {
-      byId.set(host.host_id, host);
-      if (host.ssh_config?.port !== undefined) byEndpoint.set(endpointKey(host.ip_address, host.ssh_config.port), host);
-    }
+  const remember = (host: Host) => {
+    byId.set(host.host_id, host);
+    if (host.ssh_config?.port !== undefined) byEndpoint.set(endpointKey(host.ip_address, host.ssh_config.port), host);
+  };
+  for (const batch of inBatches(wanted)) {
+    (await HostModel.find({ host_id: { $in: batch.map((h) => h.host_id) } }).lean<Host[]>()).forEach(remember);
+    const unseen = batch.filter((h) => !byId.has(h.host_id));
+    if (unseen.length > 0) (await HostModel.find({ ip_address: { $in: [...new Set(unseen.map((h) => h.ip_address))] } }).lean<Host[]>()).forEach(remember);
   }
   return { byId, byEndpoint };
 }
 
-/** Stored services any of the wanted ones may be: by id, or by host and unit name. */
+/** Stored services any of the wanted ones may be: by id, else by host and unit name (each query on its own index). */
 async function existingServices(wanted: readonly ServiceInput[]): Promise<{ byId: Map<string, Service>; byHostAndName: Map<string, Service> }> {
   const byId = new Map<string, Service>();
   const byHostAndName = new Map<string, Service>();
-  for (let start = 0; start < wanted.length; start += INSERT_BATCH) {
-    const batch = wanted.slice(start, start + INSERT_BATCH);
-    const found = await ServiceModel.find({ $or: [{ service_id: { $in: batch.map((s) => s.service_id) } }, { host_id: { $in: [...new Set(batch.map((s) => s.host_id))] } }] }).lean<Service[]>();
-    for (const service of found) {
-      byId.set(service.service_id, service);
-      byHostAndName.set(`${service.host_id}\u0000${service.service_name}`, service);
-    }
+  const remember = (service: Service) => {
+    byId.set(service.service_id, service);
+    byHostAndName.set(`${service.host_id}\u0000${service.service_name}`, service);
+  };
+  for (const batch of inBatches(wanted)) {
+    (await ServiceModel.find({ service_id: { $in: batch.map((s) => s.service_id) } }).lean<Service[]>()).forEach(remember);
+    const unseen = batch.filter((s) => !byId.has(s.service_id));
+    if (unseen.length > 0) (await ServiceModel.find({ host_id: { $in: [...new Set(unseen.map((s) => s.host_id))] } }).lean<Service[]>()).forEach(remember);
   }
   return { byId, byHostAndName };
+}
+
+function* inBatches<T>(items: readonly T[]): Generator<readonly T[]> {
+  for (let start = 0; start < items.length; start += INSERT_BATCH) yield items.slice(start, start + INSERT_BATCH);
 }
 
 const endpointKey = (address: string, port: number) => `${address}|${port}`;
