@@ -69,6 +69,16 @@ describe('importing config.json', () => {
     expect(mysql.alerting.mute_until).toEqual(new Date('2030-01-01'));
   });
 
+  test('a rerun validates only what changed: a target made invalid is rejected, the rest stay unchanged', async () => {
+    await domain.importer.import(fixture('config.json'), options);
+    const config = fixture('config.json');
+    config.targets[0].interval_sec = 1;
+    const summary = await domain.importer.import(config, options);
+    expect(summary.rejected).toEqual([{ index: 0, name: config.targets[0].name, problems: [{ field: 'interval_sec', message: 'must be at least 5, got 1' }] }]);
+    expect(summary.services).toMatchObject({ created: 0, updated: 0, unchanged: 3 });
+    expect((await domain.services.require('svc_10_1_11_81_mysql_service')).monitoring.interval_sec).not.toBe(1);
+  });
+
   test('a new --region moves existing hosts and their services', async () => {
     await domain.importer.import(fixture('config.json'), options);
     const summary = await domain.importer.import(fixture('config.json'), { ...options, region: 'eu-west-1' });

@@ -91,46 +91,51 @@ export class ConfigImporter {
       warnings: [],
     };
     const progress = options.onProgress ?? (() => {});
-    const accepted = await this.acceptTargets(targets, { ...options, environment }, summary, progress);
+    const candidates = deriveTargets(targets, { ...options, environment }, summary);
+    const stored = await storedCounterparts(candidates);
+    const accepted = await this.acceptTargets(candidates, stored, { ...options, environment }, summary, progress);
     const groups = [...groupByHost(accepted).values()];
-    const hostIds = await this.importHosts(groups, summary, progress);
+    const hostIds = await this.importHosts(groups, stored.hosts, summary, progress);
     const services = groups.flatMap((group, g) => (hostIds[g] === null ? [] : group.map((item) => ({ item, wanted: { ...item.service, host_id: hostIds[g]! } }))));
-    await this.importServices(services, summary, progress);
+    await this.importServices(services, stored.services, summary, progress);
     summary.rejected.sort((a, b) => a.index - b.index);
     return summary;
   }
 
-  /** Validates each target against the models' own rules, and each against the targets before it. */
-  private async acceptTargets(targets: unknown[], options: ImportOptions & { environment: EnvironmentName }, summary: ImportSummary, progress: ProgressListener): Promise<AcceptedTarget[]> {
+  /**
+   * Validates each target against the models' own rules, and each against the targets before it. A target whose
+   * host and service are stored as it says (a rerun) writes nothing and is not validated again: that was most of a
+   * rerun's time (two mongoose documents a target). The models' checks of one host are made once for all its targets.
+   */
+  private async acceptTargets(
+    candidates: AcceptedTarget[],
+    stored: StoredCounterparts,
+    options: ImportOptions & { environment: EnvironmentName },
+    summary: ImportSummary,
+    progress: ProgressListener,
+  ): Promise<AcceptedTarget[]> {
     const accepted: AcceptedTarget[] = [];
     const earlierOnHost = new Map<string, AcceptedTarget[]>();
-    for (const [index, raw] of targets.entries()) {
-      if (index % PROGRESS_EVERY === 0) progress({ phase: 'validating', done: index, total: targets.length });
-      const target = (typeof raw === 'object' && raw !== null ? raw : {}) as LegacyTarget;
-      const report = (problems: FieldProblem[]): TargetReport => ({ index, name: nameOf(target), problems });
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-        summary.rejected.push(report([{ field: '(target)', message: 'must be an object' }]));
-        continue;
-      }
-      const unknown = unknownFieldsOf(target);
-      if (unknown.length > 0) summary.warnings.push(report(unknown.map((field) => ({ field, message: 'not a config.json field; ignored' }))));
-      const host = hostInputFrom(target, options.environment, options.region);
-      const service = serviceInputFrom(target, host.host_id);
-      const problems = mergeByField([
-        ...(await modelProblems(new HostModel(host))),
-        ...(await modelProblems(new ServiceModel({ ...service, environment: options.environment, region: options.region }))),
-      ]);
+    const hostProblems = new Map<string, FieldProblem[]>();
+    for (const [position, candidate] of candidates.entries()) {
+      if (position % PROGRESS_EVERY === 0) progress({ phase: 'validating', done: position, total: candidates.length });
+      const { host, service } = candidate;
+      const problems = stored.unchanged(candidate)
+        ? []
+        : mergeByField([
+            ...(await memoized(hostProblems, JSON.stringify(host), () => modelProblems(new HostModel(host)))),
+            ...(await modelProblems(new ServiceModel({ ...service, environment: options.environment, region: options.region }))),
+          ]);
       const clash = problems.length === 0 ? clashWithEarlier(earlierOnHost.get(host.host_id) ?? [], host, service) : null;
       if (clash) problems.push(clash);
       if (problems.length > 0) {
-        summary.rejected.push(report(problems));
+        summary.rejected.push({ index: candidate.index, name: nameOf(candidate.target), problems });
         continue;
       }
-      const item = { index, target, host, service };
-      accepted.push(item);
-      earlierOnHost.set(host.host_id, [...(earlierOnHost.get(host.host_id) ?? []), item]);
+      accepted.push(candidate);
+      earlierOnHost.set(host.host_id, [...(earlierOnHost.get(host.host_id) ?? []), candidate]);
     }
-    progress({ phase: 'validating', done: targets.length, total: targets.length });
+    progress({ phase: 'validating', done: candidates.length, total: candidates.length });
     return accepted;
   }
 
@@ -138,13 +143,12 @@ export class ConfigImporter {
    * Creates or updates the host of each group of targets, reading what exists in a few queries and creating the new
    * ones in batches; each group's host_id (an existing host at that address keeps its id), or null when refused.
    */
-  private async importHosts(groups: AcceptedTarget[][], summary: ImportSummary, progress: ProgressListener): Promise<(string | null)[]> {
+  private async importHosts(groups: AcceptedTarget[][], existing: StoredHosts, summary: ImportSummary, progress: ProgressListener): Promise<(string | null)[]> {
     const wanted = groups.map((group) => group[0]!.host);
-    const existing = await existingHosts(wanted);
     const hostIds: (string | null)[] = [];
     const toCreate: number[] = [];
     for (const [g, host] of wanted.entries()) {
-      const found = existing.byId.get(host.host_id) ?? existing.byEndpoint.get(endpointKey(host.ip_address, host.ssh_config.port ?? 22));
+      const found = existing.of(host);
       hostIds.push(found?.host_id ?? host.host_id);
       if (!found) {
         toCreate.push(g);
@@ -174,12 +178,11 @@ export class ConfigImporter {
   }
 
   /** Creates or updates each target's service, reading what exists in a few queries and creating the new ones in batches. */
-  private async importServices(services: { item: AcceptedTarget; wanted: ServiceInput }[], summary: ImportSummary, progress: ProgressListener): Promise<void> {
-    const existing = await existingServices(services.map((s) => s.wanted));
+  private async importServices(services: { item: AcceptedTarget; wanted: ServiceInput }[], existing: StoredServices, summary: ImportSummary, progress: ProgressListener): Promise<void> {
     const toCreate: number[] = [];
     const ids: (string | null)[] = [];
     for (const [i, { item, wanted }] of services.entries()) {
-      const found = existing.byId.get(wanted.service_id) ?? existing.byHostAndName.get(`${wanted.host_id}\u0000${wanted.service_name}`);
+      const found = existing.of(wanted);
       ids.push(found?.service_id ?? wanted.service_id);
       if (!found) {
         toCreate.push(i);
@@ -194,7 +197,7 @@ export class ConfigImporter {
     if (!summary.dryRun) {
       for (let start = 0; start < toCreate.length; start += INSERT_BATCH) {
         const batch = toCreate.slice(start, start + INSERT_BATCH);
-        const outcomes = await this.services.createMany(batch.map((i) => services[i]!.wanted));
+        const outcomes = await this.services.createMany(batch.map((i) => services[i]!.wanted), new Date(), { validated: true });
         for (const [j, outcome] of outcomes.entries()) {
           if (outcome instanceof DomainError) {
             ids[batch[j]!] = rejectAll([services[batch[j]!]!.item], outcome, summary.rejected);
@@ -206,6 +209,44 @@ export class ConfigImporter {
     }
     for (const id of ids) if (id !== null) summary.services.ids.push(id);
   }
+}
+
+interface StoredHosts {
+  of(host: SshHostInput): Host | undefined;
+}
+
+interface StoredServices {
+  of(service: ServiceInput): Service | undefined;
+}
+
+interface StoredCounterparts {
+  hosts: StoredHosts;
+  services: StoredServices;
+  /** The target's host and service are stored as it says (in the fields an import owns). */
+  unchanged(candidate: AcceptedTarget): boolean;
+}
+
+/** What is stored for the targets, read in a few queries per thousand. */
+async function storedCounterparts(candidates: readonly AcceptedTarget[]): Promise<StoredCounterparts> {
+  const hosts = await existingHosts([...new Map(candidates.map((c) => [c.host.host_id, c.host])).values()]);
+  const hostOf = (host: SshHostInput) => hosts.byId.get(host.host_id) ?? hosts.byEndpoint.get(endpointKey(host.ip_address, host.ssh_config.port ?? 22));
+  const withStoredHost = (c: AcceptedTarget): ServiceInput => ({ ...c.service, host_id: hostOf(c.host)?.host_id ?? c.host.host_id });
+  const services = await existingServices(candidates.map(withStoredHost));
+  const serviceOf = (service: ServiceInput) => services.byId.get(service.service_id) ?? services.byHostAndName.get(`${service.host_id}\u0000${service.service_name}`);
+  return {
+    hosts: { of: hostOf },
+    services: { of: serviceOf },
+    unchanged(candidate) {
+      const host = hostOf(candidate.host);
+      const service = host && serviceOf(withStoredHost(candidate));
+      return !!service && !differs(host, candidate.host, HOST_FIELDS) && !differs(service, candidate.service, SERVICE_FIELDS);
+    },
+  };
+}
+
+async function memoized<T>(cache: Map<string, T>, key: string, compute: () => Promise<T>): Promise<T> {
+  if (!cache.has(key)) cache.set(key, await compute());
+  return cache.get(key)!;
 }
 
 /** Stored hosts any of the wanted ones may be: by id, else by address and SSH port (each query on its own index). */
@@ -245,6 +286,24 @@ function* inBatches<T>(items: readonly T[]): Generator<readonly T[]> {
 }
 
 const endpointKey = (address: string, port: number) => `${address}|${port}`;
+
+/** Each target as the host and service it would make; what is not an object is rejected, unknown fields are warned of. */
+function deriveTargets(targets: unknown[], options: ImportOptions & { environment: EnvironmentName }, summary: ImportSummary): AcceptedTarget[] {
+  const candidates: AcceptedTarget[] = [];
+  for (const [index, raw] of targets.entries()) {
+    const target = (typeof raw === 'object' && raw !== null ? raw : {}) as LegacyTarget;
+    const report = (problems: FieldProblem[]): TargetReport => ({ index, name: nameOf(target), problems });
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      summary.rejected.push(report([{ field: '(target)', message: 'must be an object' }]));
+      continue;
+    }
+    const unknown = unknownFieldsOf(target);
+    if (unknown.length > 0) summary.warnings.push(report(unknown.map((field) => ({ field, message: 'not a config.json field; ignored' }))));
+    const host = hostInputFrom(target, options.environment, options.region);
+    candidates.push({ index, target, host, service: serviceInputFrom(target, host.host_id) });
+  }
+  return candidates;
+}
 
 /** The environment every target goes to and the targets, once the whole input is known to be usable: every problem at once. */
 function checkInput(config: unknown, options: ImportOptions): { environment: EnvironmentName; targets: unknown[] } {

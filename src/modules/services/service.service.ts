@@ -88,8 +88,9 @@ export class ServiceService {
    * Many new services in a few round trips (an import): each prepared and validated as `create` does, inserted
    * unordered in batches, then each host read again (a service whose host was deleted meanwhile goes, as in
    * `create`). Dependencies are not taken here (an import has none). What each input came to, by its index.
+   * `validated`: the caller validated each input against the model (as the config import does); not again.
    */
-  async createMany(inputs: readonly ServiceInput[], now = new Date()): Promise<(Service | DomainError)[]> {
+  async createMany(inputs: readonly ServiceInput[], now = new Date(), options: { validated?: boolean } = {}): Promise<(Service | DomainError)[]> {
     const outcomes: (Service | DomainError)[] = new Array(inputs.length);
     const hosts = await this.hostsById(inputs.map((input) => input.host_id));
     const prepared: { index: number; doc: Record<string, unknown> }[] = [];
@@ -97,7 +98,8 @@ export class ServiceService {
       try {
         if (input.dependencies?.length) throw InvalidInputError.single('dependencies', 'are not taken by a bulk create');
         const { service, fields } = this.prepare(input, hosts.get(input.host_id) ?? null, now);
-        await service.validate().catch((error: unknown) => translateWriteError(error, duplicateService, Object.keys(fields)));
+        // An import validated each input against the model already (with its host's labels): once is enough.
+        if (!options.validated) await service.validate().catch((error: unknown) => translateWriteError(error, duplicateService, Object.keys(fields)));
         prepared.push({ index, doc: { ...service.toObject(), created_at: now, updated_at: now } });
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
