@@ -249,6 +249,10 @@ async function memoized<T>(cache: Map<string, T>, key: string, compute: () => Pr
   return cache.get(key)!;
 }
 
+/** What an import compares of a stored host or service (reading whole documents was most of a rerun's reads). */
+const HOST_PROJECTION = Object.fromEntries(['host_id', 'ip_address', ...HOST_FIELDS].map((path) => [path, 1]));
+const SERVICE_PROJECTION = Object.fromEntries(['service_id', 'host_id', 'service_name', ...SERVICE_FIELDS].map((path) => [path, 1]));
+
 /** Stored hosts any of the wanted ones may be: by id, else by address and SSH port (each query on its own index). */
 async function existingHosts(wanted: readonly SshHostInput[]): Promise<{ byId: Map<string, Host>; byEndpoint: Map<string, Host> }> {
   const byId = new Map<string, Host>();
@@ -258,9 +262,9 @@ async function existingHosts(wanted: readonly SshHostInput[]): Promise<{ byId: M
     if (host.ssh_config?.port !== undefined) byEndpoint.set(endpointKey(host.ip_address, host.ssh_config.port), host);
   };
   for (const batch of inBatches(wanted)) {
-    (await HostModel.find({ host_id: { $in: batch.map((h) => h.host_id) } }).lean<Host[]>()).forEach(remember);
+    (await HostModel.find({ host_id: { $in: batch.map((h) => h.host_id) } }, HOST_PROJECTION).lean<Host[]>()).forEach(remember);
     const unseen = batch.filter((h) => !byId.has(h.host_id));
-    if (unseen.length > 0) (await HostModel.find({ ip_address: { $in: [...new Set(unseen.map((h) => h.ip_address))] } }).lean<Host[]>()).forEach(remember);
+    if (unseen.length > 0) (await HostModel.find({ ip_address: { $in: [...new Set(unseen.map((h) => h.ip_address))] } }, HOST_PROJECTION).lean<Host[]>()).forEach(remember);
   }
   return { byId, byEndpoint };
 }
@@ -274,9 +278,9 @@ async function existingServices(wanted: readonly ServiceInput[]): Promise<{ byId
     byHostAndName.set(`${service.host_id}\u0000${service.service_name}`, service);
   };
   for (const batch of inBatches(wanted)) {
-    (await ServiceModel.find({ service_id: { $in: batch.map((s) => s.service_id) } }).lean<Service[]>()).forEach(remember);
+    (await ServiceModel.find({ service_id: { $in: batch.map((s) => s.service_id) } }, SERVICE_PROJECTION).lean<Service[]>()).forEach(remember);
     const unseen = batch.filter((s) => !byId.has(s.service_id));
-    if (unseen.length > 0) (await ServiceModel.find({ host_id: { $in: [...new Set(unseen.map((s) => s.host_id))] } }).lean<Service[]>()).forEach(remember);
+    if (unseen.length > 0) (await ServiceModel.find({ host_id: { $in: [...new Set(unseen.map((s) => s.host_id))] } }, SERVICE_PROJECTION).lean<Service[]>()).forEach(remember);
   }
   return { byId, byHostAndName };
 }
