@@ -195,8 +195,9 @@ export class ConfigImporter {
       }
     }
     if (!summary.dryRun) {
-      for (let start = 0; start < toCreate.length; start += INSERT_BATCH) {
-        const batch = toCreate.slice(start, start + INSERT_BATCH);
+      let done = 0;
+      // Two batches at once: one is prepared here (CPU) while the database writes the other.
+      await inBatchesConcurrently(toCreate, WRITES_IN_FLIGHT, async (batch) => {
         const outcomes = await this.services.createMany(batch.map((i) => services[i]!.wanted), new Date(), { validated: true });
         for (const [j, outcome] of outcomes.entries()) {
           if (outcome instanceof DomainError) {
@@ -204,8 +205,9 @@ export class ConfigImporter {
             summary.services.created--;
           }
         }
-        progress({ phase: 'services', done: start + batch.length, total: toCreate.length });
-      }
+        done += batch.length;
+        progress({ phase: 'services', done, total: toCreate.length });
+      });
     }
     for (const id of ids) if (id !== null) summary.services.ids.push(id);
   }
@@ -283,6 +285,18 @@ async function existingServices(wanted: readonly ServiceInput[]): Promise<{ byId
     if (unseen.length > 0) (await ServiceModel.find({ host_id: { $in: [...new Set(unseen.map((s) => s.host_id))] } }, SERVICE_PROJECTION).lean<Service[]>()).forEach(remember);
   }
   return { byId, byHostAndName };
+}
+
+/** Batches written at once by an import. */
+const WRITES_IN_FLIGHT = 2;
+
+/** `work` on each batch of `items`, at most `concurrency` at a time. */
+async function inBatchesConcurrently<T>(items: readonly T[], concurrency: number, work: (batch: readonly T[]) => Promise<void>): Promise<void> {
+  const batches = [...inBatches(items)];
+  const worker = async () => {
+    for (let batch = batches.shift(); batch; batch = batches.shift()) await work(batch);
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
 function* inBatches<T>(items: readonly T[]): Generator<readonly T[]> {
