@@ -11,9 +11,10 @@ import { MonitoringCheckModel } from '../modules/history/history.model.js';
 import { UptimeRollupModel } from '../modules/history/uptime-rollup.model.js';
 import { HeartbeatModel } from '../modules/heartbeats/heartbeat.model.js';
 import { HostModel } from '../modules/hosts/host.model.js';
+import { ImportJobModel, ImportJobPartModel } from '../modules/migration/import-job.model.js';
 import { ServiceModel } from '../modules/services/service.model.js';
 
-export const models: readonly Model<any>[] = [HostModel, ServiceModel, MonitoringCheckModel, EnvironmentModel, UptimeRollupModel, ApiKeyModel, AuditRecordModel, IncidentModel, NotificationModel, NotificationChannelModel, EscalationPolicyModel, HeartbeatModel];
+export const models: readonly Model<any>[] = [HostModel, ServiceModel, MonitoringCheckModel, EnvironmentModel, UptimeRollupModel, ApiKeyModel, AuditRecordModel, IncidentModel, NotificationModel, NotificationChannelModel, EscalationPolicyModel, HeartbeatModel, ImportJobModel, ImportJobPartModel];
 
 const NAMESPACE_EXISTS = 48;
 /** The same keys exist under another name: the index is there, whoever named it. */

@@ -67,6 +67,8 @@ export interface DomainEvents {
     kind: IncidentChangeKind;
     at: Date;
   };
+  /** An import job moved on (a part arrived, progress, done or failed): subscribers read the job afresh. */
+  'import-job.changed': { job_id: string; at: Date };
 }
 
 export type IncidentChangeKind = 'opened' | 'acknowledged' | 'resolved' | 'note' | 'suppressed' | 'unsuppressed';

@@ -13,6 +13,7 @@ import { HistoryResolver } from '../modules/history/history.resolver.js';
 import { HostResolver } from '../modules/hosts/host.resolver.js';
 import { liveResolvers } from '../modules/live/live.resolver.js';
 import { HeartbeatResolver } from '../modules/heartbeats/heartbeat.resolver.js';
+import { ImportJobResolver } from '../modules/migration/import-job.resolver.js';
 import { ImportResolver } from '../modules/migration/import.resolver.js';
 import { HealthCheckConfigResolver, MonitoringConfigResolver, ServiceResolver } from '../modules/services/service.resolver.js';
 import { authChecker } from './auth-checker.js';
@@ -30,6 +31,7 @@ export const resolvers = [
   EnvironmentResolver,
   DashboardResolver,
   ImportResolver,
+  ImportJobResolver,
   ApiKeyResolver,
   AuditResolver,
   CheckResolver,

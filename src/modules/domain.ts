@@ -11,6 +11,7 @@ import { UptimeService } from './history/uptime.service.js';
 import { HeartbeatService } from './heartbeats/heartbeat.service.js';
 import { HostService } from './hosts/host.service.js';
 import { ConfigImporter } from './migration/config-import.js';
+import { ImportJobs } from './migration/import-jobs.js';
 import { ServiceService } from './services/service.service.js';
 
 export type DomainSettings = Pick<Config, 'historyRetentionDays' | 'staleAfterIntervals' | 'highFailureThreshold'> &
@@ -27,6 +28,7 @@ export interface Domain {
   uptime: UptimeService;
   dashboard: DashboardService;
   importer: ConfigImporter;
+  importJobs: ImportJobs;
   audit: AuditService;
   alerting: Alerting;
   heartbeats: HeartbeatService;
@@ -42,6 +44,7 @@ export function createDomain(settings: DomainSettings, events = new EventBus(), 
   const audit = new AuditService(settings, logger);
   audit.recordEngineActions(events);
   const dashboard = new DashboardService(settings);
+  const importer = new ConfigImporter(hosts, services);
   for (const event of ['service.status-changed', 'service.changed', 'host.changed', 'incident.changed'] as const) events.subscribe(event, () => dashboard.invalidate());
   return {
     hosts,
@@ -51,7 +54,8 @@ export function createDomain(settings: DomainSettings, events = new EventBus(), 
     recorder: new CheckRecorder(settings),
     uptime: new UptimeService(settings),
     dashboard,
-    importer: new ConfigImporter(hosts, services),
+    importer,
+    importJobs: new ImportJobs(importer, events, logger),
     audit,
     alerting: new Alerting(alertingSettings(settings), logger, events),
     heartbeats: new HeartbeatService(events),

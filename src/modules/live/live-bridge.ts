@@ -25,6 +25,7 @@ export function bridgeDomainEvents(events: EventBus, hub: LiveHub, onError: (rea
     events.subscribe('service.changed', (e) => send(hub.publish('serviceChanged', { ...e, id: newId() }))),
     events.subscribe('api-key.revoked', (e) => send(hub.publish('apiKeyRevoked', { ...e, id: newId() }))),
     events.subscribe('incident.changed', (e) => send(hub.publish('incidentChanged', { ...e, id: newId() }))),
+    events.subscribe('import-job.changed', (e) => send(hub.publish('importJobChanged', { ...e, id: newId() }))),
   ];
   return () => stops.forEach((stop) => stop());
 }

@@ -52,6 +52,10 @@ export interface ServiceChangeEvent extends LiveEvent {
 
 export type IncidentChangeEvent = LiveEvent & Omit<DomainEvents['incident.changed'], 'at'>;
 
+export interface ImportJobChangeEvent extends LiveEvent {
+  job_id: string;
+}
+
 export interface KeyRevokedEvent extends LiveEvent {
   key_id: string;
 }
@@ -65,11 +69,12 @@ export interface LiveTopics {
   serviceChanged: ServiceChangeEvent;
   apiKeyRevoked: KeyRevokedEvent;
   incidentChanged: IncidentChangeEvent;
+  importJobChanged: ImportJobChangeEvent;
 }
 
 export type LiveTopic = keyof LiveTopics;
 
-export const LIVE_TOPICS: readonly LiveTopic[] = ['serviceStatusChanged', 'checkCompleted', 'recoveryEvent', 'hostChanged', 'serviceChanged', 'apiKeyRevoked', 'incidentChanged'];
+export const LIVE_TOPICS: readonly LiveTopic[] = ['serviceStatusChanged', 'checkCompleted', 'recoveryEvent', 'hostChanged', 'serviceChanged', 'apiKeyRevoked', 'incidentChanged', 'importJobChanged'];
 
 /** The labels a subscriber can select service events by; every given one must match. */
 export type ServiceEventFilter = Pick<ServiceFilter, 'service_id' | 'host_id' | 'environment' | 'region' | 'service_type' | 'severity'>;

@@ -33,7 +33,7 @@ interface ServiceEventArgs {
 const SINCE =
   'Also deliver, first, what was written at or after this instant (from history; pass the `at` of the last event seen: it comes again), then the live events, without duplicates.';
 
-function liveOf(context: GraphQLContext): LiveConnection {
+export function liveOf(context: GraphQLContext): LiveConnection {
   if (context.live) return context.live;
   throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws, protocol graphql-transport-ws) at this same path.', {
     extensions: { code: 'BAD_REQUEST' },

@@ -80,6 +80,11 @@ export class ConfigImporter {
     private readonly services: ServiceService,
   ) {}
 
+  /** The options alone, judged as `import` judges them (a job checks them before its file arrives). */
+  checkOptions(options: Pick<ImportOptions, 'environment' | 'region'>): void {
+    checkInput({ targets: [] }, options);
+  }
+
   async import(config: unknown, options: ImportOptions): Promise<ImportSummary> {
     const { environment, targets } = checkInput(config, options);
     const summary: ImportSummary = {

@@ -40,7 +40,7 @@ class ConfigTargetReport {
 }
 
 @ObjectType('ImportSummary')
-class ImportSummaryType {
+export class ImportSummaryType {
   @Field({ name: 'dryRun' }) dryRun!: boolean;
   @Field(() => Int) targets!: number;
   @Field(() => ImportCounts) hosts!: ImportCounts;
