@@ -457,7 +457,7 @@ export type StartImportInput = {
   dryRun?: boolean;
   /** The environment of every target (config.json does not say). */
   environment: EnvironmentName;
-  /** How many parts the file is sent in (1 to 1000; each at most 900000 characters). */
+  /** How many parts the file is sent in (1 to 60; each at most 900000 characters). */
   parts: number;
   region?: string;
 };

@@ -6,8 +6,8 @@ import type { ConfigImporter, ImportOptions, ImportProgress } from './config-imp
 import { ImportJobModel, ImportJobPartModel, type ImportJob } from './import-job.model.js';
 import { parseLegacyConfig } from './legacy-config.js';
 
-/** Parts a job may have: with each part under the body limit, files of several hundred MB. */
-export const MAX_IMPORT_PARTS = 1_000;
+/** Parts a job may have: files up to 54 MB (some 400,000 targets), so one import cannot exhaust the process's memory. */
+export const MAX_IMPORT_PARTS = 60;
 /** Characters a part may hold: under the 1 MB request body limit with room for the rest of the request. */
 export const MAX_IMPORT_PART_CHARS = 900_000;
 /** A running job writes its progress at least this often; one silent for IMPORT_JOB_STALE_MS lost its process. */
