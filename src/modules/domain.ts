@@ -12,6 +12,7 @@ import { HeartbeatService } from './heartbeats/heartbeat.service.js';
 import { HostService } from './hosts/host.service.js';
 import { ConfigImporter } from './migration/config-import.js';
 import { ImportJobs } from './migration/import-jobs.js';
+import { InventoryService } from './inventory/inventory.service.js';
 import { ServiceService } from './services/service.service.js';
 
 export type DomainSettings = Pick<Config, 'historyRetentionDays' | 'staleAfterIntervals' | 'highFailureThreshold'> &
@@ -29,6 +30,7 @@ export interface Domain {
   dashboard: DashboardService;
   importer: ConfigImporter;
   importJobs: ImportJobs;
+  inventory: InventoryService;
   audit: AuditService;
   alerting: Alerting;
   heartbeats: HeartbeatService;
@@ -45,17 +47,19 @@ export function createDomain(settings: DomainSettings, events = new EventBus(), 
   audit.recordEngineActions(events);
   const dashboard = new DashboardService(settings);
   const importer = new ConfigImporter(hosts, services);
+  const environments = new EnvironmentService();
   for (const event of ['service.status-changed', 'service.changed', 'host.changed', 'incident.changed'] as const) events.subscribe(event, () => dashboard.invalidate());
   return {
     hosts,
     services,
-    environments: new EnvironmentService(),
+    environments,
     history: new HistoryService(),
     recorder: new CheckRecorder(settings),
     uptime: new UptimeService(settings),
     dashboard,
     importer,
     importJobs: new ImportJobs(importer, events, logger),
+    inventory: new InventoryService(environments, hosts, services),
     audit,
     alerting: new Alerting(alertingSettings(settings), logger, events),
     heartbeats: new HeartbeatService(events),

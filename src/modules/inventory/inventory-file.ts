@@ -1,0 +1,79 @@
+/**
+ * The inventory as a file (config as code): environments, hosts and services in the stored (seed) field names,
+ * each entry what the domain's create takes. Secrets are never written: a credential in a target or endpoint and a
+ * host's key path read `***`, which applied back keeps the stored value.
+ */
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { InvalidInputError } from '../../common/errors.js';
+import { MASK, maskTarget } from '../../common/secrets.js';
+import type { Environment } from '../environments/environment.model.js';
+import type { Host } from '../hosts/host.model.js';
+import type { Service } from '../services/service.model.js';
+
+export const INVENTORY_VERSION = 1;
+export const INVENTORY_FORMATS = ['yaml', 'json'] as const;
+export type InventoryFormat = (typeof INVENTORY_FORMATS)[number];
+
+export type Entry = Record<string, unknown>;
+
+export interface InventoryFile {
+  version: number;
+  environments: Entry[];
+  hosts: Entry[];
+  services: Entry[];
+}
+
+const ENVIRONMENT_FIELDS = ['env_name', 'description', 'color', 'alert_severity', 'maintenance_window', 'approval_required', 'failure_threshold', 'success_threshold'];
+const HOST_FIELDS = ['host_id', 'hostname', 'ip_address', 'environment', 'region', 'location', 'ssh_config', 'metadata', 'status'];
+const SERVICE_FIELDS = ['service_id', 'host_id', 'service_name', 'service_type', 'display_name', 'description', 'monitoring', 'recovery', 'alerting', 'health_check', 'tags', 'dependencies'];
+
+export function environmentEntry(environment: Environment): Entry {
+  return pick(environment, ENVIRONMENT_FIELDS);
+}
+
+export function hostEntry(host: Host): Entry {
+  const entry = pick(host, HOST_FIELDS);
+  const ssh = entry.ssh_config as Record<string, unknown> | null | undefined;
+  if (ssh) entry.ssh_config = { ...ssh, key_path: ssh.key_path ? MASK : null };
+  else delete entry.ssh_config;
+  return entry;
+}
+
+export function serviceEntry(service: Service): Entry {
+  const entry = pick(service, SERVICE_FIELDS);
+  entry.monitoring = { ...service.monitoring, target: maskTarget(service.monitoring.target) };
+  entry.health_check = { ...service.health_check, endpoint: maskTarget(service.health_check?.endpoint) };
+  return entry;
+}
+
+export function formatInventory(file: InventoryFile, format: InventoryFormat): string {
+  return format === 'json' ? `${JSON.stringify(file, null, 2)}\n` : stringifyYaml(file, { lineWidth: 0 });
+}
+
+/** A file's text (YAML, of which JSON is a part) as an inventory, or BAD_USER_INPUT saying what is wrong. */
+export function parseInventory(text: string): InventoryFile {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text.startsWith('\uFEFF') ? text.slice(1) : text, { maxAliasCount: 100 });
+  } catch (error) {
+    throw InvalidInputError.single('document', `is not YAML or JSON: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw InvalidInputError.single('document', 'must be an object with version, environments, hosts and services');
+  const file = raw as Record<string, unknown>;
+  const problems = [];
+  if (file.version !== INVENTORY_VERSION) problems.push({ field: 'version', message: `must be ${INVENTORY_VERSION}, got ${JSON.stringify(file.version)}` });
+  for (const key of ['environments', 'hosts', 'services'] as const) {
+    if (file[key] === undefined) continue;
+    if (!Array.isArray(file[key]) || !(file[key] as unknown[]).every((e) => typeof e === 'object' && e !== null && !Array.isArray(e))) problems.push({ field: key, message: 'must be a list of objects' });
+  }
+  const unknown = Object.keys(file).filter((key) => !['version', 'environments', 'hosts', 'services'].includes(key));
+  for (const key of unknown) problems.push({ field: key.slice(0, 64), message: 'is not a part of an inventory file' });
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  return { version: INVENTORY_VERSION, environments: (file.environments as Entry[]) ?? [], hosts: (file.hosts as Entry[]) ?? [], services: (file.services as Entry[]) ?? [] };
+}
+
+function pick(doc: object, fields: readonly string[]): Entry {
+  const entry: Entry = {};
+  for (const field of fields) if ((doc as Entry)[field] !== undefined) entry[field] = (doc as Entry)[field];
+  return entry;
+}

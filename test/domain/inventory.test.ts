@@ -1,0 +1,116 @@
+/**
+ * Config as code (issue 13 part 4): the inventory exported as YAML or JSON and applied back; export then apply
+ * changes nothing; a file's changes are planned (create / update / delete), applied, dry-run, pruned; secrets
+ * never leave and `***` keeps them.
+ */
+import { describe, expect, test } from 'vitest';
+import { formatInventory, parseInventory } from '../../src/modules/inventory/inventory-file.js';
+import { HostModel } from '../../src/modules/hosts/host.model.js';
+import { ServiceModel } from '../../src/modules/services/service.model.js';
+import { useTestDatabase } from '../helpers/database.js';
+import { domain as createTestDomain, hostInput, serviceInput } from '../helpers/fixtures.js';
+
+useTestDatabase(import.meta.filename);
+const domain = createTestDomain();
+
+async function seed() {
+  await domain.environments.create({ env_name: 'production', description: 'Live', approval_required: true });
+  await domain.hosts.create(hostInput({ host_id: 'host_db', hostname: 'db', ssh_config: { user: 'ubuntu', key_path: '/etc/monitor/id_ed25519' } }));
+  await domain.hosts.create(hostInput({ host_id: 'host_web', hostname: 'web' }));
+  await domain.services.create(serviceInput({ service_id: 'svc_db', host_id: 'host_db', service_name: 'mysql.service' }));
+  await domain.services.create(
+    serviceInput({ service_id: 'svc_pg', host_id: 'host_db', service_name: 'Postgres', service_type: 'postgres', monitoring: { method: 'database', target: 'postgresql://monitor:s3cret@10.0.0.5:5432/app' } as never }),
+  );
+  await domain.services.create(serviceInput({ service_id: 'svc_web', host_id: 'host_web', service_name: 'nginx.service', dependencies: ['svc_db'] }));
+  await domain.services.muteAlerts('svc_web', new Date('2030-01-01T00:00:00Z'));
+}
+
+const apply = (text: string, options = { dryRun: false, prune: false }) => domain.inventory.apply(parseInventory(text), options);
+
+describe('export', () => {
+  test('every environment, host and service, secrets masked, in YAML and JSON', async () => {
+    await seed();
+    const file = await domain.inventory.export();
+    expect(file.environments.map((e) => e.env_name)).toEqual(['production']);
+    expect(file.hosts.map((h) => h.host_id)).toEqual(['host_db', 'host_web']);
+    expect(file.services.map((s) => s.service_id)).toEqual(['svc_db', 'svc_pg', 'svc_web']);
+    const yaml = formatInventory(file, 'yaml');
+    const json = formatInventory(file, 'json');
+    for (const text of [yaml, json]) {
+      expect(text).not.toContain('s3cret');
+      expect(text).not.toContain('/etc/monitor/id_ed25519');
+      expect(text).toContain('postgresql://monitor:***@10.0.0.5:5432/app');
+    }
+    expect(parseInventory(yaml)).toEqual(JSON.parse(json));
+  });
+});
+
+describe('apply', () => {
+  test('export then apply is a no-op, in either format', async () => {
+    await seed();
+    const before = await ServiceModel.find().sort({ service_id: 1 }).lean();
+    const file = await domain.inventory.export();
+    for (const format of ['yaml', 'json'] as const) {
+      expect((await apply(formatInventory(file, format), { dryRun: false, prune: true })).changes).toEqual([]);
+    }
+    const after = await ServiceModel.find().sort({ service_id: 1 }).lean();
+    expect(after.map(({ updated_at: _u, ...rest }) => rest)).toEqual(before.map(({ updated_at: _u, ...rest }) => rest));
+    expect((await domain.services.require('svc_pg')).monitoring.target).toBe('postgresql://monitor:s3cret@10.0.0.5:5432/app');
+  });
+
+  test('a changed file: the plan names each create, update (with its fields) and, with prune, delete; a dry run writes nothing', async () => {
+    await seed();
+    const file = await domain.inventory.export();
+    file.hosts[1]!.region = 'eu-west';
+    (file.services[0]!.monitoring as Record<string, unknown>).interval_sec = 120;
+    file.services.push({ service_id: 'svc_cache', host_id: 'host_web', service_name: 'redis-server.service', service_type: 'redis' });
+    file.services = file.services.filter((s) => s.service_id !== 'svc_pg');
+    const text = formatInventory(file, 'yaml');
+
+    const dry = await apply(text, { dryRun: true, prune: true });
+    const expected = [
+      { kind: 'host', id: 'host_web', action: 'update', fields: ['region'], error: null },
+      { kind: 'service', id: 'svc_db', action: 'update', fields: ['monitoring.interval_sec'], error: null },
+      { kind: 'service', id: 'svc_cache', action: 'create', fields: [], error: null },
+      { kind: 'service', id: 'svc_pg', action: 'delete', fields: [], error: null },
+    ];
+    expect(dry.changes).toEqual(expected);
+    expect(await ServiceModel.countDocuments()).toBe(3);
+    expect((await HostModel.findOne({ host_id: 'host_web' }).lean())!.region).toBe('asia-pacific');
+
+    expect((await apply(text, { dryRun: false, prune: true })).changes).toEqual(expected);
+    expect((await domain.services.require('svc_db')).monitoring.interval_sec).toBe(120);
+    expect((await domain.services.require('svc_web')).region).toBe('eu-west');
+    expect(await domain.services.get('svc_pg')).toBeNull();
+    expect((await apply(text, { dryRun: false, prune: true })).changes).toEqual([]);
+  });
+
+  test('without prune nothing is deleted; a refused change says why and the others apply', async () => {
+    await seed();
+    const text = formatInventory(
+      {
+        version: 1,
+        environments: [],
+        hosts: [{ host_id: 'host_new', hostname: 'new', ip_address: '10.77.0.1', environment: 'dev', region: 'lab' }],
+        services: [
+          { service_id: 'svc_bad', host_id: 'host_new', service_name: 'Site', monitoring: { method: 'http', target: 'http://10.77.0.1/', interval_sec: 1 } },
+          { service_id: 'svc_db', host_id: 'host_web' },
+        ],
+      },
+      'json',
+    );
+    const plan = await apply(text);
+    expect(plan.changes).toEqual([
+      { kind: 'host', id: 'host_new', action: 'create', fields: [], error: null },
+      { kind: 'service', id: 'svc_bad', action: 'create', fields: [], error: expect.stringMatching(/monitoring\.interval_sec: must be at least 5, got 1/) },
+      { kind: 'service', id: 'svc_db', action: 'update', fields: ['host_id'], error: expect.stringMatching(/^host_id: cannot change/) },
+    ]);
+    expect(await HostModel.countDocuments()).toBe(3);
+    expect(await ServiceModel.countDocuments()).toBe(3);
+  });
+
+  test('what is not an inventory file is refused naming the part', () => {
+    expect(() => parseInventory('version: 2\nhosts: {}\nextra: 1\n')).toThrow(/version: must be 1, got 2; hosts: must be a list of objects; extra: is not a part of an inventory file/);
+    expect(() => parseInventory('a: [')).toThrow(/document: is not YAML or JSON/);
+  });
+});
