@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { createLogger, type Logger } from '../common/logger.js';
-import { openDatabase, type OpenDatabase } from '../db/database.js';
+import { NoDatabaseError, openDatabase, type OpenDatabase } from '../db/database.js';
 
 export interface CliDatabase {
   config: Config;
@@ -13,7 +13,7 @@ export interface CliDatabase {
  * keeps stdout for the tool's own output, and the database. A bad setting or an unreachable database is the
  * one line `problem` for the tool to print; anything else is a fault and is thrown.
  */
-export async function openCliDatabase(env: NodeJS.ProcessEnv, options: { startEmbedded?: boolean } = {}): Promise<CliDatabase | { problem: string }> {
+export async function openCliDatabase(env: NodeJS.ProcessEnv, options: { startEmbedded?: boolean; ownDatabaseFlag?: string } = {}): Promise<CliDatabase | { problem: string }> {
   let config: Config;
   try {
     config = loadConfig(env);
@@ -25,6 +25,7 @@ export async function openCliDatabase(env: NodeJS.ProcessEnv, options: { startEm
   try {
     return { config, logger, database: await openDatabase(config, logger, undefined, options.startEmbedded ?? true) };
   } catch (error) {
-    return { problem: (error as Error).message };
+    const hint = error instanceof NoDatabaseError && options.ownDatabaseFlag ? ` Or pass ${options.ownDatabaseFlag} to start an embedded database with its data in ${error.dataDir}.` : '';
+    return { problem: `${(error as Error).message}${hint}` };
   }
 }

@@ -83,7 +83,7 @@ export async function migrateConfigCommand(argv: string[], io: CliIo = processIo
   // Refused before the database is opened (perhaps started): there is nothing to do without it.
   if (args.values.environment === undefined) return fail(`--environment ${ENVIRONMENT_REQUIRED}`);
 
-  const opened = await openCliDatabase(io.env, { startEmbedded: args.values['own-database'] });
+  const opened = await openCliDatabase(io.env, { startEmbedded: args.values['own-database'], ownDatabaseFlag: '--own-database' });
   if ('problem' in opened) return fail(opened.problem);
   const { config, database } = opened;
   io.stderr(`service-monitor-migrate: ${args.values['dry-run'] ? 'reading (dry run, nothing written)' : 'writing to'} ${database.where}\n`);

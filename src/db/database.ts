@@ -37,11 +37,11 @@ export interface OpenDatabase {
 
 /** No MONGODB_URI, no embedded database running, and the caller would rather not start one (a CLI writing data). */
 export class NoDatabaseError extends Error {
-  constructor(port: number, dataDir: string) {
-    super(
-      `no database to use: MONGODB_URI is not set and no server's embedded database answers on 127.0.0.1:${port} (EMBEDDED_DB_PORT). ` +
-        `Start the server first (npm start), set MONGODB_URI, or pass --own-database to start an embedded database with its data in ${dataDir}.`,
-    );
+  constructor(
+    port: number,
+    readonly dataDir: string,
+  ) {
+    super(`no database to use: MONGODB_URI is not set and no server's embedded database answers on 127.0.0.1:${port} (EMBEDDED_DB_PORT). Start the server first (npm start) or set MONGODB_URI.`);
   }
 }
 

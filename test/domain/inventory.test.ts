@@ -3,14 +3,19 @@
  * changes nothing; a file's changes are planned (create / update / delete), applied, dry-run, pruned; secrets
  * never leave and `***` keeps them.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { freePort } from '../../src/db/local-server.js';
 import { formatInventory, parseInventory } from '../../src/modules/inventory/inventory-file.js';
 import { HostModel } from '../../src/modules/hosts/host.model.js';
 import { ServiceModel } from '../../src/modules/services/service.model.js';
 import { useTestDatabase } from '../helpers/database.js';
 import { domain as createTestDomain, hostInput, serviceInput } from '../helpers/fixtures.js';
 
-useTestDatabase(import.meta.filename);
+const database = useTestDatabase(import.meta.filename);
 const domain = createTestDomain();
 
 async function seed() {
@@ -112,5 +117,43 @@ describe('apply', () => {
   test('what is not an inventory file is refused naming the part', () => {
     expect(() => parseInventory('version: 2\nhosts: {}\nextra: 1\n')).toThrow(/version: must be 1, got 2; hosts: must be a list of objects; extra: is not a part of an inventory file/);
     expect(() => parseInventory('a: [')).toThrow(/document: is not YAML or JSON/);
+  });
+});
+
+describe('the service-monitor-inventory command', () => {
+  const cli = (env: NodeJS.ProcessEnv, ...args: string[]) =>
+    spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'dist', 'src', 'bin', 'service-monitor-inventory.js'), ...args], { encoding: 'utf8', env, timeout: 60_000 });
+  const withDatabase = () => ({ ...process.env, MONGODB_URI: database.uri, MONGODB_DATABASE: database.name, LOG_LEVEL: 'warn' });
+
+  test('export to a file, apply it back (nothing to change), then a changed file: a dry run prints the plan, apply makes it', async () => {
+    await seed();
+    const dir = mkdtempSync(join(tmpdir(), 'inventory-'));
+    const file = join(dir, 'inventory.yaml');
+    expect(cli(withDatabase(), 'export', '--output', file).status).toBe(0);
+    expect(readFileSync(file, 'utf8')).toMatch(/^version: 1\nenvironments:/);
+    const same = cli(withDatabase(), 'apply', file, '--prune');
+    expect([same.status, same.stdout]).toEqual([0, 'Nothing to change: the inventory is as the file says.\n']);
+    expect(same.stderr).toMatch(/^service-monitor-inventory: applying to mongodb:\/\/.* \(MONGODB_URI\), database /);
+
+    writeFileSync(file, readFileSync(file, 'utf8').replace('hostname: web', 'hostname: web-01'));
+    const dry = cli(withDatabase(), 'apply', file, '--dry-run');
+    expect([dry.status, dry.stdout]).toEqual([0, '~ host host_web (hostname)\n1 change(s) would be made (dry run, nothing written).\n']);
+    expect((await HostModel.findOne({ host_id: 'host_web' }).lean())!.hostname).toBe('web');
+    expect(cli(withDatabase(), 'apply', file).stdout).toBe('~ host host_web (hostname)\n1 change(s) made.\n');
+    expect((await HostModel.findOne({ host_id: 'host_web' }).lean())!.hostname).toBe('web-01');
+
+    const json = cli(withDatabase(), 'export', '--format', 'json');
+    expect(JSON.parse(json.stdout).hosts).toHaveLength(2);
+  });
+
+  test('without a database to use it refuses rather than start its own; bad arguments exit 2', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, EMBEDDED_DB_PORT: String(await freePort()), LOG_LEVEL: 'warn' };
+    for (const key of Object.keys(env)) if (key.startsWith('MONGODB_')) delete env[key];
+    const refused = cli(env, 'export');
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/^service-monitor-inventory: no database to use: MONGODB_URI is not set/);
+    expect(cli(withDatabase(), 'apply').status).toBe(2);
+    expect(cli(withDatabase(), 'export', '--format', 'toml').stderr).toMatch(/--format must be yaml or json/);
+    expect(cli(withDatabase(), 'apply', '/nonexistent.yaml').stderr).toMatch(/cannot read \/nonexistent\.yaml/);
   });
 });

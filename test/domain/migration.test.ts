@@ -166,7 +166,7 @@ describe('importing config.json', () => {
     const run = (...args: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'dist', 'src', 'bin', 'service-monitor-migrate.js'), join(import.meta.dirname, '..', 'fixtures', 'config.json'), '--environment', 'dev', ...args], { encoding: 'utf8', env, timeout: 60_000 });
     const refused = run();
     expect(refused.status).toBe(2);
-    expect(refused.stderr).toMatch(/^service-monitor-migrate: no database to use: MONGODB_URI is not set and no server's embedded database answers on 127\.0\.0\.1:\d+ \(EMBEDDED_DB_PORT\)\. Start the server first \(npm start\), set MONGODB_URI, or pass --own-database/);
+    expect(refused.stderr).toMatch(/^service-monitor-migrate: no database to use: MONGODB_URI is not set and no server's embedded database answers on 127\.0\.0\.1:\d+ \(EMBEDDED_DB_PORT\)\. Start the server first \(npm start\) or set MONGODB_URI\. Or pass --own-database to start an embedded database with its data in /);
     const own = run('--own-database');
     expect(own.status).toBe(0);
     expect(own.stderr.split('\n')[0]).toMatch(new RegExp(`^service-monitor-migrate: writing to mongodb://127\\.0\\.0\\.1:\\d+/ \\(an embedded mongo-java-server started here, data in ${dataDir.replace(/[.]/g, '\\.')}\\), database service_monitor$`));

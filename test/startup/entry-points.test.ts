@@ -21,6 +21,7 @@ const ENTRY_POINTS = [
   { script: 'bin/service-monitor-migrate.js', name: 'service-monitor-migrate', usage: /usage: service-monitor-migrate <config\.json>/ },
   { script: 'bin/service-monitor-doctor.js', name: 'service-monitor-doctor', usage: /usage: service-monitor-doctor/ },
   { script: 'bin/service-monitor-keys.js', name: 'service-monitor-keys', usage: /usage: service-monitor-keys create/ },
+  { script: 'bin/service-monitor-inventory.js', name: 'service-monitor-inventory', usage: /usage: service-monitor-inventory export/ },
 ];
 
 interface Run {
