@@ -13,6 +13,7 @@ import { HistoryResolver } from '../modules/history/history.resolver.js';
 import { HostResolver } from '../modules/hosts/host.resolver.js';
 import { liveResolvers } from '../modules/live/live.resolver.js';
 import { HeartbeatResolver } from '../modules/heartbeats/heartbeat.resolver.js';
+import { InventoryResolver } from '../modules/inventory/inventory.resolver.js';
 import { ImportJobResolver } from '../modules/migration/import-job.resolver.js';
 import { ImportResolver } from '../modules/migration/import.resolver.js';
 import { HealthCheckConfigResolver, MonitoringConfigResolver, ServiceResolver } from '../modules/services/service.resolver.js';
@@ -32,6 +33,7 @@ export const resolvers = [
   DashboardResolver,
   ImportResolver,
   ImportJobResolver,
+  InventoryResolver,
   ApiKeyResolver,
   AuditResolver,
   CheckResolver,
