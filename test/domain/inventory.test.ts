@@ -8,7 +8,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { freePort } from '../../src/db/local-server.js';
+import { inventoryJsonSchema, printInventorySchema } from '../../src/modules/inventory/inventory-schema.js';
 import { formatInventory, parseInventory } from '../../src/modules/inventory/inventory-file.js';
 import { HostModel } from '../../src/modules/hosts/host.model.js';
 import { ServiceModel } from '../../src/modules/services/service.model.js';
@@ -47,6 +50,22 @@ describe('export', () => {
       expect(text).toContain('postgresql://monitor:***@10.0.0.5:5432/app');
     }
     expect(parseInventory(yaml)).toEqual(JSON.parse(json));
+  });
+});
+
+describe('the JSON Schema for editors', () => {
+  test('schema/inventory.schema.json is what the models say (run `npm run schema`), and an export passes it while a typo does not', async () => {
+    expect(readFileSync(join(import.meta.dirname, '..', '..', 'schema', 'inventory.schema.json'), 'utf8')).toBe(printInventorySchema());
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    (addFormats as unknown as (a: Ajv2020) => void)(ajv);
+    const validate = ajv.compile(inventoryJsonSchema());
+    await seed();
+    const exported = JSON.parse(formatInventory(await domain.inventory.export(), 'json'));
+    expect(validate(exported), JSON.stringify(validate.errors)).toBe(true);
+    exported.services[0].monitoring.intervall_sec = 30;
+    exported.hosts[0].environment = 'prod';
+    expect(validate(exported)).toBe(false);
+    expect(validate.errors!.map((e) => e.instancePath).sort()).toEqual(['/hosts/0/environment', '/services/0/monitoring']);
   });
 });
 

@@ -23,16 +23,19 @@ export interface InventoryFile {
   services: Entry[];
 }
 
-const ENVIRONMENT_FIELDS = ['env_name', 'description', 'color', 'alert_severity', 'maintenance_window', 'approval_required', 'failure_threshold', 'success_threshold'];
-const HOST_FIELDS = ['host_id', 'hostname', 'ip_address', 'environment', 'region', 'location', 'ssh_config', 'metadata', 'status'];
-const SERVICE_FIELDS = ['service_id', 'host_id', 'service_name', 'service_type', 'display_name', 'description', 'monitoring', 'recovery', 'alerting', 'health_check', 'tags', 'dependencies'];
+/** What an entry of each kind has: the fields its create takes. */
+export const ENTRY_FIELDS = {
+  environment: ['env_name', 'description', 'color', 'alert_severity', 'maintenance_window', 'approval_required', 'failure_threshold', 'success_threshold'],
+  host: ['host_id', 'hostname', 'ip_address', 'environment', 'region', 'location', 'ssh_config', 'metadata', 'status'],
+  service: ['service_id', 'host_id', 'service_name', 'service_type', 'display_name', 'description', 'monitoring', 'recovery', 'alerting', 'health_check', 'tags', 'dependencies'],
+} as const;
 
 export function environmentEntry(environment: Environment): Entry {
-  return pick(environment, ENVIRONMENT_FIELDS);
+  return pick(environment, ENTRY_FIELDS.environment);
 }
 
 export function hostEntry(host: Host): Entry {
-  const entry = pick(host, HOST_FIELDS);
+  const entry = pick(host, ENTRY_FIELDS.host);
   const ssh = entry.ssh_config as Record<string, unknown> | null | undefined;
   if (ssh) entry.ssh_config = { ...ssh, key_path: ssh.key_path ? MASK : null };
   else delete entry.ssh_config;
@@ -40,7 +43,7 @@ export function hostEntry(host: Host): Entry {
 }
 
 export function serviceEntry(service: Service): Entry {
-  const entry = pick(service, SERVICE_FIELDS);
+  const entry = pick(service, ENTRY_FIELDS.service);
   entry.monitoring = { ...service.monitoring, target: maskTarget(service.monitoring.target) };
   entry.health_check = { ...service.health_check, endpoint: maskTarget(service.health_check?.endpoint) };
   return entry;
