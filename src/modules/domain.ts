@@ -48,6 +48,7 @@ export function createDomain(settings: DomainSettings, events = new EventBus(), 
   const dashboard = new DashboardService(settings);
   const importer = new ConfigImporter(hosts, services);
   const environments = new EnvironmentService();
+  const alerting = new Alerting(alertingSettings(settings), logger, events);
   for (const event of ['service.status-changed', 'service.changed', 'host.changed', 'incident.changed'] as const) events.subscribe(event, () => dashboard.invalidate());
   return {
     hosts,
@@ -59,9 +60,9 @@ export function createDomain(settings: DomainSettings, events = new EventBus(), 
     dashboard,
     importer,
     importJobs: new ImportJobs(importer, events, logger),
-    inventory: new InventoryService(environments, hosts, services),
+    inventory: new InventoryService(environments, hosts, services, alerting.channels, alerting.policies),
     audit,
-    alerting: new Alerting(alertingSettings(settings), logger, events),
+    alerting,
     heartbeats: new HeartbeatService(events),
   };
 }

@@ -31,6 +31,8 @@ async function seed() {
   );
   await domain.services.create(serviceInput({ service_id: 'svc_web', host_id: 'host_web', service_name: 'nginx.service', dependencies: ['svc_db'] }));
   await domain.services.muteAlerts('svc_web', new Date('2030-01-01T00:00:00Z'));
+  await domain.alerting.channels.create({ name: 'ops-hook', type: 'webhook', url: 'https://hooks.example/ops', secret: 'hmac-s3cret', min_severity: 'high' });
+  await domain.alerting.policies.create({ name: 'db-team', steps: [{ after_minutes: 0, channels: ['ops-hook'] }, { after_minutes: 15, channels: ['ops-hook'] }], repeat_every_minutes: 30 });
 }
 
 const apply = (text: string, options = { dryRun: false, prune: false }) => domain.inventory.apply(parseInventory(text), options);
@@ -42,10 +44,13 @@ describe('export', () => {
     expect(file.environments.map((e) => e.env_name)).toEqual(['production']);
     expect(file.hosts.map((h) => h.host_id)).toEqual(['host_db', 'host_web']);
     expect(file.services.map((s) => s.service_id)).toEqual(['svc_db', 'svc_pg', 'svc_web']);
+    expect(file.channels).toEqual([expect.objectContaining({ name: 'ops-hook', type: 'webhook', url: 'https://hooks.example/ops', secret: '***', min_severity: 'high' })]);
+    expect(file.escalation_policies).toEqual([{ name: 'db-team', steps: [{ after_minutes: 0, channels: ['ops-hook'] }, { after_minutes: 15, channels: ['ops-hook'] }], repeat_every_minutes: 30 }]);
     const yaml = formatInventory(file, 'yaml');
     const json = formatInventory(file, 'json');
     for (const text of [yaml, json]) {
       expect(text).not.toContain('s3cret');
+      expect(text).not.toContain('hmac');
       expect(text).not.toContain('/etc/monitor/id_ed25519');
       expect(text).toContain('postgresql://monitor:***@10.0.0.5:5432/app');
     }
@@ -80,6 +85,7 @@ describe('apply', () => {
     const after = await ServiceModel.find().sort({ service_id: 1 }).lean();
     expect(after.map(({ updated_at: _u, ...rest }) => rest)).toEqual(before.map(({ updated_at: _u, ...rest }) => rest));
     expect((await domain.services.require('svc_pg')).monitoring.target).toBe('postgresql://monitor:s3cret@10.0.0.5:5432/app');
+    expect((await domain.alerting.channels.list())[0]!.secret).toBe('hmac-s3cret');
   });
 
   test('a changed file: the plan names each create, update (with its fields) and, with prune, delete; a dry run writes nothing', async () => {
@@ -115,6 +121,8 @@ describe('apply', () => {
       {
         version: 1,
         environments: [],
+        channels: [],
+        escalation_policies: [],
         hosts: [{ host_id: 'host_new', hostname: 'new', ip_address: '10.77.0.1', environment: 'dev', region: 'lab' }],
         services: [
           { service_id: 'svc_bad', host_id: 'host_new', service_name: 'Site', monitoring: { method: 'http', target: 'http://10.77.0.1/', interval_sec: 1 } },
@@ -131,6 +139,20 @@ describe('apply', () => {
     ]);
     expect(await HostModel.countDocuments()).toBe(3);
     expect(await ServiceModel.countDocuments()).toBe(3);
+  });
+
+  test('channels and policies: a changed policy and a new channel apply; a channel given *** for a secret it lacks is refused', async () => {
+    await seed();
+    const file = await domain.inventory.export();
+    file.escalation_policies[0]!.repeat_every_minutes = 60;
+    file.channels.push({ name: 'pager', type: 'pagerduty', secret: '***' }, { name: 'mail', type: 'email', to: ['oncall@example.com'], from: 'monitor@example.com', smtp_host: 'smtp.example.com', smtp_port: 587 });
+    const plan = await apply(formatInventory(file, 'yaml'));
+    expect(plan.changes).toEqual([
+      { kind: 'channel', id: 'pager', action: 'create', fields: [], error: expect.stringMatching(/^secret: \*\*\* stands for a stored secret/) },
+      { kind: 'channel', id: 'mail', action: 'create', fields: [], error: null },
+      { kind: 'escalation_policy', id: 'db-team', action: 'update', fields: ['repeat_every_minutes'], error: null },
+    ]);
+    expect((await domain.alerting.policies.get('db-team'))!.repeat_every_minutes).toBe(60);
   });
 
   test('what is not an inventory file is refused naming the part', () => {

@@ -5,6 +5,8 @@
  */
 import type { Model, Schema, SchemaType } from 'mongoose';
 import { ALERT_CHANNELS, CHECK_METHODS, ENVIRONMENTS, HOST_STATUSES, RECOVER_ACTIONS, SEVERITIES, WEEKDAYS } from '../../common/enums.js';
+import { CHANNEL_TYPES, NotificationChannelModel } from '../alerting/channel.model.js';
+import { EscalationPolicyModel } from '../alerting/escalation-policy.model.js';
 import { EnvironmentModel } from '../environments/environment.model.js';
 import { HostModel } from '../hosts/host.model.js';
 import { ServiceModel } from '../services/service.model.js';
@@ -22,6 +24,8 @@ const ENUMS: Readonly<Record<string, readonly string[]>> = {
   'alerting.severity': SEVERITIES,
   'alerting.channels': ALERT_CHANNELS,
   'maintenance_window.day': WEEKDAYS,
+  type: CHANNEL_TYPES,
+  min_severity: SEVERITIES,
 };
 
 export function inventoryJsonSchema(): JsonSchema {
@@ -37,10 +41,20 @@ export function inventoryJsonSchema(): JsonSchema {
     properties: {
       version: { const: INVENTORY_VERSION },
       environments: entries(EnvironmentModel, ENTRY_FIELDS.environment, 'env_name'),
+      channels: { type: 'array', items: { ...channelSchema(), required: ['name'] } },
+      escalation_policies: entries(EscalationPolicyModel, ENTRY_FIELDS.escalation_policy, 'name'),
       hosts: entries(HostModel, ENTRY_FIELDS.host, 'host_id'),
       services: entries(ServiceModel, ENTRY_FIELDS.service, 'service_id'),
     },
   };
+}
+
+/** A channel entry is flat (as its create takes it): the model's own fields and its settings' side by side. */
+function channelSchema(): JsonSchema {
+  const own = objectSchema(NotificationChannelModel.schema, ENTRY_FIELDS.channel, '') as { properties: Record<string, JsonSchema> };
+  const settings = NotificationChannelModel.schema.path('settings') as SchemaType & { schema: Schema };
+  const flat = objectSchema(settings.schema, ENTRY_FIELDS.channel, '') as { properties: Record<string, JsonSchema> };
+  return { type: 'object', additionalProperties: false, properties: { ...own.properties, ...flat.properties, secret: { anyOf: [{ type: 'string' }, { type: 'null' }], description: 'Write-only: *** keeps the stored one.' } } };
 }
 
 function objectSchema(schema: Schema, fields: readonly string[] | null, prefix: string): JsonSchema {
@@ -59,7 +73,8 @@ function valueSchema(type: SchemaType, path: string): JsonSchema {
   if (type.instance === 'Array') {
     const caster = (type as SchemaType & { caster?: SchemaType }).caster;
     const values = ENUMS[path];
-    return { type: 'array', items: values ? { enum: [...values] } : caster ? scalarSchema(caster.instance) : {} };
+    if (nested) return { type: 'array', items: objectSchema(nested, null, `${path}.`) };
+    return { type: 'array', items: values ? { enum: [...values] } : caster?.instance ? scalarSchema(caster.instance) : {} };
   }
   const values = ENUMS[path];
   return nullable(values ? { enum: [...values] } : scalarSchema(type.instance));

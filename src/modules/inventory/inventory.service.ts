@@ -5,9 +5,12 @@ import type { HostService } from '../hosts/host.service.js';
 import type { ServiceInput } from '../services/service.input.js';
 import type { ServiceService } from '../services/service.service.js';
 import { changedPaths } from './inventory-diff.js';
-import { environmentEntry, hostEntry, INVENTORY_VERSION, serviceEntry, type Entry, type InventoryFile } from './inventory-file.js';
+import { MASK } from '../../common/secrets.js';
+import type { ChannelInput, ChannelService } from '../alerting/channel.service.js';
+import type { EscalationPolicyInput, EscalationPolicyService } from '../alerting/escalation-policy.service.js';
+import { channelEntry, environmentEntry, hostEntry, INVENTORY_VERSION, policyEntry, serviceEntry, type Entry, type InventoryFile } from './inventory-file.js';
 
-export type InventoryKind = 'environment' | 'host' | 'service';
+export type InventoryKind = 'environment' | 'channel' | 'escalation_policy' | 'host' | 'service';
 
 export interface InventoryChange {
   kind: InventoryKind;
@@ -44,7 +47,8 @@ interface Kind {
 export class InventoryService {
   private readonly kinds: Kind[];
 
-  constructor(environments: EnvironmentService, hosts: HostService, services: ServiceService) {
+  constructor(environments: EnvironmentService, hosts: HostService, services: ServiceService, channels: ChannelService, policies: EscalationPolicyService) {
+    const channelId = async (name: string) => (await channels.list()).find((c) => c.name === name)?.channel_id ?? name;
     this.kinds = [
       {
         kind: 'environment',
@@ -54,6 +58,27 @@ export class InventoryService {
         create: (entry) => environments.create(entry as unknown as EnvironmentInput),
         update: (id, patch) => environments.update(id as never, patch),
         remove: (id) => environments.delete(id),
+      },
+      {
+        kind: 'channel',
+        idField: 'name',
+        entries: (file) => file.channels,
+        current: async () => (await channels.list()).map(channelEntry),
+        create: (entry) => {
+          if (entry.secret === MASK) throw InvalidInputError.single('secret', `*** stands for a stored secret, and channel '${String(entry.name)}' has none here: give the secret itself`);
+          return channels.create(entry as ChannelInput);
+        },
+        update: async (name, patch) => channels.update(await channelId(name), patch as ChannelInput),
+        remove: async (name) => channels.delete(await channelId(name)),
+      },
+      {
+        kind: 'escalation_policy',
+        idField: 'name',
+        entries: (file) => file.escalation_policies,
+        current: async () => (await policies.list()).map(policyEntry),
+        create: (entry) => policies.create(entry as EscalationPolicyInput),
+        update: (name, patch) => policies.update(name, patch as EscalationPolicyInput),
+        remove: (name) => policies.delete(name),
       },
       {
         kind: 'host',
@@ -80,8 +105,8 @@ export class InventoryService {
   }
 
   async export(): Promise<InventoryFile> {
-    const [environments, hosts, services] = await Promise.all(this.kinds.map((k) => k.current()));
-    return { version: INVENTORY_VERSION, environments: environments!, hosts: hosts!, services: services! };
+    const [environments, channels, policies, hosts, services] = await Promise.all(this.kinds.map((k) => k.current()));
+    return { version: INVENTORY_VERSION, environments: environments!, channels: channels!, escalation_policies: policies!, hosts: hosts!, services: services! };
   }
 
   async apply(file: InventoryFile, options: { dryRun: boolean; prune: boolean }): Promise<InventoryPlan> {
