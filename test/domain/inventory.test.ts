@@ -155,6 +155,17 @@ describe('apply', () => {
     expect((await domain.alerting.policies.get('db-team'))!.repeat_every_minutes).toBe(60);
   });
 
+  test('hostile files: an alias bomb is refused at once, an unknown or __proto__ field is refused by the entry it is in', async () => {
+    const bomb = ['version: 1', 'a: &a ["x","x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`)].join('\n');
+    const started = Date.now();
+    expect(() => parseInventory(bomb)).toThrow(/document: is not YAML or JSON/);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    const plan = await apply('version: 1\nhosts:\n  - { host_id: host_x, hostname: x, ip_address: 10.90.0.1, environment: dev, region: lab, owner: me, __proto__: { admin: true } }\n');
+    expect(plan.changes).toEqual([{ kind: 'host', id: 'host_x', action: 'create', fields: [], error: expect.stringMatching(/owner|__proto__/) }]);
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+    expect(await HostModel.countDocuments({ host_id: 'host_x' })).toBe(0);
+  });
+
   test('what is not an inventory file is refused naming the part', () => {
     expect(() => parseInventory('version: 2\nhosts: {}\nextra: 1\n')).toThrow(/version: must be 1, got 2; hosts: must be a list of objects; extra: is not a part of an inventory file/);
     expect(() => parseInventory('a: [')).toThrow(/document: is not YAML or JSON/);
