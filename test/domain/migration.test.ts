@@ -266,6 +266,20 @@ describe('the service-monitor-migrate command', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ targets: 4, hosts: { created: 3 }, services: { created: 4 }, rejected: [] });
   });
 
+  test('on a terminal it draws a progress bar per phase (cli-progress), and gives the cursor back', () => {
+    // A pseudo-terminal through util-linux script(1) (Debian: bsdutils, always installed).
+    const migrate = join(import.meta.dirname, '..', '..', 'dist', 'src', 'bin', 'service-monitor-migrate.js');
+    const run = spawnSync('script', ['-qec', `${process.execPath} ${migrate} ${fixturePath('config.json')} --environment dev --dry-run`, '/dev/null'], {
+      encoding: 'utf8',
+      env: { ...process.env, MONGODB_URI: database.uri, MONGODB_DATABASE: database.name, LOG_LEVEL: 'warn' },
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/checking targets \[█+\] 4\/4/);
+    expect(run.stdout).toContain('\u001b[?25h'); // the cursor shown again
+    expect(run.stdout).toContain('Dry run (nothing written)');
+  });
+
   test('has no default environment: without --environment it exits 2 with one line saying so', async () => {
     const run = cli(fixturePath('config.json'));
     expect(run.status).toBe(2);
