@@ -31,7 +31,8 @@ test('one process issues the URL, another takes the pings, a worker finds the si
   const pingPath: string = issued.data.issueHeartbeatUrl.pingPath;
   const service = () => graphql('{ service(serviceId: "backup") { currentStatus heartbeat { lastPingAt } history { totalCount } } }').then((r) => r.data.service);
 
-  const apiB = start('main.js', { PROCESS_MODE: 'api', EMBEDDED_DB_PORT: dbPort, PORT: String(portB) }, /API listening/);
+  // Its check lease short: killed while holding one (checking after the ping), the service waits out the lease.
+  const apiB = start('main.js', { PROCESS_MODE: 'api', EMBEDDED_DB_PORT: dbPort, PORT: String(portB), CHECK_LEASE_SEC: '5' }, /API listening/);
   await apiB.ready;
   expect((await fetch(`http://127.0.0.1:${portB}${pingPath}`)).status).toBe(200);
   expect((await readUntil(service, (s) => s.currentStatus === 'RUNNING', 10_000)).currentStatus, 'the process that took the ping checked it at once').toBe('RUNNING');
@@ -43,7 +44,7 @@ test('one process issues the URL, another takes the pings, a worker finds the si
   const acknowledged = await fetch(`http://127.0.0.1:${portB}${pingPath}/0`);
   apiB.child.kill('SIGKILL');
   expect(acknowledged.status).toBe(200);
-  const after = await readUntil(service, (s) => s.currentStatus === 'RUNNING', 15_000);
+  const after = await readUntil(service, (s) => s.currentStatus === 'RUNNING', 25_000);
   expect(after.currentStatus, 'the acknowledged ping survived its process').toBe('RUNNING');
   expect(after.heartbeat.lastPingAt).not.toBeNull();
 
