@@ -189,13 +189,19 @@ describe('secrets written through every input never come back', () => {
   test('written, checked, recovered and read back by every role, over HTTP and subscriptions', async () => {
     // Subscriptions first, as a viewer: every field of every event.
     const schema = server.schema;
-    const subscriptionFields = Object.values(schema.getSubscriptionType()!.getFields());
+    const allSubscriptionFields = Object.values(schema.getSubscriptionType()!.getFields());
+    // An import job's feed names one job and is an admin's: subscribed to below, as an admin, by id.
+    const subscriptionFields = allSubscriptionFields.filter((field) => field.args.every((a) => !isNonNullType(a.type)));
+    expect(allSubscriptionFields.filter((field) => !subscriptionFields.includes(field)).map((f) => f.name)).toEqual(['importJobChanged']);
     const viewerSocket = liveClient(server.url, keys.viewer);
-    clients.push(viewerSocket);
+    const adminSocket = liveClient(server.url, keys.admin);
+    clients.push(viewerSocket, adminSocket);
     for (const field of subscriptionFields) {
       const selection = selectAll(getNamedType(field.type), 5);
       feeds.push({ name: field.name, feed: subscribe(viewerSocket.client, `subscription { ${field.name} ${selection} }`) });
     }
+    const importJob = schema.getSubscriptionType()!.getFields().importJobChanged!;
+    feeds.push({ name: 'importJobChanged', feed: subscribe(adminSocket.client, `subscription { importJobChanged(jobId: "job_none") ${selectAll(getNamedType(importJob.type), 5)} }`) });
     await new Promise((resolve) => setTimeout(resolve, 300));
 
     // --- Written through every input that takes a secret.

@@ -53,6 +53,7 @@ function argumentsFor(field: GraphQLField<unknown, unknown>, ids: QueryIds): str
     // Nothing seed-written has incidents or channels: these ask for one that does not exist (null, not an error).
     incidentId: '"inc_none"',
     channelId: '"ch_none"',
+    id: '"job_none"',
   };
   const args = field.args.filter((a) => isNonNullType(a.type) && a.defaultValue === undefined);
   for (const a of args) if (!(a.name in given)) throw new Error(`Query.${field.name} needs a value for its argument ${a.name}: add it to argumentsFor`);
