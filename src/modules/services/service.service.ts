@@ -95,6 +95,8 @@ export class ServiceService {
     const hosts = await this.hostsById(inputs.map((input) => input.host_id));
     const prepared: { index: number; doc: Record<string, unknown> }[] = [];
     for (const [index, input] of inputs.entries()) {
+      // Preparing a document takes no I/O: the event loop gets a turn now and then (an API process runs imports).
+      if (index % 100 === 99) await new Promise<void>((resolve) => setImmediate(resolve));
       try {
         if (input.dependencies?.length) throw InvalidInputError.single('dependencies', 'are not taken by a bulk create');
         const { service, fields } = this.prepare(input, hosts.get(input.host_id) ?? null, now);
