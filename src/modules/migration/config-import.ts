@@ -173,8 +173,8 @@ export class ConfigImporter {
       }
     }
     if (!summary.dryRun) {
-      for (let start = 0; start < toCreate.length; start += INSERT_BATCH) {
-        const batch = toCreate.slice(start, start + INSERT_BATCH);
+      let done = 0;
+      await inBatchesConcurrently(toCreate, 1, async (batch) => {
         const outcomes = await this.hosts.createMany(batch.map((g) => wanted[g]!));
         for (const [i, outcome] of outcomes.entries()) {
           if (outcome instanceof DomainError) {
@@ -182,8 +182,9 @@ export class ConfigImporter {
             summary.hosts.created--;
           }
         }
-        progress({ phase: 'hosts', done: start + batch.length, total: toCreate.length });
-      }
+        done += batch.length;
+        progress({ phase: 'hosts', done, total: toCreate.length });
+      });
     }
     for (const id of hostIds) if (id !== null) summary.hosts.ids.push(id);
     return hostIds;
