@@ -20,6 +20,7 @@ import { noSubscriptionsOverHttp } from '../graphql/subscriptions-over-http.js';
 import { observeGraphqlRequests, operationNameOf } from '../observability/graphql-requests.js';
 import type { Metrics } from '../observability/metrics.js';
 import { pingRoutes } from '../modules/heartbeats/ping-route.js';
+import { statusPageRoutes } from '../modules/status-page/status-page-route.js';
 import { serveGraphqlIde } from './graphql-ide.js';
 import { KeyLimiter, type KeyLimits } from './key-limiter.js';
 import { answerMetrics } from './metrics-endpoint.js';
@@ -157,6 +158,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     expressMiddleware(apollo, { context: ({ req, res }) => contextFor(req.headers.authorization, options, keyLimiter, limits, res) }),
   );
 
+  app.use(statusPageRoutes(options.domain.environments, options.logger.child({ component: 'status-page' })));
   app.use(requestErrorHandler);
 
   await new Promise<void>((resolve, reject) => {

@@ -22,7 +22,7 @@ const database = useTestDatabase(import.meta.filename);
 const domain = createTestDomain();
 
 async function seed() {
-  await domain.environments.create({ env_name: 'production', description: 'Live', approval_required: true });
+  await domain.environments.create({ env_name: 'production', description: 'Live', approval_required: true, status_page: { public: true, title: 'Acme status' } });
   await domain.hosts.create(hostInput({ host_id: 'host_db', hostname: 'db', ssh_config: { user: 'ubuntu', key_path: '/etc/monitor/id_ed25519' } }));
   await domain.hosts.create(hostInput({ host_id: 'host_web', hostname: 'web' }));
   await domain.services.create(serviceInput({ service_id: 'svc_db', host_id: 'host_db', service_name: 'mysql.service' }));
@@ -42,6 +42,7 @@ describe('export', () => {
     await seed();
     const file = await domain.inventory.export();
     expect(file.environments.map((e) => e.env_name)).toEqual(['production']);
+    expect(file.environments[0]!.status_page).toEqual({ public: true, title: 'Acme status' });
     expect(file.hosts.map((h) => h.host_id)).toEqual(['host_db', 'host_web']);
     expect(file.services.map((s) => s.service_id)).toEqual(['svc_db', 'svc_pg', 'svc_web']);
     expect(file.channels).toEqual([expect.objectContaining({ name: 'ops-hook', type: 'webhook', url: 'https://hooks.example/ops', secret: '***', min_severity: 'high' })]);
@@ -86,6 +87,16 @@ describe('apply', () => {
     expect(after.map(({ updated_at: _u, ...rest }) => rest)).toEqual(before.map(({ updated_at: _u, ...rest }) => rest));
     expect((await domain.services.require('svc_pg')).monitoring.target).toBe('postgresql://monitor:s3cret@10.0.0.5:5432/app');
     expect((await domain.alerting.channels.list())[0]!.secret).toBe('hmac-s3cret');
+  });
+
+  test("an environment's status page round-trips: turned off in the file, the plan names status_page.public and the title stays", async () => {
+    await seed();
+    const file = await domain.inventory.export();
+    (file.environments[0]!.status_page as Record<string, unknown>).public = false;
+    const plan = await apply(formatInventory(file, 'yaml'));
+    expect(plan.changes).toEqual([{ kind: 'environment', id: 'production', action: 'update', fields: ['status_page.public'], error: null }]);
+    expect((await domain.environments.get('production'))!.status_page).toEqual({ public: false, title: 'Acme status' });
+    expect((await apply(formatInventory(await domain.inventory.export(), 'json'))).changes).toEqual([]);
   });
 
   test('a changed file: the plan names each create, update (with its fields) and, with prune, delete; a dry run writes nothing', async () => {

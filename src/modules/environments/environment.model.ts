@@ -5,6 +5,8 @@ import { isTimeZone, patterns, type DataProblem } from '../../common/validation.
 import { matches, oneOf, satisfies, maxLength, withinRange } from '../../db/validators.js';
 import { EnvironmentEnum, SeverityEnum, WeekdayEnum } from '../../graphql/enums.js';
 
+export const STATUS_PAGE_TITLE_MAX = 100;
+
 @ObjectType({ description: 'A weekly window in which alerts and recovery hold off; end before start wraps past midnight.' })
 export class MaintenanceWindow {
   @Field(() => WeekdayEnum, { nullable: true, description: 'Null when the stored day is not one this server knows (see Environment.problems).' })
@@ -22,6 +24,18 @@ export class MaintenanceWindow {
   @Field({ description: 'IANA time zone, e.g. Asia/Seoul.' })
   @prop({ required: true, default: 'UTC', validate: satisfies(isTimeZone, 'an IANA time zone such as UTC or Asia/Seoul') })
   public timezone!: string;
+}
+
+/** Opt-in: nothing about an environment is public until `public` is set. */
+@ObjectType({ description: 'The environment’s public status page (/status/<name>): read-only, served without an API key once public.' })
+export class StatusPageSettings {
+  @Field({ description: 'Served to anyone at /status/<name> (HTML) and /status/<name>.json; false: not found there.' })
+  @prop({ required: true, default: false })
+  public public!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'The page’s heading, at most 100 characters; null: the environment’s name.' })
+  @prop({ type: String, default: null, validate: maxLength(STATUS_PAGE_TITLE_MAX) })
+  public title!: string | null;
 }
 
 @modelOptions({
@@ -67,6 +81,11 @@ export class Environment {
   @Field(() => Int, { name: 'successThreshold', nullable: true, description: 'Successful checks in a row that resolve an incident; null: ALERT_SUCCESS_THRESHOLD.' })
   @prop({ type: Number, default: null, validate: withinRange(1, 1000, 'a count') })
   public success_threshold!: number | null;
+
+  @Field(() => StatusPageSettings, { name: 'statusPage' })
+  /** Absent in documents the seed's tooling wrote: read as the default, not public. */
+  @prop({ type: () => StatusPageSettings, default: () => ({}), _id: false })
+  public status_page!: StatusPageSettings;
 
   @Field(() => Date, { name: 'createdAt' })
   public created_at!: Date;

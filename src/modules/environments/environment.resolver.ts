@@ -15,6 +15,12 @@ class MaintenanceWindowInput {
   @Field({ defaultValue: 'UTC' }) timezone!: string;
 }
 
+@InputType({ description: 'The public status page’s settings; a field left out keeps its value.' })
+class StatusPageInput {
+  @Field({ nullable: true, description: 'true: /status/<name> serves the page to anyone, without a key.' }) public public?: boolean;
+  @Field(() => String, { nullable: true, description: 'At most 100 characters; null: the environment’s name.' }) title?: string | null;
+}
+
 @InputType({ description: 'Fields of an environment; on update every field is optional. A maintenance window is replaced whole; null removes it.' })
 class EnvironmentUpdateInput {
   @Field(() => String, { nullable: true }) description?: string | null;
@@ -24,6 +30,7 @@ class EnvironmentUpdateInput {
   @Field({ nullable: true }) approvalRequired?: boolean;
   @Field(() => Int, { nullable: true, description: 'Failed checks in a row that open an incident; null: the server’s ALERT_FAILURE_THRESHOLD.' }) failureThreshold?: number | null;
   @Field(() => Int, { nullable: true, description: 'Successful checks in a row that resolve an incident; null: ALERT_SUCCESS_THRESHOLD.' }) successThreshold?: number | null;
+  @Field(() => StatusPageInput, { nullable: true }) statusPage?: StatusPageInput;
 }
 
 @InputType()
@@ -42,6 +49,7 @@ function toEnvironmentPatch(input: EnvironmentUpdateInput): EnvironmentPatch {
     approval_required: input.approvalRequired,
     failure_threshold: input.failureThreshold,
     success_threshold: input.successThreshold,
+    status_page: input.statusPage ?? undefined,
   };
 }
 

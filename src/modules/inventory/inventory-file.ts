@@ -31,7 +31,7 @@ export const SECTIONS = ['environments', 'channels', 'escalation_policies', 'hos
 
 /** What an entry of each kind has: the fields its create takes. */
 export const ENTRY_FIELDS = {
-  environment: ['env_name', 'description', 'color', 'alert_severity', 'maintenance_window', 'approval_required', 'failure_threshold', 'success_threshold'],
+  environment: ['env_name', 'description', 'color', 'alert_severity', 'maintenance_window', 'approval_required', 'failure_threshold', 'success_threshold', 'status_page'],
   host: ['host_id', 'hostname', 'ip_address', 'environment', 'region', 'location', 'ssh_config', 'metadata', 'status'],
   channel: ['name', 'type', 'enabled', 'min_severity', 'rate_per_minute', 'url', 'to', 'from', 'smtp_host', 'smtp_port', 'smtp_security', 'smtp_user', 'secret'],
   escalation_policy: ['name', 'steps', 'repeat_every_minutes'],
